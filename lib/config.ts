@@ -1,0 +1,78 @@
+// The one configuration schema. Nothing else in cancelflow reads process.env: every setting a user can
+// change is declared, defaulted and validated here, and a bad value stops start-up naming the variable.
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { CancelflowError } from './errors';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalSecret = z.string().min(1).optional();
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('cancellations'),
+  TEMPORAL_UI_PORT: port.default(8233),
+
+  /** A real MongoDB (e.g. docker-compose's replica set). When absent, `npm start` runs the embedded one. */
+  MONGODB_URI: z.string().startsWith('mongodb').optional(),
+  MONGODB_PORT: port.default(27017),
+  MONGODB_DATABASE: z.string().min(1).default('cancelflow'),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+
+  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SMTP_PORT: port.default(1025),
+  SMTP_SECURE: z.stringbool().default(false),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: optionalSecret,
+  MAIL_FROM: z.string().min(3).default('cancelflow <no-reply@cancelflow.local>'),
+  MAIL_CATCHER_HTTP_PORT: port.default(8025),
+
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio account SID: AC followed by 32 hex digits')
+    .default('AC00000000000000000000000000000000'),
+  TWILIO_AUTH_TOKEN: optionalSecret.default('local-sms-simulator-token'),
+  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number').default('+15005550006'),
+  /** Where the twilio client sends API calls; unset means Twilio's cloud. `npm start` points it at the SMS simulator. */
+  TWILIO_API_BASE_URL: z.url().optional(),
+
+  PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:8027'),
+
+  SIMULATORS_HOST: z.string().min(1).default('127.0.0.1'),
+  SMS_SIMULATOR_PORT: port.default(8026),
+  PAYMENT_GATEWAY_PORT: port.default(8027),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Parses an environment into a Config; throws a config_invalid error naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new CancelflowError('config_invalid', `invalid configuration:\n${problems.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Reads the process environment (after a `.env` file in the working directory, if there is one). */
+export function loadConfig(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return parseConfig(process.env);
+}
+
+/** The settings with secrets masked, for logs and start-up banners. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const secret = /PASSWORD|TOKEN|SECRET/;
+  return Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [key, secret.test(key) && value ? '***' : value]),
+  );
+}
+
+/** The MongoDB to use: MONGODB_URI when given, otherwise the embedded server `npm start` runs. */
+export function mongoUri(config: Pick<Config, 'MONGODB_URI' | 'MONGODB_PORT'>): string {
+  return config.MONGODB_URI ?? `mongodb://127.0.0.1:${config.MONGODB_PORT}/?directConnection=true`;
+}
