@@ -6,16 +6,32 @@ import tseslint from 'typescript-eslint';
 // Workflow code is replayed from history inside Temporal's sandbox: anything that does I/O or keeps
 // process state would break determinism. Activities and models may be imported only as types.
 const workflowSandboxRestrictions = {
-  paths: ['mongoose', 'nodemailer', 'twilio', 'pino', 'fastify', '@temporalio/client', '@temporalio/worker'].map(
-    (name) => ({ name, message: 'Workflow code must not import I/O libraries; call an activity instead.' }),
-  ),
+  paths: [
+    'mongoose',
+    'nodemailer',
+    'twilio',
+    'pino',
+    'fastify',
+    '@temporalio/client',
+    '@temporalio/worker',
+  ].map((name) => ({
+    name,
+    message: 'Workflow code must not import I/O libraries; call an activity instead.',
+  })),
   patterns: [
     {
       group: [...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
       message: 'Node built-ins are not available in the workflow sandbox.',
     },
     {
-      group: ['**/activities', '**/activities/**', '**/models', '**/models/**', '**/lib/config', '**/lib/logger'],
+      group: [
+        '**/activities',
+        '**/activities/**',
+        '**/models',
+        '**/models/**',
+        '**/lib/config',
+        '**/lib/logger',
+      ],
       allowTypeImports: true,
       message: 'Workflows may import activities and models as types only (import type).',
     },
@@ -28,7 +44,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', '*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.mjs', '*.js', 'test/support/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -41,6 +60,12 @@ export default tseslint.config(
     files: ['workflows/**/*.ts'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', workflowSandboxRestrictions] },
   },
-  { files: ['*.mjs', '*.js'], ...tseslint.configs.disableTypeChecked },
-  { files: ['*.js'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
+  { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', process: 'readonly' },
+    },
+  },
 );

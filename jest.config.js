@@ -10,4 +10,5 @@ module.exports = {
   testTimeout: 60_000,
   // Two cores: two test files at a time, each with its own database and task queue.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -32,10 +32,15 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().min(3).default('cancelflow <no-reply@cancelflow.local>'),
   MAIL_CATCHER_HTTP_PORT: port.default(8025),
 
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio account SID: AC followed by 32 hex digits')
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio account SID: AC followed by 32 hex digits')
     .default('AC00000000000000000000000000000000'),
   TWILIO_AUTH_TOKEN: optionalSecret.default('local-sms-simulator-token'),
-  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number').default('+15005550006'),
+  TWILIO_FROM_NUMBER: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number')
+    .default('+15005550006'),
   /** Where the twilio client sends API calls; unset means Twilio's cloud. `npm start` points it at the SMS simulator. */
   TWILIO_API_BASE_URL: z.url().optional(),
 

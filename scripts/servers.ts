@@ -24,7 +24,9 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -84,7 +86,11 @@ function spawnServer(name: string, command: string, args: string[], logFile?: st
 function failedToStart(server: RunningServer, what: string, logFile?: string): Promise<never> {
   return new Promise((_, reject) =>
     server.process.once('exit', (code, signal) =>
-      reject(new Error(`${what} exited (${signal ?? `code ${code}`}) before it was ready${logFile ? `; see ${logFile}` : ''}`)),
+      reject(
+        new Error(
+          `${what} exited (${signal ?? `code ${code}`}) before it was ready${logFile ? `; see ${logFile}` : ''}`,
+        ),
+      ),
     ),
   );
 }
@@ -108,7 +114,10 @@ export interface TemporalServerOptions {
   uiPort?: number;
   /** Omit to keep everything in memory. */
   dbFile?: string;
-  searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>;
+  searchAttributes?: Record<
+    string,
+    'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'
+  >;
   logFile?: string;
 }
 
@@ -126,9 +135,17 @@ export async function startTemporalDevServer(options: TemporalServerOptions): Pr
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     // Measured on these machines: WAL with normal sync is about 6x faster than SQLite's default journal.
-    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+    args.push(
+      '--db-filename',
+      options.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=normal',
+    );
   }
-  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(options.searchAttributes ?? {}))
+    args.push('--search-attribute', `${name}=${type}`);
 
   const server = spawnServer('temporal', temporalCliPath(), args, options.logFile);
   const address = `${host}:${options.port}`;
@@ -148,7 +165,11 @@ export async function startTemporalDevServer(options: TemporalServerOptions): Pr
     }
   })();
   try {
-    await withTimeout('Temporal dev server', 60_000, Promise.race([ready, failedToStart(server, 'Temporal dev server', options.logFile)]));
+    await withTimeout(
+      'Temporal dev server',
+      60_000,
+      Promise.race([ready, failedToStart(server, 'Temporal dev server', options.logFile)]),
+    );
   } catch (error) {
     await server.stop();
     throw error;
@@ -177,7 +198,15 @@ export function javaAvailable(): boolean {
 
 export async function startMongoServer(options: MongoServerOptions): Promise<MongoServer> {
   const host = options.host ?? '127.0.0.1';
-  const args = [`-Xmx${options.maxHeap ?? '512m'}`, '-jar', mongoLauncherJar(), '--host', host, '--port', String(options.port)];
+  const args = [
+    `-Xmx${options.maxHeap ?? '512m'}`,
+    '-jar',
+    mongoLauncherJar(),
+    '--host',
+    host,
+    '--port',
+    String(options.port),
+  ];
   if (options.h2File) {
     mkdirSync(dirname(options.h2File), { recursive: true });
     args.push('--backend', 'h2', '--h2-file', options.h2File);
@@ -193,7 +222,11 @@ export async function startMongoServer(options: MongoServerOptions): Promise<Mon
     });
   });
   try {
-    const bound = await withTimeout('MongoDB launcher', 60_000, Promise.race([port, failedToStart(server, 'MongoDB launcher', options.logFile)]));
+    const bound = await withTimeout(
+      'MongoDB launcher',
+      60_000,
+      Promise.race([port, failedToStart(server, 'MongoDB launcher', options.logFile)]),
+    );
     return { ...server, port: bound, uri: `mongodb://${host}:${bound}/?directConnection=true` };
   } catch (error) {
     await server.stop();

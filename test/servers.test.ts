@@ -37,7 +37,9 @@ test('mongoose writes and reads through the MongoDB wire protocol, and unique ke
     await models.Product.create({ sku: 'SKU-1', name: '龙井茶', unitPriceMinor: 1200, currency: 'CNY' });
     const read = await models.Product.findOne({ sku: 'SKU-1' }).lean();
     expect(read?.name).toBe('龙井茶');
-    await expect(models.Product.create({ sku: 'SKU-1', name: 'again', unitPriceMinor: 1, currency: 'CNY' })).rejects.toMatchObject({
+    await expect(
+      models.Product.create({ sku: 'SKU-1', name: 'again', unitPriceMinor: 1, currency: 'CNY' }),
+    ).rejects.toMatchObject({
       code: 11000,
     });
   } finally {

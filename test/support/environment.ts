@@ -9,7 +9,8 @@ export const testEnvironmentKeys = {
 export function testEnvironment() {
   const read = (key: string) => {
     const value = process.env[key];
-    if (!value) throw new Error(`${key} is not set: run the tests through \`npm test\` (Jest's global setup)`);
+    if (!value)
+      throw new Error(`${key} is not set: run the tests through \`npm test\` (Jest's global setup)`);
     return value;
   };
   return {

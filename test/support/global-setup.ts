@@ -4,7 +4,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { freePort, startMongoServer, startTemporalDevServer, type RunningServer } from '../../scripts/servers';
+import {
+  freePort,
+  startMongoServer,
+  startTemporalDevServer,
+  type RunningServer,
+} from '../../scripts/servers';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { testEnvironmentKeys as keys } from './environment';
 
@@ -16,10 +21,16 @@ export default async function globalSetup(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'cancelflow-test-'));
   const [temporal, mongo, bundle] = await Promise.all([
     freePort().then((port) =>
-      startTemporalDevServer({ port, searchAttributes: CANCELFLOW_SEARCH_ATTRIBUTES, logFile: join(workDir, 'temporal.log') }),
+      startTemporalDevServer({
+        port,
+        searchAttributes: CANCELFLOW_SEARCH_ATTRIBUTES,
+        logFile: join(workDir, 'temporal.log'),
+      }),
     ),
     // An external MongoDB given by MONGODB_URI (e.g. docker-compose's replica set) replaces the embedded one.
-    process.env.MONGODB_URI ? undefined : startMongoServer({ port: 0, logFile: join(workDir, 'mongodb.log') }),
+    process.env.MONGODB_URI
+      ? undefined
+      : startMongoServer({ port: 0, logFile: join(workDir, 'mongodb.log') }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }),
   ]);
   const bundlePath = join(workDir, 'workflow-bundle.js');
