@@ -1,0 +1,16 @@
+import type { Mailer } from '../integrations/mailer';
+import type { PaymentGateway } from '../integrations/payment-gateway';
+import type { SmsClient } from '../integrations/sms';
+import type { Logger } from '../lib/logger';
+import type { Models } from '../models';
+
+/** Everything activities touch in the outside world, handed in by the worker (or a test) through one factory. */
+export interface ActivityDeps {
+  models: Models;
+  mailer: Mailer;
+  mailFrom: string;
+  sms: SmsClient;
+  smsFrom: string;
+  paymentGateway: PaymentGateway;
+  logger: Logger;
+}

@@ -1,0 +1,38 @@
+import type { CancellationView } from '../workflows/cancellation.contract';
+import type { ActivityDeps } from './deps';
+
+export interface CancellationProgress {
+  view: CancellationView;
+  /** How many state changes came before this one: the timeline's idempotency key. */
+  step: number;
+  at: string;
+  final: boolean;
+}
+
+export function createRecordActivities({ models }: ActivityDeps) {
+  return {
+    /** Keeps the database copy of the cancellation in step with the workflow, once per state change. */
+    async recordCancellationState({ view, step, at, final }: CancellationProgress): Promise<void> {
+      const set = {
+        state: view.state,
+        outcome: view.outcome,
+        refusal: view.refusal,
+        risk: view.risk,
+        refundedMinor: view.refundedMinor,
+        currency: view.review?.currency,
+        lines: view.review?.lines ?? [],
+        notifications: view.notifications,
+      };
+      await models.Cancellation.updateOne(
+        { cancellationId: view.cancellationId, 'timeline.step': { $ne: step } },
+        { $set: set, $push: { timeline: { step, state: view.state, at: new Date(at) } } },
+      );
+      // An ended cancellation no longer holds its order: the next one may start.
+      if (final)
+        await models.Cancellation.updateOne(
+          { cancellationId: view.cancellationId },
+          { $unset: { activeForOrder: 1 } },
+        );
+    },
+  };
+}

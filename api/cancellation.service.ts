@@ -1,0 +1,192 @@
+// Starting and reading cancellations. A request is checked against the order before anything starts, so bad
+// input gets a 4xx at once; the workflow reviews again, as the source of truth, when it runs.
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { createCancellationBody } from '../client/contract';
+import type { CancellationAccepted, CancellationResource } from '../client/contract';
+import { CancelflowError } from '../lib/errors';
+import type { Models } from '../models';
+import type { CancellationRecord } from '../models/cancellation.model';
+import { reviewOrder } from '../models/order-review';
+import {
+  cancellationWorkflowId,
+  getCancellationQuery,
+  WORKFLOW_TYPE,
+  type CancellationInput,
+  type CancellationView,
+} from '../workflows/cancellation.contract';
+
+type StoredCancellation = CancellationRecord & { createdAt: Date; updatedAt: Date };
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+function toInput(record: StoredCancellation): CancellationInput {
+  return {
+    cancellationId: record.cancellationId,
+    orderNumber: record.orderNumber,
+    lines: record.requestedLines?.map((line) => ({
+      lineId: line.lineId ?? '',
+      quantity: line.quantity ?? 0,
+    })),
+    reasonCode: record.reasonCode,
+    note: record.note ?? undefined,
+    requestedBy: record.requestedBy,
+    confirmed: record.confirmed as CancellationInput['confirmed'],
+    requestedAt: record.createdAt.toISOString(),
+  };
+}
+
+export function createCancellationService(deps: { models: Models; temporal: Client; taskQueue: string }) {
+  const { models, temporal, taskQueue } = deps;
+
+  /** Starts the record's workflow unless it was started before (even if it has since closed). */
+  async function ensureStarted(record: StoredCancellation): Promise<void> {
+    try {
+      await temporal.workflow.start(WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: record.workflowId,
+        args: [toInput(record)],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+        throw new CancelflowError(
+          'unavailable',
+          'the workflow service did not accept the cancellation; retry with the same Idempotency-Key',
+          undefined,
+          { cause: error },
+        );
+      }
+    }
+  }
+
+  async function accepted(record: StoredCancellation, existing: boolean): Promise<CancellationAccepted> {
+    await ensureStarted(record);
+    return {
+      cancellationId: record.cancellationId,
+      workflowId: record.workflowId,
+      orderNumber: record.orderNumber,
+      existing,
+    };
+  }
+
+  async function findExisting(orderNumber: string, idempotencyKey: string | undefined) {
+    const byKey = idempotencyKey
+      ? await models.Cancellation.findOne({ requestKey: idempotencyKey }).lean<StoredCancellation>()
+      : null;
+    if (byKey && byKey.orderNumber !== orderNumber) {
+      throw new CancelflowError(
+        'conflict',
+        `Idempotency-Key ${idempotencyKey} was used for order ${byKey.orderNumber}`,
+        { field: 'Idempotency-Key' },
+      );
+    }
+    return (
+      byKey ?? (await models.Cancellation.findOne({ activeForOrder: orderNumber }).lean<StoredCancellation>())
+    );
+  }
+
+  return {
+    async create(body: unknown, idempotencyKey?: string): Promise<CancellationAccepted> {
+      const parsed = createCancellationBody.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issue?.path.join('.') || 'body';
+        throw new CancelflowError('validation_failed', `${field}: ${issue?.message ?? 'invalid'}`, { field });
+      }
+      const request = parsed.data;
+
+      const existing = await findExisting(request.orderNumber, idempotencyKey);
+      if (existing) return accepted(existing, true);
+
+      const order = await models.SalesOrder.findOne({ orderNumber: request.orderNumber }).lean();
+      if (!order)
+        throw new CancelflowError('not_found', `order ${request.orderNumber} does not exist`, {
+          field: 'orderNumber',
+        });
+      const payments = await models.Payment.find({ orderNumber: request.orderNumber }).lean();
+      const review = reviewOrder(order, payments, { lines: request.lines, confirmed: request.confirm });
+      if (!review.ok)
+        throw new CancelflowError(
+          review.code,
+          review.reason,
+          review.field ? { field: review.field } : undefined,
+        );
+
+      const cancellationId = randomUUID();
+      try {
+        const record = await models.Cancellation.create({
+          cancellationId,
+          workflowId: cancellationWorkflowId(cancellationId),
+          orderNumber: request.orderNumber,
+          activeForOrder: request.orderNumber,
+          requestKey: idempotencyKey,
+          reasonCode: request.reasonCode,
+          note: request.note,
+          requestedBy: request.requestedBy,
+          confirmed: request.confirm,
+          requestedLines: request.lines,
+          state: 'requested',
+        });
+        return await accepted(record.toObject(), false);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        // A concurrent request for the same order or key won the race: answer with its cancellation.
+        const winner = await findExisting(request.orderNumber, idempotencyKey);
+        if (!winner) throw error;
+        return accepted(winner, true);
+      }
+    },
+
+    async get(cancellationId: string): Promise<CancellationResource> {
+      const record = await models.Cancellation.findOne({ cancellationId }).lean<StoredCancellation>();
+      if (!record) throw new CancelflowError('not_found', `cancellation ${cancellationId} does not exist`);
+      let live: CancellationView | undefined;
+      if (!record.outcome) {
+        live = await temporal.workflow
+          .getHandle(record.workflowId)
+          .query(getCancellationQuery)
+          .catch(() => undefined); // a closed or unreachable workflow: the database copy answers
+      }
+      return {
+        cancellationId: record.cancellationId,
+        workflowId: record.workflowId,
+        orderNumber: record.orderNumber,
+        reasonCode: record.reasonCode,
+        note: record.note ?? undefined,
+        requestedBy: record.requestedBy,
+        state: live?.state ?? record.state,
+        outcome: live?.outcome ?? record.outcome ?? undefined,
+        refusal: live?.refusal ?? record.refusal ?? undefined,
+        risk: live?.risk ?? (record.risk?.level ? (record.risk as CancellationResource['risk']) : undefined),
+        refundedMinor: live?.refundedMinor ?? record.refundedMinor ?? 0,
+        currency: live?.review?.currency ?? record.currency ?? undefined,
+        lines: (live?.review?.lines ?? record.lines).map((line) => ({
+          lineId: line.lineId ?? '',
+          sku: line.sku ?? '',
+          warehouse: line.warehouse ?? '',
+          quantity: line.quantity ?? 0,
+          amountMinor: line.amountMinor ?? 0,
+        })),
+        notifications: (live?.notifications ?? record.notifications).map((n) => ({
+          channel: n.channel ?? '',
+          status: n.status ?? '',
+          detail: n.detail ?? undefined,
+        })),
+        timeline: record.timeline.map((entry) => ({
+          step: entry.step ?? 0,
+          state: entry.state ?? '',
+          at: (entry.at ?? record.createdAt).toISOString(),
+        })),
+        source: live ? 'workflow' : 'database',
+        createdAt: record.createdAt.toISOString(),
+        updatedAt: record.updatedAt.toISOString(),
+      };
+    },
+  };
+}
+
+export type CancellationService = ReturnType<typeof createCancellationService>;

@@ -1,0 +1,32 @@
+// The API process: connect to the database and Temporal, listen, and close everything on SIGINT/SIGTERM.
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, mongoUri } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { connectModels } from '../models';
+import { buildApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'api');
+  const models = await connectModels(mongoUri(config), config.MONGODB_DATABASE);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = buildApp({ models, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    await connection.close();
+    await models.db.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ host: config.API_HOST, port: config.API_PORT });
+}
+
+main().catch((error: unknown) => {
+  console.error('api failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

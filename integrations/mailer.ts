@@ -1,0 +1,18 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Config } from '../lib/config';
+
+export type Mailer = Transporter;
+
+/** SMTP through nodemailer: the local mail catcher by default, any real SMTP server when configured. */
+export function createMailer(
+  config: Pick<Config, 'SMTP_HOST' | 'SMTP_PORT' | 'SMTP_SECURE' | 'SMTP_USER' | 'SMTP_PASSWORD'>,
+): Mailer {
+  return nodemailer.createTransport({
+    host: config.SMTP_HOST,
+    port: config.SMTP_PORT,
+    secure: config.SMTP_SECURE,
+    // A local catcher offers no TLS; a real server that offers STARTTLS gets it.
+    ignoreTLS: !config.SMTP_SECURE && config.SMTP_HOST === '127.0.0.1',
+    auth: config.SMTP_USER ? { user: config.SMTP_USER, pass: config.SMTP_PASSWORD } : undefined,
+  });
+}

@@ -1,0 +1,56 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { REASON_CODES } from '../workflows/cancellation.contract';
+
+/**
+ * The queryable copy of a cancellation: lists, reports and reads after the workflow closed come from here,
+ * never from Temporal's eventually consistent search. The workflow stays the source of truth while it runs.
+ */
+export const cancellationSchema = new Schema(
+  {
+    cancellationId: { type: String, required: true, unique: true },
+    workflowId: { type: String, required: true },
+    orderNumber: { type: String, required: true, index: true },
+    /**
+     * Set to the order number while this cancellation runs and removed when it ends: a unique (sparse) index
+     * makes "one running cancellation per order" hold even when two requests race.
+     */
+    activeForOrder: { type: String, unique: true, sparse: true },
+    /** The caller's Idempotency-Key, so a repeated request finds the cancellation it already created. */
+    requestKey: { type: String, unique: true, sparse: true },
+    reasonCode: { type: String, enum: REASON_CODES, required: true },
+    note: { type: String },
+    requestedBy: { type: String, required: true },
+    confirmed: { type: [String], default: [] },
+    requestedLines: {
+      type: [new Schema({ lineId: String, quantity: Number }, { _id: false })],
+      default: undefined,
+    },
+    state: { type: String, required: true },
+    outcome: { type: String, enum: ['completed', 'refused'] },
+    refusal: { type: String },
+    risk: { level: { type: String }, reasons: { type: [String], default: undefined } },
+    refundedMinor: { type: Number, default: 0 },
+    currency: { type: String },
+    lines: {
+      type: [
+        new Schema(
+          { lineId: String, sku: String, warehouse: String, quantity: Number, amountMinor: Number },
+          { _id: false },
+        ),
+      ],
+      default: [],
+    },
+    notifications: {
+      type: [new Schema({ channel: String, status: String, detail: String }, { _id: false })],
+      default: [],
+    },
+    timeline: {
+      type: [new Schema({ step: Number, at: Date, state: String }, { _id: false })],
+      default: [],
+    },
+  },
+  { timestamps: true },
+);
+
+export type CancellationRecord = InferSchemaType<typeof cancellationSchema>;
+export const cancellationModel = (db: Connection) => db.model('Cancellation', cancellationSchema);

@@ -1,0 +1,35 @@
+// The books of cancelflow, bound to one mongoose connection (not mongoose's global one), so that the worker,
+// the API and each test can hold their own.
+import mongoose, { type Connection } from 'mongoose';
+import { cancellationModel } from './cancellation.model';
+import { customerModel } from './customer.model';
+import { paymentModel, refundModel, voucherModel } from './money.model';
+import { notificationModel } from './notification.model';
+import { salesOrderModel } from './sales-order.model';
+import { productModel, stockLevelModel, stockMovementModel } from './stock.model';
+
+export function createModels(db: Connection) {
+  return {
+    db,
+    Customer: customerModel(db),
+    Product: productModel(db),
+    StockLevel: stockLevelModel(db),
+    StockMovement: stockMovementModel(db),
+    SalesOrder: salesOrderModel(db),
+    Payment: paymentModel(db),
+    Refund: refundModel(db),
+    Voucher: voucherModel(db),
+    Cancellation: cancellationModel(db),
+    Notification: notificationModel(db),
+  };
+}
+export type Models = ReturnType<typeof createModels>;
+
+/** Opens a connection and makes sure every model's indexes exist before anything relies on them. */
+export async function connectModels(uri: string, dbName?: string): Promise<Models> {
+  const db = mongoose.createConnection(uri, { dbName, autoIndex: false, serverSelectionTimeoutMS: 10_000 });
+  await db.asPromise();
+  const models = createModels(db);
+  await Promise.all(Object.values(db.models).map((model) => model.createIndexes()));
+  return models;
+}

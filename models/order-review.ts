@@ -1,0 +1,163 @@
+// R2, R5: whether an order can be cancelled, and what cancelling it means. A pure function of the order and
+// its payments, so the API (to answer bad requests at once) and the workflow's review agree by construction.
+import type {
+  CancelledLine,
+  ConfirmableStage,
+  OrderReview,
+  RequestedLine,
+} from '../workflows/cancellation.contract';
+import type { OrderStatus } from './sales-order.model';
+
+export interface ReviewableOrder {
+  orderNumber: string;
+  customerId: string;
+  status: OrderStatus;
+  currency: string;
+  lines: {
+    lineId: string;
+    sku: string;
+    warehouse: string;
+    quantity: number;
+    reservedQuantity: number;
+    cancelledQuantity: number;
+    unitPriceMinor: number;
+  }[];
+}
+
+export interface ReviewablePayment {
+  capturedMinor: number;
+  refundedMinor: number;
+  currency: string;
+}
+
+export type ReviewOutcome =
+  | { ok: true; review: OrderReview }
+  /** `field` names the part of the request at fault, when the request (not the order) is the problem. */
+  | {
+      ok: false;
+      code: 'not_cancellable' | 'confirmation_required' | 'validation_failed';
+      reason: string;
+      field?: string;
+    };
+
+/** Which confirmation (R2) an order in this status needs, if any. */
+export function confirmationNeeded(status: OrderStatus): ConfirmableStage | undefined {
+  if (status === 'confirmed' || status === 'allocated' || status === 'picking') return 'awaiting_shipment';
+  if (status === 'shipped' || status === 'delivered') return 'shipped';
+  return undefined;
+}
+
+const refusedStatuses: Partial<Record<OrderStatus, string>> = {
+  completed: 'a completed order cannot be cancelled',
+  cancelled: 'the order is already cancelled',
+  shipped: 'the order has shipped: cancelling it needs a carrier recall, which cancelflow does not do yet',
+  delivered: 'the order was delivered: cancelling it needs a return, which cancelflow does not do yet',
+};
+
+export function reviewOrder(
+  order: ReviewableOrder,
+  payments: ReviewablePayment[],
+  request: { lines?: RequestedLine[]; confirmed: ConfirmableStage[] },
+): ReviewOutcome {
+  const refusal = refusedStatuses[order.status];
+  if (refusal) return { ok: false, code: 'not_cancellable', reason: `${order.orderNumber}: ${refusal}` };
+
+  const stage = confirmationNeeded(order.status);
+  if (stage && !request.confirmed.includes(stage)) {
+    return {
+      ok: false,
+      code: 'confirmation_required',
+      field: 'confirm',
+      reason: `${order.orderNumber} is ${stage.replace('_', ' ')} (status ${order.status}): confirm "${stage}" to cancel it`,
+    };
+  }
+
+  const remaining = (line: ReviewableOrder['lines'][number]) => line.quantity - line.cancelledQuantity;
+  const requested =
+    request.lines ??
+    order.lines
+      .filter((line) => remaining(line) > 0)
+      .map((line) => ({
+        lineId: line.lineId,
+        quantity: remaining(line),
+      }));
+  if (requested.length === 0) {
+    return {
+      ok: false,
+      code: 'not_cancellable',
+      reason: `${order.orderNumber}: every line is already cancelled`,
+    };
+  }
+
+  const seen = new Set<string>();
+  const lines: CancelledLine[] = [];
+  for (const [index, want] of requested.entries()) {
+    const field = `lines[${index}]`;
+    const line = order.lines.find((candidate) => candidate.lineId === want.lineId);
+    if (!line) {
+      return {
+        ok: false,
+        code: 'validation_failed',
+        field: `${field}.lineId`,
+        reason: `line ${want.lineId} is not on order ${order.orderNumber}`,
+      };
+    }
+    if (seen.has(want.lineId)) {
+      return {
+        ok: false,
+        code: 'validation_failed',
+        field: `${field}.lineId`,
+        reason: `line ${want.lineId} is named twice`,
+      };
+    }
+    seen.add(want.lineId);
+    if (!Number.isInteger(want.quantity) || want.quantity < 1) {
+      return {
+        ok: false,
+        code: 'validation_failed',
+        field: `${field}.quantity`,
+        reason: 'quantity must be a whole number of at least 1',
+      };
+    }
+    if (want.quantity > remaining(line)) {
+      return {
+        ok: false,
+        code: 'validation_failed',
+        field: `${field}.quantity`,
+        reason: `line ${line.lineId} has ${remaining(line)} left to cancel, not ${want.quantity}`,
+      };
+    }
+    lines.push({
+      lineId: line.lineId,
+      sku: line.sku,
+      warehouse: line.warehouse,
+      quantity: want.quantity,
+      reservedQuantity: Math.min(want.quantity, line.reservedQuantity),
+      amountMinor: want.quantity * line.unitPriceMinor,
+    });
+  }
+
+  const cancelsWholeOrder = order.lines.every(
+    (line) =>
+      remaining(line) === (lines.find((cancelled) => cancelled.lineId === line.lineId)?.quantity ?? 0),
+  );
+  const refundLeft = payments
+    .filter((payment) => payment.currency === order.currency)
+    .reduce((sum, payment) => sum + payment.capturedMinor - payment.refundedMinor, 0);
+  const linesAmount = lines.reduce((sum, line) => sum + line.amountMinor, 0);
+  // A whole cancellation gives back all that is left of the money (shipping fees included); a partial one
+  // gives back what the cancelled lines cost.
+  const refundableMinor = Math.max(0, cancelsWholeOrder ? refundLeft : Math.min(refundLeft, linesAmount));
+
+  return {
+    ok: true,
+    review: {
+      orderNumber: order.orderNumber,
+      customerId: order.customerId,
+      currency: order.currency,
+      lines,
+      cancelsWholeOrder,
+      refundableMinor,
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// Refunds against captured payments, never more than was captured, never twice.
+//
+// Like the stock ledger: the refund is recorded under its idempotency key, its amount is reserved on the
+// payment by one guarded update that notes the key in `pendingRefunds`, the gateway is asked (with the same
+// key), and the outcome is recorded (with the voucher when money moved) before the note is removed.
+import { CancelflowError } from '../lib/errors';
+import type { Models } from './index';
+
+export interface RefundIntent {
+  idempotencyKey: string;
+  paymentId: string;
+  orderNumber: string;
+  cancellationId: string;
+  amountMinor: number;
+  currency: string;
+}
+
+export type RefundRecord = { status: string; providerRefundId?: string | null; amountMinor: number };
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/**
+ * Records the refund and reserves its amount on the payment. Returns the refund as recorded: a caller that
+ * finds it already succeeded must not ask the gateway again.
+ */
+export async function reserveRefund(models: Models, intent: RefundIntent): Promise<RefundRecord> {
+  const { Payment, Refund } = models;
+  const key = intent.idempotencyKey;
+  if (!Number.isInteger(intent.amountMinor) || intent.amountMinor <= 0) {
+    throw new CancelflowError('validation_failed', 'a refund is a positive whole number of minor units', {
+      field: 'amountMinor',
+    });
+  }
+  const payment = await Payment.findOne({ paymentId: intent.paymentId }).lean();
+  if (!payment) throw new CancelflowError('not_found', `payment ${intent.paymentId} not found`);
+  if (payment.currency !== intent.currency) {
+    throw new CancelflowError(
+      'validation_failed',
+      `refunds go back in the payment's currency ${payment.currency}`,
+      {
+        field: 'currency',
+      },
+    );
+  }
+
+  try {
+    await Refund.create({ ...intent, status: 'pending' });
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const existing = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
+    if (existing.amountMinor !== intent.amountMinor || existing.paymentId !== intent.paymentId) {
+      throw new CancelflowError('conflict', `idempotency key ${key} was already used for a different refund`);
+    }
+    if (existing.status === 'succeeded' || existing.status === 'settled_manually') return existing;
+  }
+
+  const reserved = await Payment.updateOne(
+    {
+      paymentId: intent.paymentId,
+      pendingRefunds: { $ne: key },
+      $expr: { $lte: [{ $add: ['$refundedMinor', intent.amountMinor] }, '$capturedMinor'] },
+    },
+    { $inc: { refundedMinor: intent.amountMinor }, $push: { pendingRefunds: key } },
+  );
+  if (
+    reserved.modifiedCount === 0 &&
+    !(await Payment.exists({ paymentId: intent.paymentId, pendingRefunds: key }))
+  ) {
+    await Refund.updateOne(
+      { idempotencyKey: key, status: 'pending' },
+      { $set: { status: 'failed', failure: 'exceeds capture' } },
+    );
+    throw new CancelflowError(
+      'refund_exceeds_capture',
+      `refunding ${intent.amountMinor} would exceed what payment ${intent.paymentId} captured and has left`,
+    );
+  }
+  return Refund.findOne({ idempotencyKey: key }).lean().orFail();
+}
+
+/** Records that the gateway refunded: the refund, its voucher (R11), then the payment's note is cleared. */
+export async function completeRefund(models: Models, key: string, providerRefundId: string): Promise<void> {
+  const { Payment, Refund, Voucher } = models;
+  const refund = await Refund.findOneAndUpdate(
+    { idempotencyKey: key },
+    { $set: { status: 'succeeded', providerRefundId }, $unset: { failure: 1 } },
+    { returnDocument: 'after' },
+  )
+    .lean()
+    .orFail();
+  await Voucher.updateOne(
+    { idempotencyKey: `${key}:voucher` },
+    {
+      $setOnInsert: {
+        kind: 'refund',
+        currency: refund.currency,
+        document: { kind: 'refund', id: key },
+        memo: `refund of order ${refund.orderNumber} for cancellation ${refund.cancellationId}`,
+        // The refund reverses the sale: revenue goes down, and the money leaves the bank account.
+        lines: [
+          { account: '6001 sales revenue', debitMinor: refund.amountMinor, creditMinor: 0 },
+          { account: '1002 bank deposits', debitMinor: 0, creditMinor: refund.amountMinor },
+        ],
+      },
+    },
+    { upsert: true, runValidators: true },
+  ).catch((error: unknown) => {
+    if (!isDuplicateKey(error)) throw error;
+  });
+  await Payment.updateOne({ paymentId: refund.paymentId }, { $pull: { pendingRefunds: key } });
+}
+
+/** Gives a finally failed refund's amount back to the payment, once (the payment's note is the guard). */
+export async function failRefund(models: Models, key: string, failure: string): Promise<void> {
+  const { Payment, Refund } = models;
+  const refund = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
+  if (refund.status === 'succeeded' || refund.status === 'settled_manually') return;
+  await Refund.updateOne({ idempotencyKey: key }, { $set: { status: 'failed', failure } });
+  await Payment.updateOne(
+    { paymentId: refund.paymentId, pendingRefunds: key },
+    { $inc: { refundedMinor: -refund.amountMinor }, $pull: { pendingRefunds: key } },
+  );
+}

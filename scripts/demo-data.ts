@@ -1,0 +1,189 @@
+// Demo data for the local stack and the tests: customers, products, stock received through the ledger, and
+// paid orders whose stock is reserved, all written through the same operations cancellation uses.
+import type { Models } from '../models';
+import type { OrderStatus } from '../models/sales-order.model';
+import { applyStockMovement } from '../models/stock-ledger';
+
+export interface DemoCustomer {
+  customerId: string;
+  name: string;
+  email?: string;
+  phone?: string;
+  language: 'zh-CN' | 'en';
+  tier?: 'standard' | 'silver' | 'gold' | 'vip';
+}
+
+export interface DemoOrderLine {
+  lineId: string;
+  sku: string;
+  quantity: number;
+  unitPriceMinor: number;
+}
+
+const WAREHOUSE = 'WH-SH-01';
+
+/** Puts `quantity` units of a product on hand, through a ledger movement (so the figures reproduce). */
+export async function receiveStock(
+  models: Models,
+  sku: string,
+  quantity: number,
+  warehouse = WAREHOUSE,
+): Promise<void> {
+  await applyStockMovement(models, {
+    idempotencyKey: `demo:receive:${sku}:${warehouse}`,
+    type: 'adjust',
+    sku,
+    warehouse,
+    onHandDelta: quantity,
+    reservedDelta: 0,
+    document: { kind: 'stock_take', id: `demo-${sku}` },
+    actor: 'demo-data',
+    reason: 'opening stock',
+  });
+}
+
+/** A paid order with its stock reserved: what a shop has just before the warehouse ships. */
+export async function placePaidOrder(
+  models: Models,
+  order: {
+    orderNumber: string;
+    customerId: string;
+    currency: string;
+    lines: DemoOrderLine[];
+    status?: OrderStatus;
+  },
+  warehouse = WAREHOUSE,
+): Promise<void> {
+  for (const line of order.lines) {
+    await applyStockMovement(models, {
+      idempotencyKey: `${order.orderNumber}:reserve:${line.lineId}`,
+      type: 'reserve',
+      sku: line.sku,
+      warehouse,
+      onHandDelta: 0,
+      reservedDelta: line.quantity,
+      document: { kind: 'sales_order', id: order.orderNumber, lineId: line.lineId },
+      actor: 'demo-data',
+    });
+  }
+  const totalMinor = order.lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
+  await models.SalesOrder.updateOne(
+    { orderNumber: order.orderNumber },
+    {
+      $setOnInsert: {
+        orderNumber: order.orderNumber,
+        customerId: order.customerId,
+        status: order.status ?? 'allocated',
+        currency: order.currency,
+        totalMinor,
+        lines: order.lines.map((line) => ({
+          ...line,
+          warehouse,
+          reservedQuantity: line.quantity,
+          cancelledQuantity: 0,
+        })),
+        history: [
+          {
+            key: `${order.orderNumber}:placed`,
+            at: new Date(),
+            status: order.status ?? 'allocated',
+            actor: 'demo-data',
+          },
+        ],
+      },
+    },
+    { upsert: true, runValidators: true },
+  );
+  await models.Payment.updateOne(
+    { paymentId: `PAY-${order.orderNumber}` },
+    {
+      $setOnInsert: {
+        orderNumber: order.orderNumber,
+        capturedMinor: totalMinor,
+        currency: order.currency,
+        method: 'card',
+        providerReference: `ch_${order.orderNumber.toLowerCase()}`,
+      },
+    },
+    { upsert: true, runValidators: true },
+  );
+}
+
+export async function addCustomer(models: Models, customer: DemoCustomer): Promise<void> {
+  await models.Customer.updateOne(
+    { customerId: customer.customerId },
+    { $setOnInsert: { ...customer, consent: { email: true, sms: true } } },
+    { upsert: true, runValidators: true },
+  );
+}
+
+export async function addProduct(
+  models: Models,
+  product: { sku: string; name: string; unitPriceMinor: number; currency: string },
+): Promise<void> {
+  await models.Product.updateOne(
+    { sku: product.sku },
+    { $setOnInsert: product },
+    { upsert: true, runValidators: true },
+  );
+}
+
+/** The local stack's demo: a few customers and products, and paid orders waiting to ship. Safe to rerun. */
+export async function seedDemoData(models: Models): Promise<string[]> {
+  const customers: DemoCustomer[] = [
+    {
+      customerId: 'C-1001',
+      name: '张伟',
+      email: 'zhang.wei@example.cn',
+      phone: '+8613800138000',
+      language: 'zh-CN',
+    },
+    {
+      customerId: 'C-1002',
+      name: 'Emily Carter',
+      email: 'emily.carter@example.com',
+      phone: '+14155550123',
+      language: 'en',
+    },
+    {
+      customerId: 'C-1003',
+      name: '李娜',
+      email: 'li.na@example.cn',
+      phone: '+8613900139000',
+      language: 'zh-CN',
+      tier: 'vip',
+    },
+  ];
+  const products = [
+    { sku: 'TEA-LJ-250', name: '西湖龙井 250g', unitPriceMinor: 16800, currency: 'CNY' },
+    { sku: 'CUP-CER-01', name: 'Ceramic tea cup', unitPriceMinor: 4500, currency: 'CNY' },
+    { sku: 'POT-YX-02', name: '宜兴紫砂壶', unitPriceMinor: 38800, currency: 'CNY' },
+  ];
+  for (const customer of customers) await addCustomer(models, customer);
+  for (const product of products) {
+    await addProduct(models, product);
+    await receiveStock(models, product.sku, 100);
+  }
+  const orders = [
+    {
+      orderNumber: 'SO-2026-0001',
+      customerId: 'C-1001',
+      lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2, unitPriceMinor: 16800 }],
+    },
+    {
+      orderNumber: 'SO-2026-0002',
+      customerId: 'C-1002',
+      lines: [
+        { lineId: 'L1', sku: 'CUP-CER-01', quantity: 4, unitPriceMinor: 4500 },
+        { lineId: 'L2', sku: 'TEA-LJ-250', quantity: 1, unitPriceMinor: 16800 },
+      ],
+    },
+    {
+      orderNumber: 'SO-2026-0003',
+      customerId: 'C-1003',
+      lines: [{ lineId: 'L1', sku: 'POT-YX-02', quantity: 1, unitPriceMinor: 38800 }],
+    },
+  ];
+  for (const order of orders) await placePaidOrder(models, { ...order, currency: 'CNY' });
+  return orders.map((order) => order.orderNumber);
+}

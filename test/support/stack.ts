@@ -1,0 +1,112 @@
+// A whole cancelflow for one test file, in-process but over real connections: its own database on the run's
+// MongoDB, the run's Temporal server with its own task queue, the simulators on free ports, a worker running
+// the bundled workflow code, and the API on a free port with the typed client pointed at it.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { buildApp } from '../../api/app';
+import { CancelflowClient } from '../../client/cancelflow-client';
+import { createMailer } from '../../integrations/mailer';
+import { createHttpPaymentGateway } from '../../integrations/payment-gateway';
+import { createSmsClient } from '../../integrations/sms';
+import { parseConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { connectModels, type Models } from '../../models';
+import {
+  startMailCatcher,
+  startPaymentGatewaySimulator,
+  startSmsSimulator,
+  type MailCatcher,
+  type PaymentGatewaySimulator,
+  type SmsSimulator,
+} from '../../simulators';
+import { createWorker } from '../../worker/worker';
+import { testEnvironment } from './environment';
+
+export interface TestStack {
+  models: Models;
+  temporal: Client;
+  taskQueue: string;
+  api: CancelflowClient;
+  apiUrl: string;
+  mail: MailCatcher;
+  sms: SmsSimulator;
+  gateway: PaymentGatewaySimulator;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+export async function startTestStack(name: string): Promise<TestStack> {
+  // The SDK's runtime is one per process: keep its worker chatter to warnings and worse.
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const env = testEnvironment();
+  const suffix = randomUUID().slice(0, 8);
+  const taskQueue = `${name}-${suffix}`;
+  const config = parseConfig({ LOG_LEVEL: 'warn' });
+  const logger = createLogger({ LOG_LEVEL: 'silent' }, name);
+
+  const [models, mail, sms, gateway] = await Promise.all([
+    connectModels(env.mongoUri, `${name.replace(/\W/g, '_')}_${suffix}`),
+    startMailCatcher({ smtpPort: 0, httpPort: 0, logger: false }),
+    startSmsSimulator({
+      port: 0,
+      accountSid: config.TWILIO_ACCOUNT_SID,
+      authToken: config.TWILIO_AUTH_TOKEN,
+      logger: false,
+    }),
+    startPaymentGatewaySimulator({ port: 0, logger: false }),
+  ]);
+  const mailer = createMailer({ ...config, SMTP_PORT: mail.smtpPort });
+
+  const workerConnection = await NativeConnection.connect({ address: env.temporalAddress });
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue,
+    deps: {
+      models,
+      mailer,
+      mailFrom: config.MAIL_FROM,
+      sms: createSmsClient({ ...config, TWILIO_API_BASE_URL: sms.url }),
+      smsFrom: config.TWILIO_FROM_NUMBER,
+      paymentGateway: createHttpPaymentGateway(gateway.url),
+      logger,
+    },
+    workflows: { workflowBundle: { codePath: env.workflowBundlePath } },
+  });
+  const workerRun = worker.run();
+
+  const clientConnection = await Connection.connect({ address: env.temporalAddress });
+  const temporal = new Client({ connection: clientConnection, namespace: 'default' });
+  const app = buildApp({ models, temporal, taskQueue, logger });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  return {
+    models,
+    temporal,
+    taskQueue,
+    api: new CancelflowClient({ baseUrl: apiUrl }),
+    apiUrl,
+    mail,
+    sms,
+    gateway,
+    worker,
+    async stop() {
+      await app.close();
+      worker.shutdown();
+      await workerRun;
+      await Promise.all([clientConnection.close(), workerConnection.close()]);
+      mailer.close();
+      await Promise.all([mail.close(), sms.close(), gateway.close()]);
+      await models.db.dropDatabase();
+      await models.db.close();
+    },
+  };
+}

@@ -1,0 +1,193 @@
+// The tracer: one paid order awaiting shipment, cancelled through the API, travelling through every layer
+// against real servers (Temporal, MongoDB wire protocol, SMTP, the twilio client, the gateway over HTTP).
+import { CancelflowApiError } from '../client/cancelflow-client';
+import { stockFromLedger } from '../models/stock-ledger';
+import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import {
+  cancellationWorkflowId,
+  getCancellationQuery,
+  type CancellationView,
+} from '../workflows/cancellation.contract';
+import { startTestStack, type TestStack } from './support/stack';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack('tracer');
+  await addCustomer(stack.models, {
+    customerId: 'C-1',
+    name: '王芳',
+    email: 'wang.fang@example.cn',
+    phone: '+8613800138000',
+    language: 'zh-CN',
+  });
+  await addProduct(stack.models, { sku: 'TEA-1', name: '龙井茶', unitPriceMinor: 16800, currency: 'CNY' });
+  await receiveStock(stack.models, 'TEA-1', 10);
+  await placePaidOrder(stack.models, {
+    orderNumber: 'SO-TRACER-1',
+    customerId: 'C-1',
+    currency: 'CNY',
+    lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 2, unitPriceMinor: 16800 }],
+  });
+});
+
+afterAll(async () => {
+  await stack.stop();
+});
+
+const request = {
+  orderNumber: 'SO-TRACER-1',
+  reasonCode: 'customer_changed_mind' as const,
+  note: '客户来电取消',
+  requestedBy: 'erp:clerk-7',
+};
+
+test('an order awaiting shipment is not cancelled without the explicit confirmation (R2)', async () => {
+  const refusal = await stack.api.createCancellation(request).catch((error: unknown) => error);
+  expect(refusal).toBeInstanceOf(CancelflowApiError);
+  expect(refusal).toMatchObject({ status: 409, body: { error: 'confirmation_required' } });
+  expect((refusal as CancelflowApiError).body.message).toContain('awaiting_shipment');
+  expect(await stack.models.Cancellation.countDocuments()).toBe(0);
+});
+
+test('cancels a paid order awaiting shipment end to end, once, however often it is asked', async () => {
+  const confirmed = { ...request, confirm: ['awaiting_shipment' as const] };
+  const first = await stack.api.createCancellation(confirmed, { idempotencyKey: 'erp-req-0001' });
+  expect(first).toMatchObject({ orderNumber: 'SO-TRACER-1', existing: false });
+  expect(first.workflowId).toBe(cancellationWorkflowId(first.cancellationId));
+
+  // The same key, and the same order while its cancellation runs, both answer with the same cancellation.
+  const again = await stack.api.createCancellation(confirmed, { idempotencyKey: 'erp-req-0001' });
+  const sameOrder = await stack.api.createCancellation(confirmed);
+  expect(again).toMatchObject({ cancellationId: first.cancellationId, existing: true });
+  expect(sameOrder.cancellationId).toBe(first.cancellationId);
+
+  const handle = stack.temporal.workflow.getHandle(first.workflowId);
+  const result = (await handle.result()) as CancellationView;
+  expect(result).toMatchObject({
+    state: 'completed',
+    outcome: 'completed',
+    refundedMinor: 33600,
+    risk: { level: 'low' },
+  });
+  expect(await handle.query(getCancellationQuery)).toMatchObject({
+    state: 'completed',
+    refundedMinor: 33600,
+  });
+
+  // Stock: the reservation is released through one ledger movement, and the level matches the ledger (R4, R10).
+  const { models } = stack;
+  const level = await models.StockLevel.findOne({ sku: 'TEA-1' }).lean();
+  expect(level).toMatchObject({ onHand: 10, reserved: 0, pendingMovements: [] });
+  expect(await stockFromLedger(models, 'TEA-1', level?.warehouse ?? '')).toEqual({ onHand: 10, reserved: 0 });
+  const releases = await models.StockMovement.find({ type: 'release' }).lean();
+  expect(releases).toHaveLength(1);
+  expect(releases[0]).toMatchObject({
+    reservedDelta: -2,
+    state: 'applied',
+    document: { id: 'SO-TRACER-1', lineId: 'L1' },
+  });
+
+  // Money: one refund at the gateway, recorded with a balanced voucher (R11).
+  expect(stack.gateway.refunds).toHaveLength(1);
+  expect(stack.gateway.refunds[0]).toMatchObject({ amount: 33600, currency: 'CNY' });
+  const payment = await models.Payment.findOne({ orderNumber: 'SO-TRACER-1' }).lean();
+  expect(payment).toMatchObject({ capturedMinor: 33600, refundedMinor: 33600, pendingRefunds: [] });
+  const refunds = await models.Refund.find().lean();
+  expect(refunds).toHaveLength(1);
+  expect(refunds[0]).toMatchObject({
+    status: 'succeeded',
+    amountMinor: 33600,
+    providerRefundId: stack.gateway.refunds[0]?.id,
+  });
+  const vouchers = await models.Voucher.find().lean();
+  expect(vouchers).toHaveLength(1);
+  const voucherLines = vouchers[0]?.lines ?? [];
+  expect(voucherLines.reduce((sum, line) => sum + line.debitMinor, 0)).toBe(33600);
+  expect(voucherLines.reduce((sum, line) => sum + line.creditMinor, 0)).toBe(33600);
+
+  // The order: cancelled with its reason (R4, R7).
+  const order = await models.SalesOrder.findOne({ orderNumber: 'SO-TRACER-1' }).lean();
+  expect(order).toMatchObject({
+    status: 'cancelled',
+    cancellation: {
+      reasonCode: 'customer_changed_mind',
+      note: '客户来电取消',
+      cancellationIds: [first.cancellationId],
+    },
+  });
+  expect(order?.lines[0]).toMatchObject({ cancelledQuantity: 2, reservedQuantity: 0, status: 'cancelled' });
+
+  // The customer: an email through SMTP and a text through the twilio client, in Chinese (R12).
+  const mail = await stack.mail.waitForMessage((message) => message.to.includes('wang.fang@example.cn'));
+  expect(mail.subject).toBe('订单 SO-TRACER-1 已取消');
+  expect(mail.text).toContain('您改变了主意');
+  expect(mail.text).toContain('336.00');
+  expect(stack.mail.messages).toHaveLength(1);
+  expect(stack.sms.messages).toHaveLength(1);
+  expect(stack.sms.messages[0]).toMatchObject({ to: '+8613800138000' });
+  expect(stack.sms.messages[0]?.body).toContain('SO-TRACER-1');
+  expect(result.notifications).toEqual([
+    { channel: 'email', status: 'sent' },
+    { channel: 'sms', status: 'sent' },
+  ]);
+
+  // The database copy answers after the workflow closed, through the API and the typed client.
+  const read = await stack.api.getCancellation(first.cancellationId);
+  expect(read).toMatchObject({
+    state: 'completed',
+    outcome: 'completed',
+    refundedMinor: 33600,
+    source: 'database',
+  });
+  expect(read.timeline.map((entry) => entry.state)).toEqual([
+    'reviewing',
+    'assessingRisk',
+    'releasingStock',
+    'refunding',
+    'closingOrder',
+    'notifyingCustomer',
+    'completed',
+  ]);
+  const record = await models.Cancellation.findOne({ cancellationId: first.cancellationId }).lean();
+  expect(record?.activeForOrder).toBeUndefined();
+
+  // Asked again after it ended, with the same key: still the same cancellation, and nothing moves twice.
+  const late = await stack.api.createCancellation(confirmed, { idempotencyKey: 'erp-req-0001' });
+  expect(late.cancellationId).toBe(first.cancellationId);
+  expect(stack.gateway.refunds).toHaveLength(1);
+  expect(await models.StockMovement.countDocuments({ type: 'release' })).toBe(1);
+});
+
+test('a cancelled order cannot be cancelled again', async () => {
+  const refusal = await stack.api
+    .createCancellation({ ...request, confirm: ['awaiting_shipment'] })
+    .catch((error: unknown) => error);
+  expect(refusal).toMatchObject({ status: 409, body: { error: 'not_cancellable' } });
+});
+
+test('bad input gets a 4xx naming the field, and starts nothing', async () => {
+  const before = await stack.models.Cancellation.countDocuments();
+  const cases: [unknown, number, string][] = [
+    [{ ...request, reasonCode: 'bored' }, 400, 'reasonCode'],
+    [{ ...request, orderNumber: '' }, 400, 'orderNumber'],
+    [{ ...request, lines: [{ lineId: 'L1', quantity: 1.5 }] }, 400, 'lines.0.quantity'],
+    [{ ...request, orderNumber: 'SO-NOPE' }, 404, 'orderNumber'],
+  ];
+  for (const [body, status, field] of cases) {
+    const response = await fetch(`${stack.apiUrl}/v1/cancellations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(status);
+    expect(await response.json()).toMatchObject({ details: { field } });
+  }
+  const malformed = await fetch(`${stack.apiUrl}/v1/cancellations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"orderNumber":',
+  });
+  expect(malformed.status).toBe(400);
+  expect(await stack.models.Cancellation.countDocuments()).toBe(before);
+});

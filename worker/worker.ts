@@ -1,0 +1,42 @@
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import { createMailer } from '../integrations/mailer';
+import { createHttpPaymentGateway } from '../integrations/payment-gateway';
+import { createSmsClient } from '../integrations/sms';
+import { mongoUri, type Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import { connectModels } from '../models';
+
+/** Builds the activities' real dependencies from configuration. */
+export async function createActivityDeps(config: Config, logger: Logger): Promise<ActivityDeps> {
+  return {
+    models: await connectModels(mongoUri(config), config.MONGODB_DATABASE),
+    mailer: createMailer(config),
+    mailFrom: config.MAIL_FROM,
+    sms: createSmsClient(config),
+    smsFrom: config.TWILIO_FROM_NUMBER,
+    paymentGateway: createHttpPaymentGateway(config.PAYMENT_GATEWAY_URL),
+    logger,
+  };
+}
+
+/** Where the worker finds workflow code: bundled at run time from source, or a prebuilt bundle (tests). */
+export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
+
+export const workflowsFromSource: WorkflowSource = { workflowsPath: require.resolve('../workflows') };
+
+export async function createWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  workflows?: WorkflowSource;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities(options.deps),
+    ...(options.workflows ?? workflowsFromSource),
+  });
+}
