@@ -1,0 +1,195 @@
+// `npm start`: the whole of cancelflow on one machine, on embedded defaults. Starts the embedded MongoDB (unless
+// MONGODB_URI names a real one), Temporal's dev server with its Web UI (unless TEMPORAL_ADDRESS points
+// elsewhere), the mail catcher, SMS and payment gateway simulators, the worker and the API; seeds demo data;
+// prints where everything is; and stops it all cleanly on Ctrl-C.
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { buildApp } from '../api/app';
+import { createMailer } from '../integrations/mailer';
+import { createHttpPaymentGateway } from '../integrations/payment-gateway';
+import { createSmsClient } from '../integrations/sms';
+import { loadConfig, mongoUri, redactConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { connectModels } from '../models';
+import { startMailCatcher, startPaymentGatewaySimulator, startSmsSimulator } from '../simulators';
+import { createWorker } from '../worker/worker';
+import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { seedDemoData } from './demo-data';
+import { javaAvailable, projectRoot, startMongoServer, startTemporalDevServer } from './servers';
+
+const dataDir = join(projectRoot, '.data');
+const stoppers: { name: string; stop: () => Promise<unknown> }[] = [];
+
+function step(message: string): () => void {
+  const started = Date.now();
+  process.stdout.write(`• ${message}… `);
+  return () => process.stdout.write(`ready (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+}
+
+async function stopAll(): Promise<void> {
+  for (const { name, stop } of stoppers.splice(0).reverse()) {
+    await stop().catch((error: unknown) => console.error(`  could not stop ${name}: ${String(error)}`));
+  }
+}
+
+function isLocal(address: string): boolean {
+  return /^(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(address);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'cancelflow', { pretty: true });
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping cancelflow…`);
+    void stopAll().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  let databaseUri = mongoUri(config);
+  if (config.MONGODB_URI) {
+    console.log(`• MongoDB: using MONGODB_URI`);
+  } else {
+    if (!javaAvailable()) {
+      throw new Error(
+        "the embedded database needs Java 17+ (or set MONGODB_URI to a real MongoDB, e.g. docker-compose's)",
+      );
+    }
+    const done = step(
+      `starting the embedded MongoDB (mongo-java-server) on 127.0.0.1:${config.MONGODB_PORT}`,
+    );
+    const mongo = await startMongoServer({
+      port: config.MONGODB_PORT,
+      h2File: join(dataDir, 'mongodb', 'cancelflow.mv'),
+      logFile: join(dataDir, 'logs', 'mongodb.log'),
+    });
+    stoppers.push(mongo);
+    databaseUri = mongo.uri;
+    done();
+  }
+
+  let temporalUi: string | undefined;
+  if (isLocal(config.TEMPORAL_ADDRESS)) {
+    const port = Number(config.TEMPORAL_ADDRESS.split(':').pop());
+    const done = step(`starting the Temporal dev server on ${config.TEMPORAL_ADDRESS} with its Web UI`);
+    const temporal = await startTemporalDevServer({
+      port,
+      uiPort: config.TEMPORAL_UI_PORT,
+      dbFile: join(dataDir, 'temporal.db'),
+      searchAttributes: CANCELFLOW_SEARCH_ATTRIBUTES,
+      logFile: join(dataDir, 'logs', 'temporal.log'),
+    });
+    stoppers.push(temporal);
+    temporalUi = temporal.uiUrl;
+    done();
+  } else {
+    console.log(`• Temporal: using ${config.TEMPORAL_ADDRESS}`);
+  }
+
+  let done = step('starting the mail catcher, SMS and payment gateway simulators');
+  const host = config.SIMULATORS_HOST;
+  const quiet = logger.child({}, { level: 'warn' });
+  const mail = await startMailCatcher({
+    host,
+    smtpPort: config.SMTP_PORT,
+    httpPort: config.MAIL_CATCHER_HTTP_PORT,
+    logger: quiet,
+  });
+  stoppers.push({ name: 'mail catcher', stop: () => mail.close() });
+  const sms = await startSmsSimulator({
+    host,
+    port: config.SMS_SIMULATOR_PORT,
+    accountSid: config.TWILIO_ACCOUNT_SID,
+    authToken: config.TWILIO_AUTH_TOKEN,
+    logger: quiet,
+  });
+  stoppers.push({ name: 'sms simulator', stop: () => sms.close() });
+  const gateway = await startPaymentGatewaySimulator({
+    host,
+    port: config.PAYMENT_GATEWAY_PORT,
+    logger: quiet,
+  });
+  stoppers.push({ name: 'payment gateway simulator', stop: () => gateway.close() });
+  done();
+
+  done = step('connecting to the database and seeding demo data');
+  const models = await connectModels(databaseUri, config.MONGODB_DATABASE);
+  stoppers.push({ name: 'database connection', stop: () => models.db.close() });
+  const demoOrders = await seedDemoData(models);
+  done();
+
+  done = step('starting the worker (bundling workflow code)');
+  const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const mailer = createMailer(config);
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: {
+      models,
+      mailer,
+      mailFrom: config.MAIL_FROM,
+      sms: createSmsClient({ ...config, TWILIO_API_BASE_URL: config.TWILIO_API_BASE_URL ?? sms.url }),
+      smsFrom: config.TWILIO_FROM_NUMBER,
+      paymentGateway: createHttpPaymentGateway(config.PAYMENT_GATEWAY_URL),
+      logger,
+    },
+  });
+  const workerRun = worker.run();
+  stoppers.push({
+    name: 'worker',
+    stop: async () => {
+      // The SDK already began draining the worker when the signal arrived; otherwise ask it to.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+      await workerConnection.close();
+      mailer.close();
+    },
+  });
+  done();
+
+  done = step(`starting the API on ${config.API_HOST}:${config.API_PORT}`);
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = buildApp({ models, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: quiet });
+  await app.listen({ host: config.API_HOST, port: config.API_PORT });
+  stoppers.push({
+    name: 'API',
+    stop: async () => {
+      await app.close();
+      await clientConnection.close();
+    },
+  });
+  done();
+
+  const api = `http://${config.API_HOST}:${config.API_PORT}`;
+  logger.debug({ config: redactConfig(config) }, 'configuration');
+  console.log(`
+cancelflow is running. Ctrl-C stops everything.
+
+  API              ${api}   (GET /health)
+  Temporal UI      ${temporalUi ?? "(the configured Temporal server's own UI)"}
+  Mail catcher     ${mail.httpUrl}   (SMTP on ${host}:${mail.smtpPort})
+  SMS simulator    ${sms.url}/_sim/messages
+  Payment gateway  ${gateway.url}/_sim/refunds
+  Data             ${config.MONGODB_URI ? 'MONGODB_URI' : join('.data', 'mongodb')} and ${join('.data', 'temporal.db')}
+
+Demo orders awaiting shipment: ${demoOrders.join(', ')}. Cancel one:
+
+  curl -s -X POST ${api}/v1/cancellations -H 'content-type: application/json' \\
+    -H 'idempotency-key: demo-${Date.now()}' \\
+    -d '{"orderNumber":"${demoOrders[0]}","reasonCode":"customer_changed_mind","requestedBy":"demo","confirm":["awaiting_shipment"]}'
+`);
+}
+
+main().catch(async (error: unknown) => {
+  console.error(`\ncancelflow could not start: ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll();
+  process.exit(1);
+});
