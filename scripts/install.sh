@@ -14,5 +14,5 @@ bash scripts/install-temporal.sh
 
 # A real MongoDB given by MONGODB_URI needs no embedded database (and so no Java).
 if [[ -z "${MONGODB_URI:-}" ]]; then
-  bash scripts/install-mongo-launcher.sh
+  bash scripts/install-mongo-launcher.sh >/dev/null # it prints the jar's path, for other callers
 fi
