@@ -3,7 +3,8 @@
 // A movement is written to the ledger first (its idempotency key is unique), then applied to the stock level
 // by one guarded update that also notes the key in `pendingMovements`, then marked applied, then the note is
 // removed. Whichever step a crash interrupts, repeating the call with the same key finishes the job and
-// never applies the movement twice: the note tells "already applied here" from "not yet".
+// never applies the movement twice: the note tells "already applied here" from "not yet". A repeat running
+// alongside the first attempt is also safe: each applies only to the level revision it read (see below).
 import { CancelflowError } from '../lib/errors';
 import type { Models } from './index';
 import type { StockMovementType } from './stock.model';
@@ -63,12 +64,12 @@ export async function applyStockMovement(
         `idempotency key ${key} was already used for a different movement`,
       );
     }
+    // A rejected movement changed nothing, so asking again (after someone repaired the stock) tries again.
     if (existing.state === 'rejected') {
-      throw new CancelflowError('insufficient_stock', existing.rejection ?? `movement ${key} was rejected`);
-    }
-    if (existing.state === 'applied') {
-      await StockLevel.updateOne({ sku, warehouse }, { $pull: { pendingMovements: key } });
-      return 'already_applied';
+      await StockMovement.updateOne(
+        { idempotencyKey: key, state: 'rejected' },
+        { $set: { state: 'pending' }, $unset: { rejection: 1 } },
+      );
     }
   }
 
@@ -76,44 +77,74 @@ export async function applyStockMovement(
   if (onHandDelta > 0 && reservedDelta <= 0) {
     await StockLevel.updateOne(
       { sku, warehouse },
-      { $setOnInsert: { onHand: 0, reserved: 0, pendingMovements: [] } },
+      { $setOnInsert: { onHand: 0, reserved: 0, pendingMovements: [], revision: 0 } },
       { upsert: true },
     ).catch((error: unknown) => {
       if (!isDuplicateKey(error)) throw error; // a concurrent upsert created it: fine
     });
   }
 
-  // The guard keeps on-hand and reserved non-negative and never reserves more than is on hand.
-  const applied = await StockLevel.updateOne(
-    {
-      sku,
-      warehouse,
-      pendingMovements: { $ne: key },
-      onHand: { $gte: Math.max(0, -onHandDelta) },
-      reserved: { $gte: Math.max(0, -reservedDelta) },
-      $expr: { $gte: [{ $add: ['$onHand', onHandDelta] }, { $add: ['$reserved', reservedDelta] }] },
-    },
-    { $inc: { onHand: onHandDelta, reserved: reservedDelta }, $push: { pendingMovements: key } },
-  );
-  if (applied.modifiedCount === 0) {
-    const alreadyHere = await StockLevel.exists({ sku, warehouse, pendingMovements: key });
-    if (!alreadyHere) {
-      const level = await StockLevel.findOne({ sku, warehouse }).lean();
-      const rejection = level
-        ? `${sku} in ${warehouse}: on hand ${level.onHand}, reserved ${level.reserved}; ` +
-          `cannot apply on-hand ${onHandDelta}, reserved ${reservedDelta}`
-        : `${sku} has no stock in ${warehouse}`;
-      await StockMovement.updateOne(
-        { idempotencyKey: key, state: 'pending' },
-        { $set: { state: 'rejected', rejection } },
-      );
-      throw new CancelflowError('insufficient_stock', rejection, { sku, warehouse });
+  let result: StockMovementResult = 'already_applied';
+  for (;;) {
+    // Another attempt with this key (a retry running alongside) may apply the movement, mark it applied and
+    // clear its note at any moment. Reading the level before the movement, and applying only to the revision
+    // read, leaves it no gap: one that finished before the level was read shows in the movement, one that
+    // applies after it changes the revision, so this update misses and looks again.
+    const level = await StockLevel.findOne({ sku, warehouse }).lean();
+    if (level?.pendingMovements.includes(key)) break; // applied here, not yet marked applied
+    const current = await StockMovement.findOne({ idempotencyKey: key }).lean().orFail();
+    if (current.state === 'applied') {
+      await StockLevel.updateOne({ sku, warehouse }, { $pull: { pendingMovements: key } });
+      return 'already_applied';
     }
+    if (current.state === 'rejected') {
+      throw new CancelflowError('insufficient_stock', current.rejection ?? `movement ${key} was rejected`);
+    }
+
+    if (level) {
+      // The guard keeps on-hand and reserved non-negative and never reserves more than is on hand.
+      const applied = await StockLevel.updateOne(
+        {
+          sku,
+          warehouse,
+          revision: level.revision ?? null,
+          pendingMovements: { $ne: key },
+          onHand: { $gte: Math.max(0, -onHandDelta) },
+          reserved: { $gte: Math.max(0, -reservedDelta) },
+          $expr: { $gte: [{ $add: ['$onHand', onHandDelta] }, { $add: ['$reserved', reservedDelta] }] },
+        },
+        {
+          $inc: { onHand: onHandDelta, reserved: reservedDelta, revision: 1 },
+          $push: { pendingMovements: key },
+        },
+      );
+      if (applied.modifiedCount === 1) {
+        result = 'applied';
+        break;
+      }
+      const now = await StockLevel.findOne({ sku, warehouse }, { revision: 1 }).lean();
+      if ((now?.revision ?? null) !== (level.revision ?? null)) continue; // it moved on: look again
+    }
+
+    const rejection = level
+      ? `${sku} in ${warehouse}: on hand ${level.onHand}, reserved ${level.reserved}; ` +
+        `cannot apply on-hand ${onHandDelta}, reserved ${reservedDelta}`
+      : `${sku} has no stock in ${warehouse}`;
+    const rejected = await StockMovement.updateOne(
+      { idempotencyKey: key, state: 'pending' },
+      { $set: { state: 'rejected', rejection } },
+    );
+    if (rejected.modifiedCount === 0) continue; // another attempt settled it meanwhile: see how
+    throw new CancelflowError('insufficient_stock', rejection, { sku, warehouse });
   }
 
-  await StockMovement.updateOne({ idempotencyKey: key, state: 'pending' }, { $set: { state: 'applied' } });
+  // A movement another attempt judged rejected while this one applied it is applied: the level says so.
+  await StockMovement.updateOne(
+    { idempotencyKey: key, state: { $ne: 'applied' } },
+    { $set: { state: 'applied' }, $unset: { rejection: 1 } },
+  );
   await StockLevel.updateOne({ sku, warehouse }, { $pull: { pendingMovements: key } });
-  return 'applied';
+  return result;
 }
 
 /** Recomputes a stock level from the ledger: what R10's "figures stay exact" is checked against. */

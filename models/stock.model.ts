@@ -24,6 +24,11 @@ export const stockLevelSchema = new Schema(
     onHand: { type: Number, required: true, min: 0, validate: wholeUnits },
     reserved: { type: Number, required: true, min: 0, validate: wholeUnits },
     pendingMovements: { type: [String], default: [] },
+    /**
+     * Counts the movements applied here. A retry that finds its movement recorded by another attempt applies
+     * it only if the level is still as it read it, so it cannot repeat what that attempt finished meanwhile.
+     */
+    revision: { type: Number, required: true, default: 0 },
   },
   { timestamps: true },
 );
