@@ -1,4 +1,18 @@
-import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Query } from 'mongoose';
+import { CancelflowError } from '../lib/errors';
+import {
+  emailSearchOf,
+  keepDerivedFields,
+  customerSearchSchema,
+  nameSearchOf,
+  phoneSearchOf,
+  REPLACEMENTS,
+  syncCustomerCopies,
+  UPDATES,
+  updateChangesSources,
+  type DerivedFieldRules,
+  type Fields,
+} from './search-fields';
 
 export const customerSchema = new Schema(
   {
@@ -15,9 +29,83 @@ export const customerSchema = new Schema(
     cancellationCount: { type: Number, default: 0, min: 0 },
     /** The cancellations counted, so that a retried count changes nothing. */
     cancellationIds: { type: [String], default: [] },
+    search: { type: customerSearchSchema },
   },
   { timestamps: true },
 );
+
+const prefixed = (fields: Fields) =>
+  Object.fromEntries(Object.entries(fields).map(([path, value]) => [`search.${path}`, value]));
+
+const CONTACT_FIELDS = ['name', 'phone', 'email'] as const;
+
+/** Each contact field derives only its own search fields, so an update of one needs no read of the others. */
+export const customerSearchRules: DerivedFieldRules = {
+  sources: CONTACT_FIELDS,
+  derive(written) {
+    const derived: Fields = {};
+    if ('name' in written) {
+      const name = written.name;
+      Object.assign(
+        derived,
+        prefixed(
+          typeof name === 'string'
+            ? nameSearchOf(name)
+            : { name: undefined, pinyin: undefined, initials: undefined, nameKeys: undefined },
+        ),
+      );
+    }
+    if ('phone' in written) {
+      const phone = typeof written.phone === 'string' ? written.phone : undefined;
+      Object.assign(derived, prefixed({ phone: undefined, phoneKey: undefined, ...phoneSearchOf(phone) }));
+    }
+    if ('email' in written) {
+      const email = typeof written.email === 'string' ? written.email : undefined;
+      Object.assign(derived, prefixed({ email: undefined, ...emailSearchOf(email) }));
+    }
+    return derived;
+  },
+};
+keepDerivedFields(customerSchema, customerSearchRules);
+
+// Orders keep a copy of their customer's contact for search: a change to an existing customer's name,
+// phone or e-mail is carried to its orders after the write. A crash in between leaves copies that the next
+// such write, or `syncCustomerCopies`, repairs.
+const customersToSync = new WeakMap<object, string[]>();
+customerSchema.pre([...UPDATES, ...REPLACEMENTS], { document: false, query: true }, async function () {
+  const query = this as Query<unknown, unknown>;
+  if (!updateChangesSources(query.getUpdate(), CONTACT_FIELDS)) return;
+  customersToSync.set(query, (await query.model.distinct('customerId', query.getFilter())) as string[]);
+});
+customerSchema.post([...UPDATES, ...REPLACEMENTS], { document: false, query: true }, async function () {
+  const query = this as Query<unknown, unknown>;
+  await syncCustomerCopies(query.model.db, customersToSync.get(query) ?? []);
+});
+customerSchema.pre('save', function () {
+  this.$locals.syncOrderCopies = !this.isNew && CONTACT_FIELDS.some((field) => this.isModified(field));
+});
+customerSchema.post('save', async function () {
+  if (this.$locals.syncOrderCopies) await syncCustomerCopies(this.db, [this.customerId]);
+});
+customerSchema.pre('bulkWrite', function (operations) {
+  for (const operation of operations) {
+    const change =
+      'updateOne' in operation
+        ? operation.updateOne.update
+        : 'updateMany' in operation
+          ? operation.updateMany.update
+          : 'replaceOne' in operation
+            ? operation.replaceOne.replacement
+            : undefined;
+    if (updateChangesSources(change, CONTACT_FIELDS)) {
+      throw new CancelflowError(
+        'internal',
+        "change a customer's name, phone or e-mail with updateOne, so that its orders' copies follow",
+        { field: 'name' },
+      );
+    }
+  }
+});
 
 export type Customer = InferSchemaType<typeof customerSchema>;
 export const customerModel = (db: Connection) => db.model('Customer', customerSchema);

@@ -1,4 +1,13 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { normalizeText } from '../lib/text-normalize';
+import {
+  customerSearchSchema,
+  keepDerivedFields,
+  orderCustomerCopy,
+  type CustomerContact,
+  type DerivedFieldRules,
+  type Fields,
+} from './search-fields';
 
 export const ORDER_STATUSES = [
   'draft',
@@ -54,10 +63,71 @@ export const salesOrderSchema = new Schema(
       cancellationIds: { type: [String], default: [] },
     },
     history: { type: [historyEntrySchema], default: [] },
+
+    // Search fields (R1, R13), derived on every write (see `orderSearchRules`): normalised so that a
+    // case-insensitive or pinyin prefix search is an anchored regex an index answers, and copied from the
+    // customer so that one collection answers a search without a $lookup.
+    orderNumberNormalized: { type: String },
+    /** The lines' SKUs, normalised and distinct. */
+    skus: { type: [String], default: undefined },
+    /** The customer's name as written, for result lists. */
+    customerName: { type: String },
+    customerSearch: { type: customerSearchSchema },
   },
   { timestamps: true },
 );
 salesOrderSchema.index({ customerId: 1, createdAt: -1 });
+// Each searchable field with the default sort (newest first, _id breaking ties) behind it: an equality match
+// (a status) reads its results already sorted, and a prefix range is narrowed by a date range in one scan.
+salesOrderSchema.index({ orderNumberNormalized: 1 }, { unique: true, sparse: true });
+salesOrderSchema.index({ createdAt: -1, _id: -1 });
+salesOrderSchema.index({ status: 1, createdAt: -1, _id: -1 });
+salesOrderSchema.index({ 'customerSearch.nameKeys': 1, createdAt: -1, _id: -1 });
+salesOrderSchema.index({ 'customerSearch.phoneKey': 1, createdAt: -1, _id: -1 });
+salesOrderSchema.index({ 'customerSearch.email': 1, createdAt: -1, _id: -1 });
+salesOrderSchema.index({ skus: 1, createdAt: -1, _id: -1 });
+
+const normalizedSkus = (lines: unknown[]) => [
+  ...new Set(
+    lines.flatMap((line) => {
+      const sku = typeof line === 'object' && line !== null ? (line as { sku?: unknown }).sku : undefined;
+      return typeof sku === 'string' ? [normalizeText(sku)] : [];
+    }),
+  ),
+];
+
+export const orderSearchRules: DerivedFieldRules = {
+  sources: ['orderNumber', 'lines', 'customerId'],
+  async derive(written, db) {
+    const derived: Fields = {};
+    if ('orderNumber' in written) {
+      const orderNumber = written.orderNumber;
+      derived.orderNumberNormalized =
+        typeof orderNumber === 'string' ? normalizeText(orderNumber) : undefined;
+    }
+    if ('lines' in written)
+      derived.skus = Array.isArray(written.lines) ? normalizedSkus(written.lines) : undefined;
+    if ('customerId' in written) {
+      const customer =
+        typeof written.customerId === 'string'
+          ? await db
+              .model('Customer')
+              .findOne({ customerId: written.customerId }, { name: 1, phone: 1, email: 1 })
+              .lean<CustomerContact>()
+          : null;
+      Object.assign(
+        derived,
+        customer ? orderCustomerCopy(customer) : { customerName: undefined, customerSearch: undefined },
+      );
+    }
+    return derived;
+  },
+  providedOnInsert: { customerId: 'customerSearch.name' },
+  // One line, or one line's SKU, set through a positional path: set the whole `lines` instead.
+  refusesPath: (path) => /^lines\.[^.]+(\.sku)?$/.test(path),
+  appended: (_source, lines) => ({ skus: normalizedSkus(lines) }),
+};
+keepDerivedFields(salesOrderSchema, orderSearchRules);
 
 export type SalesOrder = InferSchemaType<typeof salesOrderSchema>;
 export const salesOrderModel = (db: Connection) => db.model('SalesOrder', salesOrderSchema);
