@@ -1,122 +1,219 @@
-import type { NotificationResult } from '../workflows/cancellation.machine';
-import type { EffectParams } from '../workflows/cancellation.machine';
+// Telling the customer (R12, R16, R18): the message for the moment is rendered in their language, for the
+// channels they consented to, and recorded in the outbox; the delivery workflow sends each entry with retries
+// (notification-delivery.workflow.ts), so a slow or failing provider never holds the cancellation up.
+import { ApplicationFailure } from '@temporalio/activity';
+import { isCancelflowError } from '../lib/errors';
+import type { Models } from '../models';
+import { issueFeedbackCode } from '../models/feedback.model';
+import type { NotificationChannel } from '../models/notification.model';
+import type { Language } from '../models/organisation.model';
+import type { EffectParams, NotificationResult } from '../workflows/cancellation.machine';
+import type { ReasonCode } from '../workflows/cancellation.contract';
 import type { ActivityDeps } from './deps';
-import { renderCustomerCancellation } from './templates';
+import {
+  deliverOutboxEntry,
+  markOutboxFailed,
+  publicBaseUrlOf,
+  recordOutboxEntry,
+  type OutboxSettings,
+} from './outbox';
+import {
+  goodsWording,
+  itemsWording,
+  reasonWording,
+  refundWording,
+  renderCustomerMessage,
+  type CustomerMoment,
+  type ItemLine,
+} from './templates/customer.templates';
 
-export function createNotificationActivities({
-  models,
-  mailer,
-  mailFrom,
-  sms,
-  smsFrom,
-  logger,
-}: ActivityDeps) {
-  /**
-   * Sends one message through the outbox: recorded first, sent once, marked sent. A failure is recorded and
-   * reported, never thrown, so that it cannot block or fail the cancellation.
-   */
-  async function deliver(
-    record: {
-      idempotencyKey: string;
-      cancellationId: string;
-      channel: 'email' | 'sms';
-      recipient: string;
-      template: string;
-      language: string;
-    },
-    send: () => Promise<string>,
-  ): Promise<NotificationResult> {
-    const existing = await models.Notification.findOneAndUpdate(
-      { idempotencyKey: record.idempotencyKey },
-      { $setOnInsert: { ...record, status: 'queued' } },
-      { upsert: true, returnDocument: 'after' },
-    ).lean();
-    if (existing.status === 'sent' || existing.status === 'delivered')
-      return { channel: record.channel, status: 'sent' };
-    try {
-      const providerMessageId = await send();
-      await models.Notification.updateOne(
-        { idempotencyKey: record.idempotencyKey },
-        { $set: { status: 'sent', providerMessageId }, $unset: { error: 1 }, $inc: { attempts: 1 } },
-      );
-      return { channel: record.channel, status: 'sent' };
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      logger.warn({ key: record.idempotencyKey, detail }, 'notification failed');
-      await models.Notification.updateOne(
-        { idempotencyKey: record.idempotencyKey },
-        { $set: { status: 'failed', error: detail }, $inc: { attempts: 1 } },
-      );
-      return { channel: record.channel, status: 'failed', detail };
+export interface NotifiedLine {
+  lineId: string;
+  sku: string;
+  quantity: number;
+}
+
+export interface CustomerNotificationParams {
+  cancellationId: string;
+  orderNumber: string;
+  customerId: string;
+  moment: CustomerMoment;
+  reasonCode: ReasonCode;
+  /** What was refunded (completed); 0 when nothing was. */
+  refundedMinor: number;
+  currency: string;
+  /** Why the request was not accepted: required when the moment is `rejected`. */
+  refusal?: string;
+  /** The lines cancelled (or asked to be); absent: the whole order. */
+  lines?: NotifiedLine[];
+}
+
+/** The outbox key of the customer's message for a moment on a channel: one message, however often asked. */
+export function customerNotificationKey(
+  cancellationId: string,
+  moment: CustomerMoment,
+  channel: NotificationChannel,
+): string {
+  return `${cancellationId}:customer:${moment}:${channel}`;
+}
+
+/** Lines with their products' names, for people to read. */
+export async function namedLines(models: Models, lines: NotifiedLine[] | undefined): Promise<ItemLine[]> {
+  if (!lines || lines.length === 0) return [];
+  const products = await models.Product.find(
+    { sku: { $in: lines.map((line) => line.sku) } },
+    { sku: 1, name: 1 },
+  ).lean();
+  const names = new Map(products.map((product) => [product.sku, product.name]));
+  return lines.map((line) => ({ sku: line.sku, name: names.get(line.sku), quantity: line.quantity }));
+}
+
+/**
+ * A message that cannot be recorded (unknown customer, a template variable missing) will not become
+ * recordable by retrying: a non-retryable failure that names what is wrong, and nothing is recorded or sent.
+ */
+export function notQueued(error: unknown): never {
+  if (isCancelflowError(error) && (error.code === 'validation_failed' || error.code === 'not_found')) {
+    throw ApplicationFailure.create({
+      message: error.message,
+      type: 'NotificationNotQueued',
+      nonRetryable: true,
+      details: [error.details],
+    });
+  }
+  throw error;
+}
+
+export function createNotificationActivities(deps: ActivityDeps & OutboxSettings) {
+  const { models, logger } = deps;
+
+  /** Renders the moment's message for each consented channel and records it; returns what it recorded. */
+  async function queueForCustomer(params: CustomerNotificationParams) {
+    const customer = await models.Customer.findOne({ customerId: params.customerId }).lean();
+    if (!customer) {
+      throw ApplicationFailure.nonRetryable(`no customer ${params.customerId}`, 'NotificationNotQueued');
     }
+    const language: Language = customer.language === 'en' ? 'en' : 'zh-CN';
+    const variables: Record<string, string | undefined> = {
+      customerName: customer.name,
+      orderNumber: params.orderNumber,
+      reason: reasonWording(language, params.reasonCode),
+      items: itemsWording(language, await namedLines(models, params.lines)),
+      refusal: params.refusal,
+    };
+    if (params.moment === 'completed') {
+      const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }, { lines: 1 }).lean();
+      const restOfOrderShips = (order?.lines ?? []).some((line) => line.cancelledQuantity < line.quantity);
+      const code = await issueFeedbackCode(models, {
+        cancellationId: params.cancellationId,
+        orderNumber: params.orderNumber,
+        customerId: params.customerId,
+      });
+      Object.assign(variables, refundWording(language, params.refundedMinor, params.currency), {
+        goods: goodsWording(language, restOfOrderShips),
+        feedbackCode: code,
+        feedbackUrl: `${publicBaseUrlOf(deps)}/v1/feedback/${code}`,
+      });
+    }
+    // Rendered before anything is recorded: a missing variable stops every channel, not just the second.
+    let message;
+    try {
+      message = renderCustomerMessage(params.moment, language, variables);
+    } catch (error) {
+      notQueued(error);
+    }
+
+    const base = {
+      cancellationId: params.cancellationId,
+      audience: 'customer' as const,
+      moment: params.moment,
+      template: `customer-${params.moment}`,
+      language,
+      payload: variables,
+    };
+    const queued: { channel: NotificationChannel; key: string }[] = [];
+    const skipped: NotificationResult[] = [];
+    if (customer.email && customer.consent?.email) {
+      const key = customerNotificationKey(params.cancellationId, params.moment, 'email');
+      await recordOutboxEntry(models, {
+        ...base,
+        idempotencyKey: key,
+        channel: 'email',
+        recipient: customer.email,
+        content: { subject: message.subject, text: message.text, html: message.html },
+      });
+      queued.push({ channel: 'email', key });
+    } else {
+      skipped.push({
+        channel: 'email',
+        status: 'skipped',
+        detail: customer.email ? 'no consent' : 'no address',
+      });
+    }
+    if (customer.phone && customer.consent?.sms) {
+      const key = customerNotificationKey(params.cancellationId, params.moment, 'sms');
+      await recordOutboxEntry(models, {
+        ...base,
+        idempotencyKey: key,
+        channel: 'sms',
+        recipient: customer.phone,
+        content: { body: message.sms },
+      });
+      queued.push({ channel: 'sms', key });
+    } else {
+      skipped.push({
+        channel: 'sms',
+        status: 'skipped',
+        detail: customer.phone ? 'no consent' : 'no number',
+      });
+    }
+    logger.info(
+      { cancellationId: params.cancellationId, moment: params.moment, queued: queued.length },
+      'customer notifications queued',
+    );
+    return { queued, skipped };
   }
 
   return {
-    /** R12, R18: tells the customer, in their language and on the channels they consented to. */
+    /**
+     * R12, R16, R18: records the customer's message for the moment, in their language, on the channels they
+     * consented to. Returns the outbox keys to deliver (startNotificationDeliveries). Safe to retry: the keys
+     * are per cancellation, moment and channel, and an entry is recorded once.
+     */
+    async queueCustomerNotifications(params: CustomerNotificationParams): Promise<string[]> {
+      const { queued } = await queueForCustomer(params);
+      return queued.map((entry) => entry.key);
+    },
+
+    /**
+     * The "cancelled" message, recorded and sent at once, one attempt per channel. Kept for the workflow
+     * until it starts delivery workflows instead; a failure is recorded and reported, never thrown. Its keys
+     * are those of `queueCustomerNotifications` for `completed`, so switching over never sends twice.
+     */
     async notifyCustomer(params: EffectParams['notifyCustomer']): Promise<NotificationResult[]> {
-      const customer = await models.Customer.findOne({ customerId: params.customerId }).lean();
-      if (!customer) return [{ channel: 'email', status: 'skipped', detail: 'customer not found' }];
-      const message = renderCustomerCancellation(customer.language, {
-        customerName: customer.name,
-        orderNumber: params.orderNumber,
-        reasonCode: params.reasonCode,
-        refundedMinor: params.refundedMinor,
-        currency: params.currency,
-      });
-      const base = {
-        cancellationId: params.cancellationId,
-        template: 'customer-cancelled',
-        language: customer.language,
-      };
+      let recorded;
+      try {
+        recorded = await queueForCustomer({ ...params, moment: 'completed' });
+      } catch (error) {
+        // This activity's contract: a message that cannot be made is reported, not thrown.
+        if (!(error instanceof ApplicationFailure) || error.type !== 'NotificationNotQueued') throw error;
+        return [{ channel: 'email', status: 'skipped', detail: error.message }];
+      }
+      const { queued, skipped } = recorded;
       const results: NotificationResult[] = [];
-
-      if (customer.email && customer.consent?.email) {
-        const idempotencyKey = `${params.cancellationId}:customer-cancelled:email`;
-        results.push(
-          await deliver(
-            { ...base, idempotencyKey, channel: 'email', recipient: customer.email },
-            async () => {
-              const info = (await mailer.sendMail({
-                from: mailFrom,
-                to: customer.email ?? undefined,
-                subject: message.subject,
-                text: message.text,
-                html: message.html,
-                // A stable Message-ID lets receiving servers drop a duplicate sent in the crash window.
-                messageId: `<${idempotencyKey}@cancelflow>`,
-              })) as { messageId: string };
-              return info.messageId;
-            },
-          ),
-        );
-      } else {
-        results.push({
-          channel: 'email',
-          status: 'skipped',
-          detail: customer.email ? 'no consent' : 'no address',
-        });
+      for (const { channel, key } of queued) {
+        const outcome = await deliverOutboxEntry(deps, key);
+        if (outcome.status === 'sent') {
+          results.push({ channel, status: 'sent' });
+        } else if (outcome.status === 'failed') {
+          results.push({ channel, status: 'failed', detail: outcome.error });
+        } else {
+          const detail = outcome.status === 'busy' ? 'another attempt is sending it' : outcome.error;
+          await markOutboxFailed(models, key, detail);
+          results.push({ channel, status: 'failed', detail });
+        }
       }
-
-      if (customer.phone && customer.consent?.sms) {
-        const idempotencyKey = `${params.cancellationId}:customer-cancelled:sms`;
-        results.push(
-          await deliver({ ...base, idempotencyKey, channel: 'sms', recipient: customer.phone }, async () => {
-            const sent = await sms.messages.create({
-              to: customer.phone ?? '',
-              from: smsFrom,
-              body: message.sms,
-            });
-            return sent.sid;
-          }),
-        );
-      } else {
-        results.push({
-          channel: 'sms',
-          status: 'skipped',
-          detail: customer.phone ? 'no consent' : 'no number',
-        });
-      }
-      return results;
+      return [...results, ...skipped].sort((a, b) => a.channel.localeCompare(b.channel));
     },
   };
 }

@@ -14,5 +14,9 @@ export function createMailer(
     // A local catcher offers no TLS; a real server that offers STARTTLS gets it.
     ignoreTLS: !config.SMTP_SECURE && config.SMTP_HOST === '127.0.0.1',
     auth: config.SMTP_USER ? { user: config.SMTP_USER, pass: config.SMTP_PASSWORD } : undefined,
+    // Bounded well within a delivery attempt (1 minute), so an attempt never outlives its claim on a message.
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
   });
 }

@@ -3,6 +3,7 @@
 
 export type ErrorCode =
   | 'validation_failed'
+  | 'unauthorized'
   | 'not_found'
   | 'confirmation_required'
   | 'not_cancellable'
@@ -16,6 +17,7 @@ export type ErrorCode =
 
 const httpStatusByCode: Record<ErrorCode, number> = {
   validation_failed: 400,
+  unauthorized: 401,
   not_found: 404,
   confirmation_required: 409,
   not_cancellable: 409,

@@ -1,8 +1,14 @@
-// The simulators process: the Twilio Messages API, the payment gateway and (unless --no-mail, for stacks
-// where Mailpit catches mail) an SMTP mail catcher, on the ports the rest of the stack is configured to use.
+// The simulators process: the Twilio Messages API, the payment gateway, the carrier and (unless --no-mail,
+// for stacks where Mailpit catches mail) an SMTP mail catcher, on the ports the rest of the stack is
+// configured to use.
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { startMailCatcher, startPaymentGatewaySimulator, startSmsSimulator } from './index';
+import {
+  startCarrierSimulator,
+  startMailCatcher,
+  startPaymentGatewaySimulator,
+  startSmsSimulator,
+} from './index';
 import { reachableHost } from './server-support';
 
 const usage = 'usage: node dist/simulators/main.js [--no-mail]';
@@ -51,6 +57,8 @@ async function main(): Promise<void> {
         port: config.SMS_SIMULATOR_PORT,
         accountSid: config.TWILIO_ACCOUNT_SID,
         authToken: config.TWILIO_AUTH_TOKEN,
+        // Reports each message delivered to its StatusCallback, so the outbox shows it as Twilio's would.
+        deliverAfterMs: 2000,
         logger: logger.child({ simulator: 'sms' }),
       }),
     );
@@ -69,6 +77,19 @@ async function main(): Promise<void> {
     );
     running.push(gateway);
     logger.info({ url: gateway.url }, `payment gateway simulator at ${gateway.url}`);
+
+    const carrier = await start('carrier simulator', `${host}:${config.CARRIER_PORT}`, () =>
+      startCarrierSimulator({
+        host,
+        port: config.CARRIER_PORT,
+        webhookUrl: `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}/v1/webhooks/carrier`,
+        webhookSecret: config.CARRIER_WEBHOOK_SECRET,
+        apiKey: config.CARRIER_API_KEY,
+        logger: logger.child({ simulator: 'carrier' }),
+      }),
+    );
+    running.push(carrier);
+    logger.info({ url: carrier.url }, `carrier simulator at ${carrier.url}`);
 
     if (withMail) {
       const smtpAddress = `${host}:${config.SMTP_PORT}`;

@@ -1,14 +1,27 @@
 // A local stand-in for Twilio's Messages API, faithful enough that the real twilio client cannot tell the
 // difference: the same paths, form-encoded requests, HTTP Basic auth, JSON resources and error shape.
-// Messages are kept in memory (nothing is delivered); a small /_sim API lets people and tests inspect them
-// and make the next requests fail.
-import { randomBytes } from 'node:crypto';
+// Messages are kept in memory (nothing is delivered); a small /_sim API lets people and tests inspect them,
+// make the next requests fail, and have a message's delivery reported to its StatusCallback, signed with the
+// auth token exactly as Twilio signs (X-Twilio-Signature).
+import { createHmac, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { frameworkLogger, httpUrl, listeningPort } from './server-support';
 
 const apiVersion = '2010-04-01';
+
+/** The statuses a Twilio message goes through, as its status callbacks report them. */
+export const SMS_STATUSES = [
+  'queued',
+  'accepted',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+] as const;
+export type SimulatedSmsStatus = (typeof SMS_STATUSES)[number];
 
 export interface SimulatedSms {
   sid: string;
@@ -17,7 +30,9 @@ export interface SimulatedSms {
   /** Null when the request named a messaging service instead of a sender. */
   from: string | null;
   body: string;
-  status: 'queued' | 'accepted';
+  status: SimulatedSmsStatus;
+  /** Set with an `undelivered` or `failed` report, e.g. 30003 (unreachable handset). */
+  errorCode: number | null;
   numSegments: number;
   mediaUrls: string[];
   messagingServiceSid: string | null;
@@ -42,6 +57,22 @@ export interface SmsSimulatorOptions {
   /** When given, the Basic password must be this token. */
   authToken?: string;
   logger?: Logger | false;
+  /**
+   * When set, every message created with a StatusCallback is reported `delivered` this many milliseconds
+   * later, as a carrier would; otherwise reports go out only when asked (`reportStatus`).
+   */
+  deliverAfterMs?: number;
+}
+
+/** One status callback the simulator posted, and what the receiver answered. */
+export interface StatusCallbackDelivery {
+  sid: string;
+  status: SimulatedSmsStatus;
+  url: string;
+  /** The receiver's HTTP status; null when it could not be reached. */
+  responseStatus: number | null;
+  error?: string;
+  at: Date;
 }
 
 export interface SmsSimulator {
@@ -49,8 +80,15 @@ export interface SmsSimulator {
   readonly port: number;
   /** Every message accepted so far, oldest first. */
   readonly messages: readonly SimulatedSms[];
+  /** Every status callback posted so far, oldest first. */
+  readonly callbacks: readonly StatusCallbackDelivery[];
   /** The next `count` message creations answer with this Twilio error instead. */
   failNext(count: number, error?: SimulatedTwilioError): void;
+  /**
+   * Moves the message to `status` and posts Twilio's status callback to its StatusCallback, signed with the
+   * auth token; resolves with the receiver's HTTP status. Rejects when the message has no StatusCallback.
+   */
+  reportStatus(sid: string, status: SimulatedSmsStatus, errorCode?: number): Promise<number>;
   /** Forgets the messages and any pending failures. */
   clear(): void;
   close(): Promise<void>;
@@ -147,7 +185,7 @@ function messageResource(message: SimulatedSms) {
     date_sent: null,
     date_updated: date,
     direction: 'outbound-api',
-    error_code: null,
+    error_code: message.errorCode,
     error_message: null,
     from: message.from,
     messaging_service_sid: message.messagingServiceSid,
@@ -164,6 +202,22 @@ function messageResource(message: SimulatedSms) {
   };
 }
 
+/**
+ * Twilio's request signature: HMAC-SHA1 with the auth token over the URL followed by every POST parameter's
+ * name and value, sorted by name, in base64 (https://www.twilio.com/docs/usage/webhooks/webhooks-security).
+ */
+export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
+  const data = Object.keys(params)
+    .sort()
+    .reduce((signed, name) => signed + name + params[name], url);
+  return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
+}
+
+const reportStatusRequest = z.object({
+  status: z.enum(SMS_STATUSES),
+  errorCode: z.int().positive().optional(),
+});
+
 function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
   const encoded = /^Basic\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
   if (!encoded) return undefined;
@@ -178,6 +232,56 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
   const log = options.logger || undefined;
   const messages: SimulatedSms[] = [];
   const failures: TwilioErrorBody[] = [];
+  const callbacks: StatusCallbackDelivery[] = [];
+  const deliveryTimers = new Set<NodeJS.Timeout>();
+
+  const reportStatus = async (
+    sid: string,
+    status: SimulatedSmsStatus,
+    errorCode?: number,
+  ): Promise<number> => {
+    const message = messages.find((candidate) => candidate.sid === sid);
+    if (!message) throw new Error(`no message ${sid}`);
+    if (!message.statusCallback) throw new Error(`message ${sid} was created without a StatusCallback`);
+    if (options.authToken === undefined)
+      throw new Error('status callbacks are signed: give the simulator an authToken');
+    message.status = status;
+    message.errorCode = errorCode ?? null;
+    // The parameters Twilio posts for a message status change.
+    const params: Record<string, string> = {
+      AccountSid: message.accountSid,
+      ApiVersion: apiVersion,
+      From: message.from ?? '',
+      MessageSid: sid,
+      MessageStatus: status,
+      SmsSid: sid,
+      SmsStatus: status,
+      To: message.to,
+      ...(errorCode === undefined ? {} : { ErrorCode: String(errorCode) }),
+    };
+    const url = message.statusCallback;
+    const delivery: StatusCallbackDelivery = { sid, status, url, responseStatus: null, at: new Date() };
+    callbacks.push(delivery);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilioSignature(options.authToken, url, params),
+          'user-agent': 'TwilioProxy/1.1',
+        },
+        body: new URLSearchParams(params).toString(),
+        signal: AbortSignal.timeout(10_000),
+      });
+      delivery.responseStatus = response.status;
+      log?.info({ sid, status, url, responseStatus: response.status }, 'status callback posted');
+      return response.status;
+    } catch (error) {
+      delivery.error = error instanceof Error ? error.message : String(error);
+      log?.warn({ sid, status, url, error: delivery.error }, 'status callback could not be posted');
+      throw error;
+    }
+  };
 
   const failNext = (count: number, error: SimulatedTwilioError = {}) => {
     if (!Number.isInteger(count) || count < 1)
@@ -269,6 +373,7 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
         body,
         // Twilio queues a message with a sender at once; a messaging service first has to pick one.
         status: from ? 'queued' : 'accepted',
+        errorCode: null,
         numSegments: body ? countSegments(body) : 1,
         mediaUrls,
         messagingServiceSid,
@@ -277,6 +382,13 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
       };
       messages.push(message);
       log?.info({ sid: message.sid, to, from, segments: message.numSegments, body }, 'sms accepted');
+      if (options.deliverAfterMs !== undefined && message.statusCallback) {
+        const timer = setTimeout(() => {
+          deliveryTimers.delete(timer);
+          reportStatus(message.sid, 'delivered').catch(() => undefined); // logged by reportStatus
+        }, options.deliverAfterMs);
+        deliveryTimers.add(timer);
+      }
       return reply.status(201).send(messageResource(message));
     },
   );
@@ -301,6 +413,24 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
     messages.length = 0;
     return reply.status(204).send();
   });
+  app.post<{ Params: { sid: string } }>('/_sim/messages/:sid/status', async (request, reply) => {
+    const parsed = reportStatusRequest.safeParse(request.body ?? {});
+    if (!parsed.success) return reply.status(400).send({ error: z.prettifyError(parsed.error) });
+    if (!messages.some((message) => message.sid === request.params.sid)) {
+      return reply.status(404).send({ error: `no message ${request.params.sid}` });
+    }
+    try {
+      const callbackStatus = await reportStatus(
+        request.params.sid,
+        parsed.data.status,
+        parsed.data.errorCode,
+      );
+      return reply.send({ callbackStatus });
+    } catch (error) {
+      return reply.status(409).send({ error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  app.get('/_sim/callbacks', () => callbacks);
   app.post('/_sim/fail-next', async (request, reply) => {
     const parsed = failNextRequest.safeParse(request.body ?? {});
     if (!parsed.success) return reply.status(400).send({ error: z.prettifyError(parsed.error) });
@@ -315,11 +445,18 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
     url: httpUrl(host, port),
     port,
     messages,
+    callbacks,
     failNext,
+    reportStatus,
     clear() {
       messages.length = 0;
       failures.length = 0;
+      callbacks.length = 0;
     },
-    close: () => app.close(),
+    async close() {
+      for (const timer of deliveryTimers) clearTimeout(timer);
+      deliveryTimers.clear();
+      await app.close();
+    },
   };
 }

@@ -1,0 +1,58 @@
+// Delivering one outbox entry, attempt by attempt, for the delivery workflow: the workflow's retry policy is
+// the backoff; these activities say whether another attempt can help and record the end.
+import { ApplicationFailure } from '@temporalio/activity';
+import { isCancelflowError } from '../lib/errors';
+import type { ActivityDeps } from './deps';
+import { deliverOutboxEntry, markOutboxFailed, type OutboxSettings } from './outbox';
+
+export interface DeliveryResult {
+  key: string;
+  status: 'sent' | 'failed';
+  /** Sent or given up before this call: it sent nothing. */
+  alreadyDone: boolean;
+}
+
+export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
+  return {
+    /**
+     * Sends the entry unless it was sent (or given up) already. A provider's temporary trouble is a retryable
+     * failure; a refusal for good (an invalid number, a rejected address) is non-retryable and named.
+     */
+    async deliverNotification(key: string): Promise<DeliveryResult> {
+      let outcome;
+      try {
+        outcome = await deliverOutboxEntry(deps, key);
+      } catch (error) {
+        if (isCancelflowError(error) && error.code === 'not_found') {
+          throw ApplicationFailure.nonRetryable(error.message, 'NotificationNotFound');
+        }
+        throw error;
+      }
+      switch (outcome.status) {
+        case 'sent':
+          return { key, status: 'sent', alreadyDone: outcome.alreadySent };
+        case 'failed':
+          return { key, status: 'failed', alreadyDone: true };
+        case 'busy':
+          // Another attempt may still be sending it: try again once its claim has run out.
+          throw ApplicationFailure.create({
+            message: `another attempt holds ${key} until ${outcome.until.toISOString()}`,
+            type: 'NotificationBusy',
+            nextRetryDelay: Math.max(outcome.until.getTime() - Date.now(), 1000),
+          });
+        case 'refused':
+          throw ApplicationFailure.create({
+            message: outcome.error,
+            type: outcome.permanent ? 'NotificationRejected' : 'ProviderUnavailable',
+            nonRetryable: outcome.permanent,
+          });
+      }
+    },
+
+    /** Gives up on the entry for good, keeping the provider's last error (or the reason retries ended). */
+    async recordNotificationFailure(params: { key: string; reason: string }): Promise<void> {
+      await markOutboxFailed(deps.models, params.key, params.reason);
+      deps.logger.warn({ key: params.key, reason: params.reason }, 'notification given up');
+    },
+  };
+}

@@ -1,0 +1,208 @@
+// Telling the departments (R6, R17, R19, R24): each hears what concerns it, read from the books as they stand
+// (refunds and vouchers, purchase-order changes, stock movements, shipments), by an entry in every active
+// member's message centre and a mail to the department's mailbox through the outbox.
+import type { Models } from '../models';
+import { postMessage, type MessageCategory } from '../models/message-centre.model';
+import type { DepartmentCode, Language } from '../models/organisation.model';
+import type { PurchaseOrderStatus } from '../models/purchase-order.model';
+import type { ReasonCode } from '../workflows/cancellation.contract';
+import type { ActivityDeps } from './deps';
+import { namedLines, notQueued, type NotifiedLine } from './notification.activities';
+import { recordOutboxEntry } from './outbox';
+import { reasonWording } from './templates/customer.templates';
+import {
+  concernsDepartment,
+  departmentDetails,
+  DEPARTMENTS_BY_MOMENT,
+  renderDepartmentMessage,
+  type DepartmentFacts,
+  type DepartmentMessage,
+  type DepartmentMoment,
+} from './templates/department.templates';
+
+export interface DepartmentNotificationParams {
+  cancellationId: string;
+  orderNumber: string;
+  moment: DepartmentMoment;
+  reasonCode: ReasonCode;
+  /** Why the request was not accepted: required when the moment is `rejected`. */
+  refusal?: string;
+  /** The lines cancelled (or asked to be); absent: those on the cancellation record, else the whole order. */
+  lines?: NotifiedLine[];
+  /** Who to tell; by default those the moment concerns (DEPARTMENTS_BY_MOMENT). */
+  departments?: DepartmentCode[];
+}
+
+const categoryOf: Record<DepartmentCode, MessageCategory> = {
+  sales: 'cancellation_progress',
+  finance: 'refund',
+  purchasing: 'purchasing',
+  logistics: 'logistics',
+};
+
+// From these statuses on, the supplier has the order and must hear of a change.
+const WITH_SUPPLIER: readonly PurchaseOrderStatus[] = ['sent', 'confirmed', 'partially_received'];
+
+/** The department's message-centre and mailbox key for the moment: one each, however often asked. */
+export function departmentNotificationKey(
+  cancellationId: string,
+  department: DepartmentCode,
+  moment: DepartmentMoment,
+): string {
+  return `${cancellationId}:department:${department}:${moment}`;
+}
+
+/** What the books say this cancellation did, as far as departments care. */
+async function gatherFacts(models: Models, params: DepartmentNotificationParams): Promise<DepartmentFacts> {
+  const ownKey = (key: string) => key.startsWith(`${params.cancellationId}:`);
+  const [cancellation, refunds, purchaseOrders, movements, shipments] = await Promise.all([
+    params.lines ? undefined : models.Cancellation.findOne({ cancellationId: params.cancellationId }).lean(),
+    models.Refund.find({ cancellationId: params.cancellationId }).sort({ createdAt: 1 }).lean(),
+    models.PurchaseOrder.find({ 'adjustments.orderNumber': params.orderNumber }).sort({ poNumber: 1 }).lean(),
+    models.StockMovement.find({ 'document.id': params.orderNumber, type: 'release' })
+      .sort({ createdAt: 1 })
+      .lean(),
+    models.Shipment.find({ orderNumber: params.orderNumber }).sort({ shipmentId: 1 }).lean(),
+  ]);
+  const vouchers = await models.Voucher.find({
+    'document.id': { $in: refunds.map((refund) => refund.idempotencyKey) },
+  }).lean();
+
+  const adjustments = purchaseOrders.flatMap((po) =>
+    po.adjustments
+      .filter((adjustment) => adjustment.kind === 'reduce_for_cancellation' && ownKey(adjustment.key))
+      .map((adjustment) => ({ po, adjustment })),
+  );
+  return {
+    lines: await namedLines(
+      models,
+      params.lines ??
+        cancellation?.lines.map((line) => ({
+          lineId: line.lineId ?? '',
+          sku: line.sku ?? '',
+          quantity: line.quantity ?? 0,
+        })),
+    ),
+    refunds: refunds.map((refund) => ({
+      paymentId: refund.paymentId,
+      amountMinor: refund.amountMinor,
+      currency: refund.currency,
+      status: refund.status,
+      providerRefundId: refund.providerRefundId,
+      failure: refund.failure,
+    })),
+    vouchers: vouchers.map((voucher) => ({
+      idempotencyKey: voucher.idempotencyKey,
+      currency: voucher.currency,
+      lines: voucher.lines.map(({ account, debitMinor, creditMinor }) => ({
+        account,
+        debitMinor,
+        creditMinor,
+      })),
+    })),
+    purchaseReductions: adjustments.flatMap(({ po, adjustment }) =>
+      adjustment.changes.map((change) => ({
+        poNumber: po.poNumber,
+        lineId: change.lineId,
+        quantity: change.quantity,
+        supplierMustBeTold: WITH_SUPPLIER.includes(adjustment.statusBefore),
+      })),
+    ),
+    purchaseRefusals: adjustments.flatMap(({ po, adjustment }) =>
+      adjustment.refusals.map((refusal) => ({
+        poNumber: po.poNumber,
+        lineId: refusal.lineId,
+        quantity: refusal.quantity,
+        reason: refusal.reason,
+      })),
+    ),
+    stockReleases: movements
+      .filter((movement) => ownKey(movement.idempotencyKey))
+      .map((movement) => ({
+        sku: movement.sku,
+        warehouse: movement.warehouse,
+        quantity: -movement.reservedDelta,
+      })),
+    shipments: shipments.map((shipment) => ({
+      shipmentId: shipment.shipmentId,
+      carrier: shipment.carrier,
+      trackingNumber: shipment.trackingNumber,
+      status: shipment.status,
+    })),
+  };
+}
+
+export function createDepartmentNotificationActivities({ models, logger }: ActivityDeps) {
+  return {
+    /**
+     * R6, R19, R24: tells each department what concerns it at this moment: an entry in every active member's
+     * message centre, written here, and a mail to the department's mailbox, recorded in the outbox. Returns
+     * the outbox keys to deliver. Safe to retry: one key per cancellation, department and moment.
+     */
+    async queueDepartmentNotifications(params: DepartmentNotificationParams): Promise<string[]> {
+      const facts = await gatherFacts(models, params);
+      const departments =
+        params.departments ??
+        DEPARTMENTS_BY_MOMENT[params.moment].filter((department) =>
+          concernsDepartment(department, params.moment, facts),
+        );
+
+      // Everything is rendered before anything is written: a missing variable stops all of it.
+      const messages: [DepartmentCode, DepartmentMessage][] = [];
+      try {
+        for (const department of departments) {
+          const variables = (language: Language) => ({
+            orderNumber: params.orderNumber,
+            cancellationId: params.cancellationId,
+            reason: reasonWording(language, params.reasonCode),
+            refusal: params.refusal,
+            details: departmentDetails(department, params.moment, language, facts),
+          });
+          messages.push([
+            department,
+            renderDepartmentMessage(params.moment, department, {
+              'zh-CN': variables('zh-CN'),
+              en: variables('en'),
+            }),
+          ]);
+        }
+      } catch (error) {
+        notQueued(error);
+      }
+
+      const keys: string[] = [];
+      for (const [department, message] of messages) {
+        const key = departmentNotificationKey(params.cancellationId, department, params.moment);
+        const members = await postMessage(models, {
+          idempotencyKey: key,
+          to: { department },
+          cancellationId: params.cancellationId,
+          orderNumber: params.orderNumber,
+          category: categoryOf[department],
+          content: message.content,
+        });
+        const mailbox = await models.Department.findOne({ code: department }, { email: 1 }).lean();
+        if (!mailbox) {
+          logger.warn({ department, key }, 'department has no mailbox: message centre only');
+          continue;
+        }
+        await recordOutboxEntry(models, {
+          idempotencyKey: `${key}:email`,
+          cancellationId: params.cancellationId,
+          channel: 'email',
+          recipient: mailbox.email,
+          audience: 'department',
+          department,
+          moment: params.moment,
+          template: `department-${department}-${params.moment}`,
+          // Both languages in one mail, Chinese first.
+          language: 'zh-CN',
+          content: message.email,
+        });
+        keys.push(`${key}:email`);
+        logger.info({ department, key, members: members.length }, 'department notified');
+      }
+      return keys;
+    },
+  };
+}

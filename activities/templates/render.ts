@@ -1,0 +1,67 @@
+// The one way messages are rendered: templates are data with `{{name}}` placeholders, filled from named
+// variables. A placeholder without a value is an error that names it, raised before anything is recorded or
+// sent, so a message never goes out with a hole in it.
+import { CancelflowError } from '../../lib/errors';
+import type { Language } from '../../models/organisation.model';
+
+export type TemplateVariables = Readonly<Record<string, string | undefined>>;
+
+/** Parts of one message in one language, e.g. `{ subject, text, html, sms }`. */
+export type MessageTemplate = Readonly<Record<string, string>>;
+
+const placeholder = /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g;
+
+const htmlEscapes: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => htmlEscapes[character] ?? character);
+}
+
+/** The variables a template's parts use, in order of first use. */
+export function templateVariables(template: MessageTemplate): string[] {
+  const names = Object.values(template).flatMap((part) =>
+    [...part.matchAll(placeholder)].map((match) => match[1] ?? ''),
+  );
+  return [...new Set(names)];
+}
+
+/**
+ * Fills every part of a template. Parts named `html` get their values HTML-escaped, with line breaks kept.
+ * Throws a `validation_failed` error naming each variable left without a value (an empty string counts as
+ * none), with the first one as the field.
+ */
+export function renderTemplate<T extends MessageTemplate>(
+  name: string,
+  template: T,
+  variables: TemplateVariables,
+): { [K in keyof T]: string } {
+  const missing = templateVariables(template).filter((variable) => !variables[variable]);
+  if (missing.length > 0) {
+    throw new CancelflowError(
+      'validation_failed',
+      `template ${name} is missing ${missing.map((variable) => `{{${variable}}}`).join(', ')}`,
+      { field: missing[0], template: name, missing },
+    );
+  }
+  const filled = Object.entries(template).map(([part, text]) => [
+    part,
+    text.replace(placeholder, (_match, variable: string) => {
+      const value = variables[variable] ?? '';
+      return part === 'html' ? escapeHtml(value).replace(/\n/g, '<br>\n') : value;
+    }),
+  ]);
+  return Object.fromEntries(filled) as { [K in keyof T]: string };
+}
+
+/** An amount in minor units as the language writes it, with the currency's own number of decimals. */
+export function formatMoney(language: Language, minor: number, currency: string): string {
+  const format = new Intl.NumberFormat(language, { style: 'currency', currency });
+  const decimals = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(minor / 10 ** decimals);
+}

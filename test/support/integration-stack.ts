@@ -1,0 +1,165 @@
+// The outside world of a cancellation, for one integration test file, over real connections: its own
+// database, the mail catcher (SMTP), the Twilio-compatible SMS API (through the twilio client), the payment
+// gateway and carrier simulators over HTTP, a worker on the run's Temporal server running the real workflows
+// and activities (plus test-workflows.ts), and the API on a port chosen up front, so that Twilio's status
+// callbacks, signed for PUBLIC_BASE_URL, reach it. Log lines are kept, so refusals can be asserted.
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { createActivities, type ActivityDeps } from '../../activities';
+import type { OutboxSettings } from '../../activities/outbox';
+import { buildApp } from '../../api/app';
+import type { WebhookSettings } from '../../api/webhooks.routes';
+import { parseConfig } from '../../lib/config';
+import { loadPolicyFile } from '../../lib/policy';
+import { connectModels, type Models } from '../../models';
+import { freePort } from '../../scripts/servers';
+import {
+  startCarrierSimulator,
+  startMailCatcher,
+  startPaymentGatewaySimulator,
+  startSmsSimulator,
+  type CarrierSimulator,
+  type MailCatcher,
+  type PaymentGatewaySimulator,
+  type SmsSimulator,
+} from '../../simulators';
+import { createActivityDeps } from '../../worker/worker';
+import { testEnvironment } from './environment';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface IntegrationStack {
+  models: Models;
+  /** Replaceable: a test may stop the mail server and start another on the same port. */
+  mail: MailCatcher;
+  sms: SmsSimulator;
+  gateway: PaymentGatewaySimulator;
+  carrier: CarrierSimulator;
+  deps: ActivityDeps & OutboxSettings;
+  activities: ReturnType<typeof createActivities>;
+  temporal: Client;
+  taskQueue: string;
+  apiUrl: string;
+  webhooks: WebhookSettings;
+  logs: LogLine[];
+  stop(): Promise<void>;
+}
+
+const quietBundler = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};
+
+export async function startIntegrationStack(name: string): Promise<IntegrationStack> {
+  const env = testEnvironment();
+  const suffix = randomUUID().slice(0, 8);
+  const taskQueue = `${name}-${suffix}`;
+  const config = parseConfig({});
+  const logs: LogLine[] = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        logs.push(JSON.parse(chunk.toString('utf8')) as LogLine);
+        callback();
+      },
+    }),
+  );
+
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const webhooks: WebhookSettings = {
+    publicBaseUrl: apiUrl,
+    twilioAuthToken: config.TWILIO_AUTH_TOKEN,
+    carrierWebhookSecret: `carrier-secret-${suffix}`,
+  };
+
+  const [models, mail, sms, gateway, carrier, bundle] = await Promise.all([
+    connectModels(env.mongoUri, `${name.replace(/\W/g, '_')}_${suffix}`),
+    startMailCatcher({ smtpPort: 0, httpPort: 0, logger: false }),
+    startSmsSimulator({
+      port: 0,
+      accountSid: config.TWILIO_ACCOUNT_SID,
+      authToken: config.TWILIO_AUTH_TOKEN,
+      logger: false,
+    }),
+    startPaymentGatewaySimulator({ port: 0, logger: false }),
+    startCarrierSimulator({
+      port: 0,
+      webhookUrl: `${apiUrl}/v1/webhooks/carrier`,
+      webhookSecret: webhooks.carrierWebhookSecret,
+      logger: false,
+    }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('./test-workflows'), logger: quietBundler }),
+  ]);
+  const deps = {
+    ...(await createActivityDeps(
+      { ...config, SMTP_PORT: mail.smtpPort, TWILIO_API_BASE_URL: sms.url, PAYMENT_GATEWAY_URL: gateway.url },
+      logger,
+      models,
+    )),
+    publicBaseUrl: apiUrl,
+  };
+  const activities = createActivities(deps);
+
+  const workerConnection = await NativeConnection.connect({ address: env.temporalAddress });
+  const worker = await Worker.create({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue,
+    activities,
+    workflowBundle: bundle,
+  });
+  const workerRun = worker.run();
+  const temporal = new Client({
+    connection: await Connection.connect({ address: env.temporalAddress }),
+    namespace: 'default',
+  });
+
+  const app = buildApp({
+    models,
+    temporal,
+    taskQueue,
+    policy: await loadPolicyFile(config.CANCELLATION_POLICY_FILE),
+    logger,
+    webhooks,
+  });
+  await app.listen({ host: '127.0.0.1', port: apiPort });
+
+  const stack: IntegrationStack = {
+    models,
+    mail,
+    sms,
+    gateway,
+    carrier,
+    deps,
+    activities,
+    temporal,
+    taskQueue,
+    apiUrl,
+    webhooks,
+    logs,
+    async stop() {
+      await app.close();
+      worker.shutdown();
+      await workerRun;
+      await Promise.all([temporal.connection.close(), workerConnection.close()]);
+      deps.mailer.close();
+      await Promise.all([stack.mail.close(), sms.close(), gateway.close(), carrier.close()]);
+      await models.db.dropDatabase();
+      await models.db.close();
+    },
+  };
+  return stack;
+}

@@ -1,0 +1,81 @@
+// Workflow code only the integration tests run, bundled together with the real workflows: a parent that
+// starts notification deliveries and ends at once, a stand-in for a cancellation waiting on its carrier
+// (until the cancellation workflow handles `reportCarrierOutcome` itself), and the refund activity under a
+// real Temporal retry policy.
+import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { CancellationActivities } from '../../activities';
+import {
+  reportCarrierOutcomeUpdate,
+  type CancellationView,
+  type CarrierOutcome,
+} from '../../workflows/cancellation.contract';
+import {
+  startNotificationDeliveries,
+  type DeliveryOptions,
+} from '../../workflows/notification-delivery.workflow';
+
+export * from '../../workflows';
+
+/** Starts a delivery per key, twice (the second start finds the first), and ends without waiting for them. */
+export async function startsDeliveriesWorkflow(keys: string[], options: DeliveryOptions): Promise<void> {
+  await startNotificationDeliveries(keys, options);
+  await startNotificationDeliveries(keys, options);
+}
+
+export const carrierOutcomesQuery = defineQuery<CarrierOutcome[]>('carrierOutcomes');
+export const finishSignal = defineSignal('finish');
+
+/**
+ * Waits for the carrier's outcome on a recall, as the cancellation workflow will after R9's recall step, and
+ * stays open until told to finish, so a test can post more. A second, different outcome is refused.
+ */
+export async function awaitingCarrierWorkflow(
+  cancellationId: string,
+  orderNumber: string,
+): Promise<CarrierOutcome[]> {
+  const outcomes: CarrierOutcome[] = [];
+  const view = (): CancellationView => ({
+    cancellationId,
+    orderNumber,
+    state: outcomes.length > 0 ? `recall ${outcomes[0]?.outcome}` : 'awaitingCarrier',
+    reasonCode: 'customer_changed_mind',
+    refundedMinor: 0,
+    notifications: [],
+  });
+  setHandler(carrierOutcomesQuery, () => outcomes);
+  setHandler(
+    reportCarrierOutcomeUpdate,
+    (outcome: CarrierOutcome) => {
+      outcomes.push(outcome);
+      return Promise.resolve(view());
+    },
+    {
+      validator: (_outcome: CarrierOutcome) => {
+        if (outcomes.length > 0) throw new Error('the carrier already answered');
+      },
+    },
+  );
+  let finished = false;
+  setHandler(finishSignal, () => {
+    finished = true;
+  });
+  await condition(() => finished);
+  return outcomes;
+}
+
+const { refundPayment } = proxyActivities<CancellationActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '200 ms',
+    backoffCoefficient: 1,
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: ['RefundRefused', 'RefundExceedsCapture'],
+  },
+});
+
+/** The refund activity as a workflow runs it: retried by Temporal with the very same parameters. */
+export async function refundWithRetriesWorkflow(
+  params: Parameters<CancellationActivities['refundPayment']>[0],
+): ReturnType<CancellationActivities['refundPayment']> {
+  return refundPayment(params);
+}
