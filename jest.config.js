@@ -7,6 +7,7 @@ module.exports = {
   // Servers (Temporal, MongoDB) start once per run on free ports; workflow code is bundled once per run.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/temporal-runtime.ts'],
   testTimeout: 60_000,
   // Two cores: two test files at a time, each with its own database and task queue.
   maxWorkers: 2,

@@ -12,5 +12,9 @@ export interface ActivityDeps {
   sms: SmsClient;
   smsFrom: string;
   paymentGateway: PaymentGateway;
+  /** The API as the world reaches it: Twilio posts delivery reports there, feedback links point there. */
+  publicBaseUrl: string;
+  /** Path of the cancellation policy file, read (and validated) when a cancellation starts. */
+  policyFile: string;
   logger: Logger;
 }

@@ -1,20 +1,33 @@
 // The activities of a cancellation, built from their dependencies. The worker hands in real connections;
 // tests hand in real local ones (database, SMTP, SMS endpoint, payment gateway simulator).
+import { createApprovalActivities } from './approval.activities';
 import type { ActivityDeps } from './deps';
+import { createDeliveryActivities } from './delivery.activities';
+import { createDepartmentNotificationActivities } from './department-notification.activities';
 import { createNotificationActivities } from './notification.activities';
 import { createOrderActivities } from './order.activities';
+import type { OutboxSettings } from './outbox';
 import { createPaymentActivities } from './payment.activities';
+import { createPolicyActivities } from './policy.activities';
+import { createPurchasingActivities } from './purchasing.activities';
 import { createRecordActivities } from './record.activities';
+import { createStaffActivities } from './staff.activities';
 import { createStockActivities } from './stock.activities';
 
 export type { ActivityDeps } from './deps';
 
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps & OutboxSettings) {
   return {
+    ...createPolicyActivities(deps),
     ...createOrderActivities(deps),
+    ...createApprovalActivities(deps),
     ...createStockActivities(deps),
+    ...createPurchasingActivities(deps),
+    ...createStaffActivities(deps),
     ...createPaymentActivities(deps),
     ...createNotificationActivities(deps),
+    ...createDepartmentNotificationActivities(deps),
+    ...createDeliveryActivities(deps),
     ...createRecordActivities(deps),
   };
 }

@@ -6,10 +6,6 @@ import type { ActivityDeps } from './deps';
 
 export type ReviewResult = { ok: true; review: OrderReview } | { ok: false; reason: string };
 
-// Thresholds of the built-in policy until the policy configuration arrives (issue: statechart and policy).
-const HIGH_REFUND_MINOR = 1_000_000;
-const FREQUENT_CANCELLER = 3;
-
 export function createOrderActivities({ models }: ActivityDeps) {
   return {
     /** R2, R5: reads the order and its payments and decides what the cancellation covers. */
@@ -17,7 +13,10 @@ export function createOrderActivities({ models }: ActivityDeps) {
       const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }).lean();
       if (!order) return { ok: false, reason: `order ${params.orderNumber} does not exist` };
       const payments = await models.Payment.find({ orderNumber: params.orderNumber }).lean();
-      const outcome = reviewOrderRules(order, payments, params);
+      const outcome = reviewOrderRules(order, payments, params, {
+        cancellableStatuses: params.cancellableStatuses,
+        refund: params.refundRules,
+      });
       return outcome.ok ? outcome : { ok: false, reason: outcome.reason };
     },
 
@@ -29,54 +28,67 @@ export function createOrderActivities({ models }: ActivityDeps) {
         reasons.push(reason);
         if (to === 'high' || (to === 'medium' && level === 'low')) level = to;
       };
-      if (params.review.refundableMinor >= HIGH_REFUND_MINOR) {
-        raise('high', `refund of ${params.review.refundableMinor} minor units ${params.review.currency}`);
-      }
-      if (params.reasonCode === 'suspected_fraud') raise('high', 'suspected fraud');
-      const customer = await models.Customer.findOne({ customerId: params.review.customerId }).lean();
-      if (customer && customer.cancellationCount >= FREQUENT_CANCELLER) {
+      const { review, rules } = params;
+      // Financial: the money going back.
+      const refund = `refund of ${review.refundableMinor} minor units ${review.currency}`;
+      if (review.refundableMinor >= rules.highRefundMinor) raise('high', refund);
+      else if (review.refundableMinor >= rules.mediumRefundMinor) raise('medium', refund);
+      if (rules.highRiskReasons.includes(params.reasonCode)) raise('high', `reason: ${params.reasonCode}`);
+      // Customer relationship: frequent cancellers and valued customers.
+      const customer = await models.Customer.findOne({ customerId: review.customerId }).lean();
+      if (customer && customer.cancellationCount >= rules.frequentCancellerCount) {
         raise('medium', `customer cancelled ${customer.cancellationCount} orders before`);
       }
-      if (customer?.tier === 'vip') raise('medium', 'VIP customer relationship');
+      if (customer && rules.relationshipTiers.includes(customer.tier))
+        raise('medium', `${customer.tier} customer`);
       return { level, reasons };
     },
 
     /** R4, R7: the order becomes cancelled (or partially cancelled) with the reason; recorded once. */
     async markOrderCancelled(params: EffectParams['closeOrder']): Promise<void> {
       const key = `${params.cancellationId}:close-order`;
-      const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }).lean();
-      if (!order)
-        throw ApplicationFailure.nonRetryable(`order ${params.orderNumber} vanished`, 'OrderNotFound');
-      if (order.history.some((entry) => entry.key === key)) return;
-
-      const lines = order.lines.map((line) => {
-        const cancelled = params.lines.find((candidate) => candidate.lineId === line.lineId);
-        if (!cancelled) return line;
-        const cancelledQuantity = line.cancelledQuantity + cancelled.quantity;
-        return {
-          ...line,
-          cancelledQuantity,
-          reservedQuantity: Math.max(0, line.reservedQuantity - cancelled.reservedQuantity),
-          status: cancelledQuantity >= line.quantity ? 'cancelled' : 'partially_cancelled',
-        };
-      });
-      const status = params.cancelsWholeOrder ? 'cancelled' : 'partially_cancelled';
-      // Guarded on the history key, so a retry after a crash neither repeats nor loses the change.
-      await models.SalesOrder.updateOne(
-        { orderNumber: params.orderNumber, 'history.key': { $ne: key } },
-        {
-          $set: {
-            lines,
-            status,
-            'cancellation.reasonCode': params.reasonCode,
-            'cancellation.note': params.note,
+      let customerId: string | undefined;
+      // Optimistic: the update applies only to the order as read (its updatedAt), so a change made to it in
+      // between (another line's shipment, say) is read again rather than overwritten.
+      for (let attempt = 0; customerId === undefined; attempt += 1) {
+        if (attempt === 10) throw new Error(`order ${params.orderNumber} keeps changing; will retry`);
+        const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }).lean();
+        if (!order)
+          throw ApplicationFailure.nonRetryable(`order ${params.orderNumber} vanished`, 'OrderNotFound');
+        if (order.history.some((entry) => entry.key === key)) {
+          customerId = order.customerId;
+          break;
+        }
+        const lines = order.lines.map((line) => {
+          const cancelled = params.lines.find((candidate) => candidate.lineId === line.lineId);
+          if (!cancelled) return line;
+          const cancelledQuantity = line.cancelledQuantity + cancelled.quantity;
+          return {
+            ...line,
+            cancelledQuantity,
+            reservedQuantity: Math.max(0, line.reservedQuantity - cancelled.reservedQuantity),
+            status: cancelledQuantity >= line.quantity ? 'cancelled' : 'partially_cancelled',
+          };
+        });
+        const status = params.cancelsWholeOrder ? 'cancelled' : 'partially_cancelled';
+        const updated = await models.SalesOrder.updateOne(
+          { orderNumber: params.orderNumber, updatedAt: order.updatedAt, 'history.key': { $ne: key } },
+          {
+            $set: {
+              lines,
+              status,
+              'cancellation.reasonCode': params.reasonCode,
+              'cancellation.note': params.note,
+            },
+            $addToSet: { 'cancellation.cancellationIds': params.cancellationId },
+            $push: { history: { key, at: new Date(), status, actor: 'cancelflow', note: params.reasonCode } },
           },
-          $addToSet: { 'cancellation.cancellationIds': params.cancellationId },
-          $push: { history: { key, at: new Date(), status, actor: 'cancelflow', note: params.reasonCode } },
-        },
-      );
+        );
+        if (updated.modifiedCount === 1) customerId = order.customerId;
+      }
+      // Counted once per cancellation (R20's "past cancellations"), also when a retry finds the order done.
       await models.Customer.updateOne(
-        { customerId: order.customerId, cancellationIds: { $ne: params.cancellationId } },
+        { customerId, cancellationIds: { $ne: params.cancellationId } },
         { $push: { cancellationIds: params.cancellationId }, $inc: { cancellationCount: 1 } },
       );
     },

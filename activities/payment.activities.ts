@@ -40,7 +40,10 @@ export function createPaymentActivities({ models, paymentGateway, logger }: Acti
             amountMinor,
             currency: payment.currency,
           });
-          if (refund.status !== 'succeeded') {
+          if (refund.status === 'succeeded') {
+            // A crash may have come between marking it succeeded and writing its voucher: finish (idempotent).
+            await completeRefund(models, key, refund.providerRefundId ?? key);
+          } else {
             const outcome = await paymentGateway.refund({
               idempotencyKey: key,
               paymentReference: payment.providerReference,
@@ -73,6 +76,65 @@ export function createPaymentActivities({ models, paymentGateway, logger }: Acti
         if (outstanding <= 0) break;
       }
       return { refundId: refundIds.join(','), refundedMinor: params.amountMinor - outstanding };
+    },
+
+    /** What has gone back to the customer for this cancellation so far, through the gateway or by hand. */
+    async refundedForCancellation(params: { cancellationId: string }): Promise<number> {
+      const refunds = await models.Refund.find({
+        cancellationId: params.cancellationId,
+        status: { $in: ['succeeded', 'settled_manually'] },
+      }).lean();
+      return refunds.reduce((sum, refund) => sum + refund.amountMinor, 0);
+    },
+
+    /**
+     * R11, R28: finance refunded by hand; the refund is recorded against the order's payments (oldest first,
+     * one key each, like the gateway's refunds) with its reference and a voucher, once. Returns the amount.
+     */
+    async recordManualSettlement(params: EffectParams['recordManualSettlement']): Promise<number> {
+      const payments = await models.Payment.find({
+        orderNumber: params.orderNumber,
+        currency: params.currency,
+      })
+        .sort({ createdAt: 1, paymentId: 1 })
+        .lean();
+      let outstanding = params.amountMinor;
+      for (const payment of payments) {
+        if (outstanding <= 0) break;
+        const key = `${params.cancellationId}:manual-settlement:${payment.paymentId}`;
+        const earlier = await models.Refund.findOne({ idempotencyKey: key }).lean();
+        // A retry records the amounts the first attempt chose, not what is left now.
+        const amountMinor =
+          earlier?.amountMinor ?? Math.min(outstanding, payment.capturedMinor - payment.refundedMinor);
+        if (amountMinor <= 0) continue;
+        try {
+          await reserveRefund(models, {
+            idempotencyKey: key,
+            paymentId: payment.paymentId,
+            orderNumber: params.orderNumber,
+            cancellationId: params.cancellationId,
+            amountMinor,
+            currency: params.currency,
+          });
+        } catch (error) {
+          if (isCancelflowError(error))
+            throw ApplicationFailure.nonRetryable(error.message, 'RefundExceedsCapture');
+          throw error;
+        }
+        await completeRefund(models, key, `manual:${params.reference}`, 'settled_manually');
+        outstanding -= amountMinor;
+      }
+      if (outstanding > 0) {
+        throw ApplicationFailure.nonRetryable(
+          `the payments of ${params.orderNumber} have ${params.amountMinor - outstanding} of ${params.amountMinor} ${params.currency} left to refund`,
+          'RefundExceedsCapture',
+        );
+      }
+      logger.info(
+        { cancellationId: params.cancellationId, by: params.by, reference: params.reference },
+        'manual settlement recorded',
+      );
+      return params.amountMinor;
     },
   };
 }

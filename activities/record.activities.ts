@@ -15,6 +15,11 @@ export function createRecordActivities({ models }: ActivityDeps) {
     async recordCancellationState({ view, step, at, final }: CancellationProgress): Promise<void> {
       const set = {
         state: view.state,
+        policyVersion: view.policyVersion,
+        approval: view.approval,
+        purchasing: view.purchasing,
+        settlement: view.settlement,
+        attention: view.attention ?? null,
         outcome: view.outcome,
         refusal: view.refusal,
         risk: view.risk,

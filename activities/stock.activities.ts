@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
-import { applyStockMovement } from '../models/stock-ledger';
+import { releaseReservedStock } from '../models/stock-operations';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
 
@@ -8,26 +8,32 @@ export function createStockActivities({ models }: ActivityDeps) {
   return {
     /** R4, R10, R27: the cancelled lines' reserved units go back to available, one ledger movement a line. */
     async releaseReservedStock(params: EffectParams['releaseStock']): Promise<void> {
-      for (const line of params.lines.filter((candidate) => candidate.reservedQuantity > 0)) {
-        try {
-          await applyStockMovement(models, {
-            idempotencyKey: `${params.cancellationId}:release:${line.lineId}`,
-            type: 'release',
-            sku: line.sku,
-            warehouse: line.warehouse,
-            onHandDelta: 0,
-            reservedDelta: -line.reservedQuantity,
-            document: { kind: 'sales_order', id: params.orderNumber, lineId: line.lineId },
-            actor: 'cancelflow',
-            reason: `cancellation ${params.cancellationId}`,
-          });
-        } catch (error) {
-          // Stock that cannot be released will not become releasable by retrying: a person must look.
-          if (isCancelflowError(error) && error.code === 'insufficient_stock') {
-            throw ApplicationFailure.nonRetryable(error.message, 'StockReleaseRefused');
-          }
-          throw error;
+      const lines = params.lines
+        .filter((line) => line.reservedQuantity > 0)
+        .map((line) => ({
+          lineId: line.lineId,
+          sku: line.sku,
+          warehouse: line.warehouse,
+          quantity: line.reservedQuantity,
+        }));
+      if (lines.length === 0) return;
+      try {
+        await releaseReservedStock(models, {
+          idempotencyKey: `${params.cancellationId}:release`,
+          document: { kind: 'sales_order', id: params.orderNumber },
+          actor: 'cancelflow',
+          reason: `cancellation ${params.cancellationId}`,
+          lines,
+        });
+      } catch (error) {
+        // Stock that cannot be released will not become releasable by retrying: a person must look.
+        if (
+          isCancelflowError(error) &&
+          (error.code === 'insufficient_stock' || error.code === 'validation_failed')
+        ) {
+          throw ApplicationFailure.nonRetryable(error.message, 'StockReleaseRefused');
         }
+        throw error;
       }
     },
   };

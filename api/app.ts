@@ -5,13 +5,21 @@ import { idempotencyKeyHeader, type ApiErrorBody } from '../client/contract';
 import { CancelflowError, isCancelflowError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Models } from '../models';
+import type { ReviewRules } from '../models/order-review';
 import { createCancellationService } from './cancellation.service';
+import { registerFeedbackRoutes } from './feedback.routes';
+import { registerNotificationRoutes } from './notifications.routes';
+import { registerOrderRoutes } from './orders.routes';
+import { registerWebhookRoutes, type WebhookSettings } from './webhooks.routes';
 
 export interface AppDeps {
   models: Models;
   temporal: Client;
   taskQueue: string;
+  policy: ReviewRules;
   logger: Logger;
+  /** Secrets and public address the webhooks check signatures with (`webhookSettingsFrom(config)`). */
+  webhooks: WebhookSettings;
 }
 
 export function buildApp(deps: AppDeps) {
@@ -80,6 +88,10 @@ export function buildApp(deps: AppDeps) {
   app.get<{ Params: { id: string } }>('/v1/cancellations/:id', async (request) =>
     cancellations.get(request.params.id),
   );
+  registerOrderRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
+  registerFeedbackRoutes(app, deps);
+  registerNotificationRoutes(app, deps);
 
   return app;
 }

@@ -1,20 +1,22 @@
 // Starting and reading cancellations. A request is checked against the order before anything starts, so bad
 // input gets a 4xx at once; the workflow reviews again, as the source of truth, when it runs.
-import { randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { createHash, randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createCancellationBody } from '../client/contract';
 import type { CancellationAccepted, CancellationResource } from '../client/contract';
 import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import type { CancellationRecord } from '../models/cancellation.model';
-import { reviewOrder } from '../models/order-review';
+import { reviewOrder, type ReviewRules } from '../models/order-review';
 import {
   cancellationWorkflowId,
   getCancellationQuery,
   WORKFLOW_TYPE,
+  type ApprovalProgress,
   type CancellationInput,
   type CancellationView,
 } from '../workflows/cancellation.contract';
+import { searchAttributeKeys } from '../workflows/search-attributes';
 
 type StoredCancellation = CancellationRecord & { createdAt: Date; updatedAt: Date };
 
@@ -38,8 +40,14 @@ function toInput(record: StoredCancellation): CancellationInput {
   };
 }
 
-export function createCancellationService(deps: { models: Models; temporal: Client; taskQueue: string }) {
-  const { models, temporal, taskQueue } = deps;
+export function createCancellationService(deps: {
+  models: Models;
+  temporal: Client;
+  taskQueue: string;
+  /** The policy the API checks requests against before starting; the workflow loads its own at start. */
+  policy: ReviewRules;
+}) {
+  const { models, temporal, taskQueue, policy } = deps;
 
   /** Starts the record's workflow unless it was started before (even if it has since closed). */
   async function ensureStarted(record: StoredCancellation): Promise<void> {
@@ -48,6 +56,13 @@ export function createCancellationService(deps: { models: Models; temporal: Clie
         taskQueue,
         workflowId: record.workflowId,
         args: [toInput(record)],
+        // Findable in the Temporal UI from the first moment; the workflow keeps state and risk current.
+        typedSearchAttributes: [
+          { key: searchAttributeKeys.orderNumber, value: record.orderNumber },
+          { key: searchAttributeKeys.reason, value: record.reasonCode },
+          { key: searchAttributeKeys.customer, value: record.customerId },
+          { key: searchAttributeKeys.state, value: 'requested' },
+        ],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
@@ -73,20 +88,48 @@ export function createCancellationService(deps: { models: Models; temporal: Clie
     };
   }
 
-  async function findExisting(orderNumber: string, idempotencyKey: string | undefined) {
+  /** The workflow's status, or undefined when it was never started (a crash right after the record). */
+  async function workflowStatus(workflowId: string): Promise<string | undefined> {
+    try {
+      const description = await temporal.withDeadline(Date.now() + 5_000, () =>
+        temporal.workflow.getHandle(workflowId).describe(),
+      );
+      return description.status.name;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw new CancelflowError('unavailable', 'the workflow service did not answer', undefined, {
+        cause: error,
+      });
+    }
+  }
+
+  async function findExisting(orderNumber: string, idempotencyKey: string | undefined, requestHash: string) {
     const byKey = idempotencyKey
       ? await models.Cancellation.findOne({ requestKey: idempotencyKey }).lean<StoredCancellation>()
       : null;
-    if (byKey && byKey.orderNumber !== orderNumber) {
+    if (
+      byKey &&
+      (byKey.orderNumber !== orderNumber || (byKey.requestHash && byKey.requestHash !== requestHash))
+    ) {
       throw new CancelflowError(
         'conflict',
-        `Idempotency-Key ${idempotencyKey} was used for order ${byKey.orderNumber}`,
+        `Idempotency-Key ${idempotencyKey} was already used for a different request (order ${byKey.orderNumber})`,
         { field: 'Idempotency-Key' },
       );
     }
-    return (
-      byKey ?? (await models.Cancellation.findOne({ activeForOrder: orderNumber }).lean<StoredCancellation>())
+    if (byKey) return byKey;
+    const active = await models.Cancellation.findOne({
+      activeForOrder: orderNumber,
+    }).lean<StoredCancellation>();
+    if (!active) return null;
+    // A cancellation whose workflow failed, or that ops terminated or cancelled, no longer holds its order.
+    const status = await workflowStatus(active.workflowId);
+    if (status === undefined || status === 'RUNNING') return active;
+    await models.Cancellation.updateOne(
+      { cancellationId: active.cancellationId, outcome: { $exists: false } },
+      { $unset: { activeForOrder: 1 }, $set: { state: `workflow ${status.toLowerCase()}` } },
     );
+    return null;
   }
 
   return {
@@ -99,7 +142,8 @@ export function createCancellationService(deps: { models: Models; temporal: Clie
       }
       const request = parsed.data;
 
-      const existing = await findExisting(request.orderNumber, idempotencyKey);
+      const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+      const existing = await findExisting(request.orderNumber, idempotencyKey, requestHash);
       if (existing) return accepted(existing, true);
 
       const order = await models.SalesOrder.findOne({ orderNumber: request.orderNumber }).lean();
@@ -108,7 +152,12 @@ export function createCancellationService(deps: { models: Models; temporal: Clie
           field: 'orderNumber',
         });
       const payments = await models.Payment.find({ orderNumber: request.orderNumber }).lean();
-      const review = reviewOrder(order, payments, { lines: request.lines, confirmed: request.confirm });
+      const review = reviewOrder(
+        order,
+        payments,
+        { lines: request.lines, confirmed: request.confirm },
+        policy,
+      );
       if (!review.ok)
         throw new CancelflowError(
           review.code,
@@ -122,8 +171,10 @@ export function createCancellationService(deps: { models: Models; temporal: Clie
           cancellationId,
           workflowId: cancellationWorkflowId(cancellationId),
           orderNumber: request.orderNumber,
+          customerId: order.customerId,
           activeForOrder: request.orderNumber,
           requestKey: idempotencyKey,
+          requestHash,
           reasonCode: request.reasonCode,
           note: request.note,
           requestedBy: request.requestedBy,
@@ -135,8 +186,12 @@ export function createCancellationService(deps: { models: Models; temporal: Clie
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         // A concurrent request for the same order or key won the race: answer with its cancellation.
-        const winner = await findExisting(request.orderNumber, idempotencyKey);
-        if (!winner) throw error;
+        const winner = await findExisting(request.orderNumber, idempotencyKey, requestHash);
+        if (!winner) {
+          throw new CancelflowError('conflict', 'a concurrent request for this order just finished; retry', {
+            field: 'orderNumber',
+          });
+        }
         return accepted(winner, true);
       }
     },
@@ -144,12 +199,17 @@ export function createCancellationService(deps: { models: Models; temporal: Clie
     async get(cancellationId: string): Promise<CancellationResource> {
       const record = await models.Cancellation.findOne({ cancellationId }).lean<StoredCancellation>();
       if (!record) throw new CancelflowError('not_found', `cancellation ${cancellationId} does not exist`);
+      // While it runs the workflow answers (bounded in time); a closed or unreachable one leaves the database
+      // copy to answer, and says so in `source`.
       let live: CancellationView | undefined;
       if (!record.outcome) {
-        live = await temporal.workflow
-          .getHandle(record.workflowId)
-          .query(getCancellationQuery)
-          .catch(() => undefined); // a closed or unreachable workflow: the database copy answers
+        live = await temporal
+          .withDeadline(Date.now() + 3_000, async () => {
+            const handle = temporal.workflow.getHandle(record.workflowId);
+            const { status } = await handle.describe();
+            return status.name === 'RUNNING' ? handle.query(getCancellationQuery) : undefined;
+          })
+          .catch(() => undefined);
       }
       return {
         cancellationId: record.cancellationId,
@@ -161,6 +221,8 @@ export function createCancellationService(deps: { models: Models; temporal: Clie
         state: live?.state ?? record.state,
         outcome: live?.outcome ?? record.outcome ?? undefined,
         refusal: live?.refusal ?? record.refusal ?? undefined,
+        policyVersion: live?.policyVersion ?? record.policyVersion ?? undefined,
+        approval: live?.approval ?? (record.approval as ApprovalProgress | undefined),
         risk: live?.risk ?? (record.risk?.level ? (record.risk as CancellationResource['risk']) : undefined),
         refundedMinor: live?.refundedMinor ?? record.refundedMinor ?? 0,
         currency: live?.review?.currency ?? record.currency ?? undefined,

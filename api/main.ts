@@ -2,8 +2,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, mongoUri } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { loadPolicyFile } from '../lib/policy';
 import { connectModels } from '../models';
 import { buildApp } from './app';
+import { webhookSettingsFrom } from './webhooks.routes';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -11,7 +13,15 @@ async function main(): Promise<void> {
   const models = await connectModels(mongoUri(config), config.MONGODB_DATABASE);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = buildApp({ models, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
+  const policy = await loadPolicyFile(config.CANCELLATION_POLICY_FILE);
+  const app = buildApp({
+    models,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    policy,
+    webhooks: webhookSettingsFrom(config),
+    logger,
+  });
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');

@@ -4,9 +4,13 @@ import type {
   CancellationAccepted,
   CancellationResource,
   CreateCancellationRequest,
+  OrderResource,
+  OrderSearchPage,
+  OrderSearchQuery,
 } from './contract';
 
 export type { CancellationAccepted, CancellationResource, CreateCancellationRequest } from './contract';
+export type { OrderResource, OrderSearchPage, OrderSearchQuery, OrderSummary } from './contract';
 
 /** An answer other than 2xx, with the API's error code and message. */
 export class CancelflowApiError extends Error {
@@ -45,6 +49,22 @@ export class CancelflowClient {
       'GET',
       `/v1/cancellations/${encodeURIComponent(cancellationId)}`,
     );
+  }
+
+  /** Finds orders (R1): every criterion given must match; follow `nextCursor` for the next page. */
+  searchOrders(query: OrderSearchQuery = {}) {
+    const params = new URLSearchParams();
+    type Value = OrderSearchQuery[keyof OrderSearchQuery];
+    for (const [name, value] of Object.entries(query) as [string, Value][]) {
+      for (const item of [value].flat()) if (item !== undefined) params.append(name, String(item));
+    }
+    const search = params.size > 0 ? `?${params.toString()}` : '';
+    return this.request<OrderSearchPage>('GET', `/v1/orders${search}`);
+  }
+
+  /** One order with its lines, payments, refunds and cancellations; 404 when there is none. */
+  getOrder(orderNumber: string) {
+    return this.request<OrderResource>('GET', `/v1/orders/${encodeURIComponent(orderNumber)}`);
   }
 
   private async request<T>(

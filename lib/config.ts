@@ -46,9 +46,26 @@ export const configSchema = z.object({
 
   PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:8027'),
 
+  /**
+   * The API's address as the outside world reaches it: Twilio's status callbacks and customers' feedback
+   * links are built on it, and Twilio's signatures are checked against it.
+   */
+  PUBLIC_BASE_URL: z.url().default('http://127.0.0.1:3000'),
+
+  /** The carrier's recall API (R9); `npm start` runs its simulator there. */
+  CARRIER_URL: z.url().default('http://127.0.0.1:8028'),
+  /** Sent as a bearer token when set; the local simulator needs none. */
+  CARRIER_API_KEY: optionalSecret,
+  /** Shared with the carrier: it signs what it posts to /v1/webhooks/carrier with it (HMAC-SHA256). */
+  CARRIER_WEBHOOK_SECRET: optionalSecret.default('local-carrier-webhook-secret'),
+
+  /** The versioned cancellation policy (R8): which orders may be cancelled, who approves, refund rules. */
+  CANCELLATION_POLICY_FILE: z.string().min(1).default('policies/cancellation-policy.json'),
+
   SIMULATORS_HOST: z.string().min(1).default('127.0.0.1'),
   SMS_SIMULATOR_PORT: port.default(8026),
   PAYMENT_GATEWAY_PORT: port.default(8027),
+  CARRIER_PORT: port.default(8028),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -71,7 +88,7 @@ export function loadConfig(): Config {
 
 /** The settings with secrets masked, for logs and start-up banners. */
 export function redactConfig(config: Config): Record<string, unknown> {
-  const secret = /PASSWORD|TOKEN|SECRET/;
+  const secret = /PASSWORD|TOKEN|SECRET|API_KEY/;
   return Object.fromEntries(
     Object.entries(config).map(([key, value]) => [key, secret.test(key) && value ? '***' : value]),
   );

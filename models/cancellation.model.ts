@@ -10,6 +10,15 @@ export const cancellationSchema = new Schema(
     cancellationId: { type: String, required: true, unique: true },
     workflowId: { type: String, required: true },
     orderNumber: { type: String, required: true, index: true },
+    customerId: { type: String, required: true },
+    policyVersion: { type: String },
+    /** Approval progress (steps, levels, escalations, decisions) as the workflow last reported it. */
+    approval: { type: Schema.Types.Mixed },
+    /** Purchase-order lines reduced, and those left because the supplier had shipped (R27, R29). */
+    purchasing: { type: Schema.Types.Mixed },
+    settlement: { type: Schema.Types.Mixed },
+    /** Why the cancellation waits for ops, and which step resumes: visible to ops in lists. */
+    attention: { type: Schema.Types.Mixed },
     /**
      * Set to the order number while this cancellation runs and removed when it ends: a unique (sparse) index
      * makes "one running cancellation per order" hold even when two requests race.
@@ -17,6 +26,8 @@ export const cancellationSchema = new Schema(
     activeForOrder: { type: String, unique: true, sparse: true },
     /** The caller's Idempotency-Key, so a repeated request finds the cancellation it already created. */
     requestKey: { type: String, unique: true, sparse: true },
+    /** A digest of the request the key came with: the same key with a different request is refused. */
+    requestHash: { type: String },
     reasonCode: { type: String, enum: REASON_CODES, required: true },
     note: { type: String },
     requestedBy: { type: String, required: true },
@@ -26,7 +37,7 @@ export const cancellationSchema = new Schema(
       default: undefined,
     },
     state: { type: String, required: true },
-    outcome: { type: String, enum: ['completed', 'refused'] },
+    outcome: { type: String, enum: ['completed', 'refused', 'rejected', 'withdrawn'] },
     refusal: { type: String },
     risk: { level: { type: String }, reasons: { type: [String], default: undefined } },
     refundedMinor: { type: Number, default: 0 },

@@ -3,9 +3,14 @@
 import mongoose, { type Connection } from 'mongoose';
 import { cancellationModel } from './cancellation.model';
 import { customerModel } from './customer.model';
+import { feedbackModel } from './feedback.model';
 import { paymentModel, refundModel, voucherModel } from './money.model';
+import { messageCentreEntryModel } from './message-centre.model';
 import { notificationModel } from './notification.model';
+import { departmentModel, personModel } from './organisation.model';
+import { purchaseOrderModel } from './purchase-order.model';
 import { salesOrderModel } from './sales-order.model';
+import { shipmentModel } from './shipment.model';
 import { productModel, stockLevelModel, stockMovementModel } from './stock.model';
 
 export function createModels(db: Connection) {
@@ -21,6 +26,12 @@ export function createModels(db: Connection) {
     Voucher: voucherModel(db),
     Cancellation: cancellationModel(db),
     Notification: notificationModel(db),
+    PurchaseOrder: purchaseOrderModel(db),
+    Shipment: shipmentModel(db),
+    Department: departmentModel(db),
+    Person: personModel(db),
+    MessageCentreEntry: messageCentreEntryModel(db),
+    Feedback: feedbackModel(db),
   };
 }
 export type Models = ReturnType<typeof createModels>;

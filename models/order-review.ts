@@ -6,6 +6,7 @@ import type {
   OrderReview,
   RequestedLine,
 } from '../workflows/cancellation.contract';
+import type { CancellationPolicy } from '../workflows/policy';
 import type { OrderStatus } from './sales-order.model';
 
 export interface ReviewableOrder {
@@ -42,7 +43,9 @@ export type ReviewOutcome =
 
 /** Which confirmation (R2) an order in this status needs, if any. */
 export function confirmationNeeded(status: OrderStatus): ConfirmableStage | undefined {
-  if (status === 'confirmed' || status === 'allocated' || status === 'picking') return 'awaiting_shipment';
+  // A partially cancelled order has not shipped either (a shipment moves it on to shipped).
+  if (['confirmed', 'allocated', 'picking', 'partially_cancelled'].includes(status))
+    return 'awaiting_shipment';
   if (status === 'shipped' || status === 'delivered') return 'shipped';
   return undefined;
 }
@@ -54,13 +57,24 @@ const refusedStatuses: Partial<Record<OrderStatus, string>> = {
   delivered: 'the order was delivered: cancelling it needs a return, which cancelflow does not do yet',
 };
 
+/** The parts of the cancellation policy (workflows/policy.ts) that decide a review. */
+export type ReviewRules = Pick<CancellationPolicy, 'cancellableStatuses' | 'refund'>;
+
 export function reviewOrder(
   order: ReviewableOrder,
   payments: ReviewablePayment[],
   request: { lines?: RequestedLine[]; confirmed: ConfirmableStage[] },
+  rules: ReviewRules,
 ): ReviewOutcome {
   const refusal = refusedStatuses[order.status];
   if (refusal) return { ok: false, code: 'not_cancellable', reason: `${order.orderNumber}: ${refusal}` };
+  if (!rules.cancellableStatuses.includes(order.status)) {
+    return {
+      ok: false,
+      code: 'not_cancellable',
+      reason: `${order.orderNumber}: the cancellation policy does not allow cancelling ${order.status} orders`,
+    };
+  }
 
   const stage = confirmationNeeded(order.status);
   if (stage && !request.confirmed.includes(stage)) {
@@ -145,9 +159,11 @@ export function reviewOrder(
     .filter((payment) => payment.currency === order.currency)
     .reduce((sum, payment) => sum + payment.capturedMinor - payment.refundedMinor, 0);
   const linesAmount = lines.reduce((sum, line) => sum + line.amountMinor, 0);
-  // A whole cancellation gives back all that is left of the money (shipping fees included); a partial one
-  // gives back what the cancelled lines cost.
-  const refundableMinor = Math.max(0, cancelsWholeOrder ? refundLeft : Math.min(refundLeft, linesAmount));
+  // Per policy: a whole cancellation usually gives back all that is left of the money (shipping fees
+  // included); a partial one what the cancelled lines cost.
+  const rule = cancelsWholeOrder ? rules.refund.wholeCancellation : rules.refund.partialCancellation;
+  const wanted = rule === 'all_captured' ? refundLeft : rule === 'lines_amount' ? linesAmount : 0;
+  const refundableMinor = Math.max(0, Math.min(refundLeft, wanted));
 
   return {
     ok: true,

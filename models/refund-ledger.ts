@@ -56,36 +56,49 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
     if (existing.status === 'succeeded' || existing.status === 'settled_manually') return existing;
   }
 
-  const reserved = await Payment.updateOne(
-    {
-      paymentId: intent.paymentId,
-      pendingRefunds: { $ne: key },
-      $expr: { $lte: [{ $add: ['$refundedMinor', intent.amountMinor] }, '$capturedMinor'] },
-    },
-    { $inc: { refundedMinor: intent.amountMinor }, $push: { pendingRefunds: key } },
-  );
-  if (
-    reserved.modifiedCount === 0 &&
-    !(await Payment.exists({ paymentId: intent.paymentId, pendingRefunds: key }))
-  ) {
-    await Refund.updateOne(
-      { idempotencyKey: key, status: 'pending' },
-      { $set: { status: 'failed', failure: 'exceeds capture' } },
+  const completed = (status: string) => status === 'succeeded' || status === 'settled_manually';
+  for (;;) {
+    // The payment is read before the refund, and the reservation applies only to the payment as read: an
+    // attempt with this key that completed before the read shows in the refund; one that reserves after it
+    // changes the payment, and this update misses.
+    const payment = await Payment.findOne({ paymentId: intent.paymentId }).lean().orFail();
+    const refund = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
+    if (payment.pendingRefunds.includes(key) || completed(refund.status)) return refund;
+    if (payment.refundedMinor + intent.amountMinor > payment.capturedMinor) {
+      await Refund.updateOne(
+        { idempotencyKey: key, status: 'pending' },
+        { $set: { status: 'failed', failure: 'exceeds capture' } },
+      );
+      throw new CancelflowError(
+        'refund_exceeds_capture',
+        `refunding ${intent.amountMinor} would exceed what payment ${intent.paymentId} captured and has left`,
+      );
+    }
+    const reserved = await Payment.updateOne(
+      {
+        paymentId: intent.paymentId,
+        refundedMinor: payment.refundedMinor,
+        pendingRefunds: payment.pendingRefunds,
+        $expr: { $lte: [{ $add: ['$refundedMinor', intent.amountMinor] }, '$capturedMinor'] },
+      },
+      { $inc: { refundedMinor: intent.amountMinor }, $push: { pendingRefunds: key } },
     );
-    throw new CancelflowError(
-      'refund_exceeds_capture',
-      `refunding ${intent.amountMinor} would exceed what payment ${intent.paymentId} captured and has left`,
-    );
+    if (reserved.modifiedCount === 1) return refund;
   }
-  return Refund.findOne({ idempotencyKey: key }).lean().orFail();
 }
 
 /** Records that the gateway refunded: the refund, its voucher (R11), then the payment's note is cleared. */
-export async function completeRefund(models: Models, key: string, providerRefundId: string): Promise<void> {
+export async function completeRefund(
+  models: Models,
+  key: string,
+  providerRefundId: string,
+  /** 'settled_manually' when finance refunded outside the gateway; providerRefundId is then their reference. */
+  status: 'succeeded' | 'settled_manually' = 'succeeded',
+): Promise<void> {
   const { Payment, Refund, Voucher } = models;
   const refund = await Refund.findOneAndUpdate(
     { idempotencyKey: key },
-    { $set: { status: 'succeeded', providerRefundId }, $unset: { failure: 1 } },
+    { $set: { status, providerRefundId }, $unset: { failure: 1 } },
     { returnDocument: 'after' },
   )
     .lean()

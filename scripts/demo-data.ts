@@ -159,6 +159,7 @@ export async function seedDemoData(models: Models): Promise<string[]> {
     { sku: 'CUP-CER-01', name: 'Ceramic tea cup', unitPriceMinor: 4500, currency: 'CNY' },
     { sku: 'POT-YX-02', name: '宜兴紫砂壶', unitPriceMinor: 38800, currency: 'CNY' },
   ];
+  await addPeople(models);
   for (const customer of customers) await addCustomer(models, customer);
   for (const product of products) {
     await addProduct(models, product);
@@ -186,4 +187,77 @@ export async function seedDemoData(models: Models): Promise<string[]> {
   ];
   for (const order of orders) await placePaidOrder(models, { ...order, currency: 'CNY' });
   return orders.map((order) => order.orderNumber);
+}
+
+export interface DemoPerson {
+  personId: string;
+  name: string;
+  email: string;
+  language: 'zh-CN' | 'en';
+  department: 'sales' | 'purchasing' | 'logistics' | 'finance';
+  roles: ('requester' | 'approver' | 'finance_clerk' | 'warehouse_clerk' | 'ops')[];
+  approvalLevel: number;
+}
+
+/**
+ * People who take part in cancellations: a sales clerk who requests (R3), a sales manager and a director who
+ * approve at levels 1 and 2, a finance clerk who settles refunds by hand (R28), an ops engineer who resumes
+ * what needs attention.
+ */
+export const DEMO_PEOPLE: DemoPerson[] = [
+  {
+    personId: 'clerk-1',
+    name: '陈静',
+    email: 'chen.jing@cancelflow.local',
+    language: 'zh-CN',
+    department: 'sales',
+    roles: ['requester'],
+    approvalLevel: 0,
+  },
+  {
+    personId: 'manager-1',
+    name: '刘强',
+    email: 'liu.qiang@cancelflow.local',
+    language: 'zh-CN',
+    department: 'sales',
+    roles: ['requester', 'approver'],
+    approvalLevel: 1,
+  },
+  {
+    personId: 'director-1',
+    name: 'Grace Lin',
+    email: 'grace.lin@cancelflow.local',
+    language: 'en',
+    department: 'finance',
+    roles: ['approver'],
+    approvalLevel: 2,
+  },
+  {
+    personId: 'finance-1',
+    name: '王敏',
+    email: 'wang.min@cancelflow.local',
+    language: 'zh-CN',
+    department: 'finance',
+    roles: ['finance_clerk'],
+    approvalLevel: 0,
+  },
+  {
+    personId: 'ops-1',
+    name: 'Sam Okafor',
+    email: 'sam.okafor@cancelflow.local',
+    language: 'en',
+    department: 'logistics',
+    roles: ['ops'],
+    approvalLevel: 0,
+  },
+];
+
+export async function addPeople(models: Models, people: DemoPerson[] = DEMO_PEOPLE): Promise<void> {
+  for (const person of people) {
+    await models.Person.updateOne(
+      { personId: person.personId },
+      { $setOnInsert: person },
+      { upsert: true, runValidators: true },
+    );
+  }
 }

@@ -149,8 +149,9 @@ export async function startTemporalDevServer(options: TemporalServerOptions): Pr
 
   const server = spawnServer('temporal', temporalCliPath(), args, options.logFile);
   const address = `${host}:${options.port}`;
+  let gaveUp = false;
   const ready = (async () => {
-    for (;;) {
+    while (!gaveUp) {
       try {
         const connection = await Connection.connect({ address, connectTimeout: 1_000 });
         try {
@@ -171,6 +172,7 @@ export async function startTemporalDevServer(options: TemporalServerOptions): Pr
       Promise.race([ready, failedToStart(server, 'Temporal dev server', options.logFile)]),
     );
   } catch (error) {
+    gaveUp = true; // stop polling, so nothing keeps the process alive
     await server.stop();
     throw error;
   }

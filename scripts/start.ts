@@ -1,19 +1,23 @@
 // `npm start`: the whole of cancelflow on one machine, on embedded defaults. Starts the embedded MongoDB (unless
 // MONGODB_URI names a real one), Temporal's dev server with its Web UI (unless TEMPORAL_ADDRESS points
-// elsewhere), the mail catcher, SMS and payment gateway simulators, the worker and the API; seeds demo data;
-// prints where everything is; and stops it all cleanly on Ctrl-C.
+// elsewhere), the mail catcher, SMS, payment gateway and carrier simulators, the worker and the API; seeds
+// demo data; prints where everything is; and stops it all cleanly on Ctrl-C.
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { buildApp } from '../api/app';
-import { createMailer } from '../integrations/mailer';
-import { createHttpPaymentGateway } from '../integrations/payment-gateway';
-import { createSmsClient } from '../integrations/sms';
+import { webhookSettingsFrom } from '../api/webhooks.routes';
 import { loadConfig, mongoUri, redactConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { loadPolicyFile } from '../lib/policy';
 import { connectModels } from '../models';
-import { startMailCatcher, startPaymentGatewaySimulator, startSmsSimulator } from '../simulators';
-import { createWorker } from '../worker/worker';
+import {
+  startCarrierSimulator,
+  startMailCatcher,
+  startPaymentGatewaySimulator,
+  startSmsSimulator,
+} from '../simulators';
+import { createActivityDeps, createWorker } from '../worker/worker';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { seedDemoData } from './demo-data';
 import { javaAvailable, projectRoot, startMongoServer, startTemporalDevServer } from './servers';
@@ -92,7 +96,7 @@ async function main(): Promise<void> {
     console.log(`• Temporal: using ${config.TEMPORAL_ADDRESS}`);
   }
 
-  let done = step('starting the mail catcher, SMS and payment gateway simulators');
+  let done = step('starting the mail catcher, SMS, payment gateway and carrier simulators');
   const host = config.SIMULATORS_HOST;
   const quiet = logger.child({}, { level: 'warn' });
   const mail = await startMailCatcher({
@@ -107,6 +111,8 @@ async function main(): Promise<void> {
     port: config.SMS_SIMULATOR_PORT,
     accountSid: config.TWILIO_ACCOUNT_SID,
     authToken: config.TWILIO_AUTH_TOKEN,
+    // Reports each message delivered to its StatusCallback, so the outbox shows it as Twilio's would.
+    deliverAfterMs: 2000,
     logger: quiet,
   });
   stoppers.push({ name: 'sms simulator', stop: () => sms.close() });
@@ -116,6 +122,15 @@ async function main(): Promise<void> {
     logger: quiet,
   });
   stoppers.push({ name: 'payment gateway simulator', stop: () => gateway.close() });
+  const carrier = await startCarrierSimulator({
+    host,
+    port: config.CARRIER_PORT,
+    webhookUrl: `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}/v1/webhooks/carrier`,
+    webhookSecret: config.CARRIER_WEBHOOK_SECRET,
+    apiKey: config.CARRIER_API_KEY,
+    logger: quiet,
+  });
+  stoppers.push({ name: 'carrier simulator', stop: () => carrier.close() });
   done();
 
   done = step('connecting to the database and seeding demo data');
@@ -126,20 +141,17 @@ async function main(): Promise<void> {
 
   done = step('starting the worker (bundling workflow code)');
   const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const mailer = createMailer(config);
+  // Unless real Twilio is configured, SMS goes to the simulator started above.
+  const deps = await createActivityDeps(
+    { ...config, TWILIO_API_BASE_URL: config.TWILIO_API_BASE_URL ?? sms.url },
+    logger,
+    models,
+  );
   const worker = await createWorker({
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: {
-      models,
-      mailer,
-      mailFrom: config.MAIL_FROM,
-      sms: createSmsClient({ ...config, TWILIO_API_BASE_URL: config.TWILIO_API_BASE_URL ?? sms.url }),
-      smsFrom: config.TWILIO_FROM_NUMBER,
-      paymentGateway: createHttpPaymentGateway(config.PAYMENT_GATEWAY_URL),
-      logger,
-    },
+    deps,
   });
   const workerRun = worker.run();
   stoppers.push({
@@ -149,7 +161,7 @@ async function main(): Promise<void> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun;
       await workerConnection.close();
-      mailer.close();
+      deps.mailer.close();
     },
   });
   done();
@@ -157,7 +169,15 @@ async function main(): Promise<void> {
   done = step(`starting the API on ${config.API_HOST}:${config.API_PORT}`);
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = buildApp({ models, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: quiet });
+  const policy = await loadPolicyFile(config.CANCELLATION_POLICY_FILE);
+  const app = buildApp({
+    models,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    policy,
+    logger: quiet,
+    webhooks: webhookSettingsFrom(config),
+  });
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
   stoppers.push({
     name: 'API',
@@ -178,6 +198,7 @@ cancelflow is running. Ctrl-C stops everything.
   Mail catcher     ${mail.httpUrl}   (SMTP on ${host}:${mail.smtpPort})
   SMS simulator    ${sms.url}/_sim/messages
   Payment gateway  ${gateway.url}/_sim/refunds
+  Carrier          ${carrier.url}/_sim/recalls
   Data             ${config.MONGODB_URI ? 'MONGODB_URI' : join('.data', 'mongodb')} and ${join('.data', 'temporal.db')}
 
 Demo orders awaiting shipment: ${demoOrders.join(', ')}. Cancel one:

@@ -5,17 +5,26 @@ import { createHttpPaymentGateway } from '../integrations/payment-gateway';
 import { createSmsClient } from '../integrations/sms';
 import { mongoUri, type Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import { connectModels } from '../models';
+import { connectModels, type Models } from '../models';
 
-/** Builds the activities' real dependencies from configuration. */
-export async function createActivityDeps(config: Config, logger: Logger): Promise<ActivityDeps> {
+/**
+ * Builds the activities' real dependencies from configuration: the one place that wires them, for the worker
+ * process, `npm start` and the tests alike. An open database connection may be handed in to share it.
+ */
+export async function createActivityDeps(
+  config: Config,
+  logger: Logger,
+  models?: Models,
+): Promise<ActivityDeps> {
   return {
-    models: await connectModels(mongoUri(config), config.MONGODB_DATABASE),
+    models: models ?? (await connectModels(mongoUri(config), config.MONGODB_DATABASE)),
     mailer: createMailer(config),
     mailFrom: config.MAIL_FROM,
     sms: createSmsClient(config),
     smsFrom: config.TWILIO_FROM_NUMBER,
     paymentGateway: createHttpPaymentGateway(config.PAYMENT_GATEWAY_URL),
+    policyFile: config.CANCELLATION_POLICY_FILE,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
     logger,
   };
 }

@@ -1,6 +1,6 @@
 // Everything a caller of the cancellation workflow needs: ids, payloads, and the messages it answers.
 // Pure types and message definitions only, so the API, the worker, tests and the workflow share it.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 export const REASON_CODES = [
   'customer_changed_mind',
@@ -62,14 +62,47 @@ export interface RiskAssessment {
   reasons: string[];
 }
 
-export type CancellationOutcome = 'completed' | 'refused';
+export type CancellationOutcome = 'completed' | 'refused' | 'rejected' | 'withdrawn';
+
+export interface ApprovalProgress {
+  /** The step being decided (0-based) of `steps`, and the level it needs now (after any escalation). */
+  step: number;
+  steps: number;
+  requiredLevel: number;
+  escalations: number;
+  eligibleApprovers: string[];
+  decisions: { approver: string; approved: boolean; reason?: string; level: number }[];
+}
 
 export interface CancellationView {
   cancellationId: string;
   orderNumber: string;
   state: string;
   outcome?: CancellationOutcome;
+  /** Why it did not complete: refused at review, rejected by an approver or by timeout, or withdrawn. */
   refusal?: string;
+  policyVersion?: string;
+  approval?: ApprovalProgress;
+  /** A refund waiting for finance to settle it by hand. */
+  settlement?: { failure: string; outstandingMinor: number; by?: string; reference?: string };
+  /** Why the cancellation waits for a person, and which step resumes. */
+  attention?: { from: string; reason: string };
+  purchasing?: {
+    reduced: {
+      poNumber: string;
+      poLineId: string;
+      salesLineId: string;
+      quantity: number;
+      supplierMustBeTold: boolean;
+    }[];
+    notReduced: {
+      poNumber: string;
+      poLineId: string;
+      salesLineId: string;
+      quantity: number;
+      reason: string;
+    }[];
+  };
   reasonCode: ReasonCode;
   review?: OrderReview;
   risk?: RiskAssessment;
@@ -86,3 +119,57 @@ export function cancellationWorkflowId(cancellationId: string): string {
 }
 
 export const getCancellationQuery = defineQuery<CancellationView>('getCancellation');
+
+export interface ApprovalDecision {
+  /** The approver's personId in the books' people records. */
+  approver: string;
+  approved: boolean;
+  reason?: string;
+}
+
+export interface Withdrawal {
+  /** Must be the requester. */
+  by: string;
+  reason?: string;
+}
+
+/** An approver's decision (R3, R15). Its validator refuses what the machine would not accept now. */
+export const decideApprovalUpdate = defineUpdate<CancellationView, [ApprovalDecision]>('decideApproval');
+
+export interface ManualSettlement {
+  /** A finance clerk's personId. */
+  by: string;
+  /** The bank transfer or voucher reference of the refund made by hand. */
+  reference: string;
+}
+
+export interface Resumption {
+  /** An ops person's personId. */
+  by: string;
+  note?: string;
+}
+
+/** R11, R28: finance settled by hand a refund the gateway refused. Only a finance clerk, only then. */
+export const settleRefundUpdate = defineUpdate<CancellationView, [ManualSettlement]>('settleRefund');
+
+/** Ops repaired what stopped the cancellation: it resumes the step that stopped. */
+export const resumeUpdate = defineUpdate<CancellationView, [Resumption]>('resume');
+
+/** The requester withdraws the request; refused once stock or money has started to move. */
+export const withdrawUpdate = defineUpdate<CancellationView, [Withdrawal]>('withdraw');
+
+/** What the carrier answered, later, about a shipment cancelflow asked it to stop (R9); from its webhook. */
+export interface CarrierOutcome {
+  shipmentId: string;
+  recallId: string;
+  outcome: 'accepted' | 'failed' | 'too_late';
+  reason?: string;
+  /** The carrier's event id: the webhook passes it on as the Update id, so a redelivery is one outcome. */
+  eventId: string;
+  occurredAt: string;
+}
+
+/** The carrier's late answer on a recall, passed on by the API's carrier webhook. */
+export const reportCarrierOutcomeUpdate = defineUpdate<CancellationView, [CarrierOutcome]>(
+  'reportCarrierOutcome',
+);

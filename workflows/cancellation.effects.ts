@@ -1,8 +1,37 @@
-// The one exhaustive mapping from the machine's effects to activities, and from their results to events.
-// Adding an effect to the machine without a line here is a type error.
-import { proxyActivities } from '@temporalio/workflow';
+// The one exhaustive mapping from the machine's effects to what carries them out: activities for I/O,
+// workflow timers for the approval clock. Results come back as events through `emit`. Adding an effect to the
+// machine without a line here is a type error.
+import {
+  log,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
 import type { CancellationActivities } from '../activities';
 import type { CancellationEvent, EffectParams, EffectType } from './cancellation.machine';
+
+/**
+ * Business failures that retrying cannot fix and a person can: the activity says so with one of these types,
+ * and the machine goes to needsAttention instead of the workflow failing.
+ */
+const ATTENTION_FAILURES = [
+  'StockReleaseRefused',
+  'OrderNotFound',
+  'InvalidPolicy',
+  'PurchasingRefused',
+] as const;
+
+/** The activity failed for good: a non-retryable ApplicationFailure (of one of `types`, when given). */
+function failedWith(error: unknown, types?: readonly string[]): string | undefined {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
+  const { type, message, nonRetryable } = error.cause;
+  if (types) return type && types.includes(type) ? message : undefined;
+  const listed = typeof type === 'string' && (ATTENTION_FAILURES as readonly string[]).includes(type);
+  return nonRetryable || listed ? message : undefined;
+}
 
 // Reads and guarded writes on our own database: quick, and worth retrying for as long as it takes.
 const books = proxyActivities<CancellationActivities>({
@@ -10,7 +39,7 @@ const books = proxyActivities<CancellationActivities>({
   retry: {
     initialInterval: '1 second',
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['StockReleaseRefused', 'OrderNotFound'],
+    nonRetryableErrorTypes: [...ATTENTION_FAILURES],
   },
 });
 
@@ -21,48 +50,187 @@ const providers = proxyActivities<CancellationActivities>({
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
     maximumInterval: '10 minutes',
-    nonRetryableErrorTypes: ['RefundRefused', 'RefundExceedsCapture'],
+    nonRetryableErrorTypes: ['RefundRefused', 'RefundExceedsCapture', ...ATTENTION_FAILURES],
   },
 });
 
-type EffectHandlers = { [K in EffectType]: (params: EffectParams[K]) => Promise<CancellationEvent> };
+// Telling people (approvers, finance, ops): a few tries, then the cancellation goes on without it. Its
+// message is in the outbox and the message centre records; a person's silence is handled by deadlines.
+const notices = proxyActivities<CancellationActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+});
 
-export const effectHandlers: EffectHandlers = {
-  async reviewOrder(params) {
-    const result = await books.reviewOrder(params);
-    return result.ok
-      ? { type: 'ORDER_REVIEWED', review: result.review }
-      : { type: 'ORDER_REFUSED', reason: result.reason };
-  },
-  async assessRisk(params) {
-    return { type: 'RISK_ASSESSED', risk: await books.assessRisk(params) };
-  },
-  async releaseStock(params) {
-    await books.releaseReservedStock(params);
-    return { type: 'STOCK_RELEASED' };
-  },
-  async refundPayment(params) {
-    const refund = await providers.refundPayment(params);
-    return { type: 'PAYMENT_REFUNDED', refundId: refund.refundId, refundedMinor: refund.refundedMinor };
-  },
-  async closeOrder(params) {
-    await books.markOrderCancelled(params);
-    return { type: 'ORDER_CLOSED' };
-  },
-  async notifyCustomer(params) {
-    return { type: 'CUSTOMER_NOTIFIED', results: await providers.notifyCustomer(params) };
-  },
-};
-
-export function isEffect(type: string): type is EffectType {
-  return Object.hasOwn(effectHandlers, type);
+/** Runs a notice; its failure is logged, never thrown: a notice must not hold the cancellation up. */
+async function tell(what: string, notice: () => Promise<void>): Promise<undefined> {
+  try {
+    await notice();
+  } catch (error) {
+    log.warn(`could not ${what}; the cancellation goes on`, { error: String(error) });
+  }
+  return undefined;
 }
 
-export function runEffect<K extends EffectType>(
-  type: K,
-  params: EffectParams[K],
-): Promise<CancellationEvent> {
-  return effectHandlers[type](params);
+type EffectHandlers = {
+  [K in EffectType]: (params: EffectParams[K]) => Promise<CancellationEvent | undefined>;
+};
+
+/** An approval clock as it stands, to be carried across continue-as-new. */
+export interface RunningClock {
+  id: number;
+  deadlineMs: number;
+  reminderEveryMs: number;
+  elapsedMs: number;
+}
+
+export interface EffectRunner {
+  /** Whether an action the machine returned is an effect (XState's own actions, such as assign, are not). */
+  handles(type: string): type is EffectType;
+  run<K extends EffectType>(type: K, params: EffectParams[K]): Promise<CancellationEvent | undefined>;
+  /** Stops anything still running in the background (the approval clock). */
+  stop(): void;
+  /** The running approval clock, if any, so a continued run can resume it where it was. */
+  runningClock(): RunningClock | undefined;
+  resumeClock(clock: RunningClock): void;
+}
+
+/** `emit` receives events that arrive later, on their own (the approval clock's reminders and deadline). */
+export function createEffectRunner(emit: (event: CancellationEvent) => void): EffectRunner {
+  let clock:
+    { scope: CancellationScope; state: Omit<RunningClock, 'elapsedMs'>; startedAt: number } | undefined;
+  const stopClock = () => {
+    clock?.scope.cancel();
+    clock = undefined;
+  };
+
+  /** Runs an approval clock from `elapsedMs` on (0 when it starts; more when a continued run resumes it). */
+  function runClock({ id, deadlineMs, reminderEveryMs, elapsedMs }: RunningClock): void {
+    stopClock();
+    const scope = new CancellationScope();
+    // Date.now() is the workflow's deterministic clock.
+    clock = { scope, state: { id, deadlineMs, reminderEveryMs }, startedAt: Date.now() - elapsedMs };
+    scope
+      .run(async () => {
+        let elapsed = elapsedMs;
+        let nextReminder = (Math.floor(elapsedMs / reminderEveryMs) + 1) * reminderEveryMs;
+        while (nextReminder < deadlineMs) {
+          await sleep(nextReminder - elapsed);
+          elapsed = nextReminder;
+          nextReminder += reminderEveryMs;
+          emit({ type: 'APPROVAL_REMINDER_DUE', clock: id });
+        }
+        await sleep(Math.max(1, deadlineMs - elapsed));
+        emit({ type: 'APPROVAL_DEADLINE_PASSED', clock: id });
+      })
+      .catch((error: unknown) => {
+        if (!isCancellation(error)) throw error;
+      });
+  }
+
+  const handlers: EffectHandlers = {
+    async loadPolicy(params) {
+      return { type: 'POLICY_LOADED', policy: await books.loadPolicy(params) };
+    },
+    async reviewOrder(params) {
+      const result = await books.reviewOrder(params);
+      return result.ok
+        ? { type: 'ORDER_REVIEWED', review: result.review }
+        : { type: 'ORDER_REFUSED', reason: result.reason };
+    },
+    async assessRisk(params) {
+      return { type: 'RISK_ASSESSED', risk: await books.assessRisk(params) };
+    },
+    async findApprovers(params) {
+      return { type: 'APPROVERS_FOUND', approvers: await books.findApprovers(params) };
+    },
+    startApprovalClock({ clock: id, deadlineMs, reminderEveryMs }) {
+      runClock({ id, deadlineMs, reminderEveryMs, elapsedMs: 0 });
+      return Promise.resolve(undefined);
+    },
+    stopApprovalClock() {
+      stopClock();
+      return Promise.resolve(undefined);
+    },
+    requestApproval(params) {
+      return tell('ask the approvers', () => notices.requestApproval(params));
+    },
+    async releaseStock(params) {
+      await books.releaseReservedStock(params);
+      return { type: 'STOCK_RELEASED' };
+    },
+    async reducePurchaseOrders(params) {
+      return { type: 'PURCHASE_ORDERS_ADJUSTED', purchasing: await books.reducePurchaseOrders(params) };
+    },
+    async refundPayment(params) {
+      try {
+        const refund = await providers.refundPayment(params);
+        if (refund.refundedMinor < params.amountMinor) {
+          // The payments had less left than the review found (refunded elsewhere meanwhile): finance decides.
+          const reason = `only ${refund.refundedMinor} of ${params.amountMinor} could be refunded through the gateway`;
+          return { type: 'REFUND_FAILED', reason, refundedMinor: refund.refundedMinor };
+        }
+        return { type: 'PAYMENT_REFUNDED', refundId: refund.refundId, refundedMinor: refund.refundedMinor };
+      } catch (error) {
+        const reason = failedWith(error, ['RefundRefused', 'RefundExceedsCapture']);
+        if (!reason) throw error;
+        // What did go back before the refusal (an order paid in several payments) is on the books.
+        const refundedMinor = await books.refundedForCancellation({ cancellationId: params.cancellationId });
+        return { type: 'REFUND_FAILED', reason, refundedMinor };
+      }
+    },
+    async findStaff(params) {
+      return { type: 'STAFF_FOUND', role: params.role, people: await books.findStaff(params) };
+    },
+    requestSettlement(params) {
+      return tell('ask finance to settle', () => notices.requestSettlement(params));
+    },
+    async recordManualSettlement(params) {
+      return { type: 'SETTLEMENT_RECORDED', refundedMinor: await books.recordManualSettlement(params) };
+    },
+    reportAttention(params) {
+      return tell('tell ops', () => notices.reportAttention(params));
+    },
+    async closeOrder(params) {
+      await books.markOrderCancelled(params);
+      return { type: 'ORDER_CLOSED' };
+    },
+    notify(params) {
+      return tell(`send the ${params.moment} notices`, async () => {
+        const { tellCustomer, customerId, ...about } = params;
+        const keys = await notices.queueDepartmentNotifications(about);
+        // The customer hears of approval only as the cancellation's completion.
+        if (tellCustomer && customerId && params.moment !== 'approved') {
+          keys.push(
+            ...(await notices.queueCustomerNotifications({ ...about, customerId, moment: params.moment })),
+          );
+        }
+        // Each message is recorded in the outbox before this; a few tries here, and a failure stays recorded
+        // there (visible on the cancellation) for redelivery, without holding the cancellation up.
+        for (const key of keys)
+          await tell(`deliver ${key}`, async () => void (await notices.deliverNotification(key)));
+      });
+    },
+    async notifyCustomer(params) {
+      return { type: 'CUSTOMER_NOTIFIED', results: await providers.notifyCustomer(params) };
+    },
+  };
+
+  return {
+    handles: (type): type is EffectType => Object.hasOwn(handlers, type),
+    async run(type, params) {
+      try {
+        return await handlers[type](params);
+      } catch (error) {
+        // Any failure retrying cannot fix, foreseen or not, waits for a person instead of failing the workflow.
+        const reason = failedWith(error);
+        if (!reason) throw error;
+        return { type: 'EFFECT_FAILED', effect: type, reason };
+      }
+    },
+    stop: stopClock,
+    runningClock: () => clock && { ...clock.state, elapsedMs: Date.now() - clock.startedAt },
+    resumeClock: runClock,
+  };
 }
 
 export const recordProgress = books.recordCancellationState;

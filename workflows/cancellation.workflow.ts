@@ -1,30 +1,66 @@
 // One durable workflow per cancellation. It owns time and I/O; the statechart owns the rules: the workflow
-// feeds the machine events (effect results, people's decisions) and carries out the effects it names.
-import { ApplicationFailure, condition, defineUpdate, setHandler } from '@temporalio/workflow';
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { getCancellationQuery, type CancellationInput, type CancellationView } from './cancellation.contract';
-import { isEffect, recordProgress, runEffect } from './cancellation.effects';
-import { cancellationMachine, type CancellationEvent, type EffectParams } from './cancellation.machine';
-
-export interface ApprovalDecision {
-  approver: string;
-  approved: boolean;
-  reason?: string;
-}
-
-/** An approver's decision (R3). The validator refuses what the machine would not accept now. */
-export const decideApprovalUpdate = defineUpdate<CancellationView, [ApprovalDecision]>('decideApproval');
+// feeds the machine events (effect results, timers, people's decisions) and carries out the effects it names.
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { initialTransition, transition, type SnapshotFrom, type StateValue } from 'xstate';
+import {
+  decideApprovalUpdate,
+  getCancellationQuery,
+  resumeUpdate,
+  settleRefundUpdate,
+  withdrawUpdate,
+  type ApprovalDecision,
+  type ManualSettlement,
+  type Resumption,
+  type CancellationInput,
+  type CancellationView,
+  type Withdrawal,
+} from './cancellation.contract';
+import { createEffectRunner, recordProgress, type RunningClock } from './cancellation.effects';
+import {
+  cancellationMachine,
+  stateName,
+  type CancellationContext,
+  type CancellationEvent,
+  type EffectParams,
+} from './cancellation.machine';
+import { searchAttributeKeys } from './search-attributes';
 
 type Snapshot = SnapshotFrom<typeof cancellationMachine>;
 
 function toView(snapshot: Snapshot): CancellationView {
   const { context } = snapshot;
+  const approval = context.approval && {
+    step: context.approval.step,
+    steps: context.approval.steps,
+    requiredLevel: context.approval.requiredLevel,
+    escalations: context.approval.escalations,
+    eligibleApprovers: context.approval.eligibleApprovers,
+    decisions: context.approval.decisions,
+  };
   return {
     cancellationId: context.request.cancellationId,
     orderNumber: context.request.orderNumber,
-    state: snapshot.value,
-    outcome: snapshot.status === 'done' ? snapshot.output?.outcome : undefined,
+    state: stateName(snapshot.value),
+    outcome: snapshot.status === 'done' ? context.outcome : undefined,
     refusal: context.refusal,
+    policyVersion: context.policy?.version,
+    approval,
+    purchasing: context.purchasing,
+    settlement: context.settlement && {
+      failure: context.settlement.failure,
+      outstandingMinor: context.settlement.outstandingMinor,
+      by: context.settlement.by,
+      reference: context.settlement.reference,
+    },
+    attention: context.attention && { from: context.attention.from, reason: context.attention.reason },
     reasonCode: context.request.reasonCode,
     review: context.review,
     risk: context.risk,
@@ -33,9 +69,9 @@ function toView(snapshot: Snapshot): CancellationView {
   };
 }
 
-function approvalEvent(decision: ApprovalDecision): CancellationEvent {
-  return decision.approved
-    ? { type: 'APPROVAL_GRANTED', approver: decision.approver }
+function decisionEvent(decision: ApprovalDecision): CancellationEvent {
+  return decision.approved === true
+    ? { type: 'APPROVAL_GRANTED', approver: decision.approver, reason: decision.reason }
     : {
         type: 'APPROVAL_REJECTED',
         approver: decision.approver,
@@ -43,55 +79,181 @@ function approvalEvent(decision: ApprovalDecision): CancellationEvent {
       };
 }
 
-export async function cancellationWorkflow(input: CancellationInput): Promise<CancellationView> {
-  let [snapshot, actions] = initialTransition(cancellationMachine, input);
-  let step = 0;
-  const inbox: CancellationEvent[] = [];
+/**
+ * What a cancellation carries into its next run when its history grows long: the machine's state and
+ * context, the step count (the database timeline's key), events not yet taken, and the approval clock.
+ */
+export interface ContinuedCancellation {
+  value: StateValue;
+  context: CancellationContext;
+  step: number;
+  inbox: CancellationEvent[];
+  clock?: RunningClock;
+}
+
+export type CancellationWorkflowInput = CancellationInput & {
+  continued?: ContinuedCancellation;
+  /** Continue as new once the history has this many events (default: when the server suggests it). */
+  historyLimit?: number;
+};
+
+export async function cancellationWorkflow(input: CancellationWorkflowInput): Promise<CancellationView> {
+  const { continued, historyLimit, ...request } = input;
+  let [snapshot, actions] = continued
+    ? [cancellationMachine.resolveState({ value: continued.value, context: continued.context }), []]
+    : initialTransition(cancellationMachine, request);
+  let step = continued?.step ?? 0;
+  const inbox: CancellationEvent[] = [...(continued?.inbox ?? [])];
+  /** How the loop dealt with each person's event: taken by the machine, or ignored because it moved on. */
+  const settled = new WeakMap<CancellationEvent, 'taken' | 'ignored'>();
+  const effects = createEffectRunner((event) => inbox.push(event));
+  if (continued?.clock) effects.resumeClock(continued.clock);
+
+  /** Only while waiting for people or time, with no message being handled, is it safe to move on. */
+  const timeToContinueAsNew = () => {
+    const info = workflowInfo();
+    const long =
+      info.continueAsNewSuggested || (historyLimit !== undefined && info.historyLength >= historyLimit);
+    return long && inbox.length === 0 && allHandlersFinished();
+  };
+
+  /**
+   * Queues a person's event and answers once the machine has dealt with it. The validator checked it against
+   * the state at that moment; if an event queued ahead of it (a deadline, another decision) moved the
+   * cancellation on, it is refused now rather than silently dropped.
+   */
+  async function deliver(event: CancellationEvent, what: string): Promise<CancellationView> {
+    inbox.push(event);
+    await condition(() => settled.has(event));
+    if (settled.get(event) === 'ignored') {
+      throw ApplicationFailure.nonRetryable(
+        `cannot ${what}: the cancellation moved on to ${stateName(snapshot.value)} first`,
+        'RequestRefused',
+      );
+    }
+    return toView(snapshot);
+  }
+
+  function refuseUnlessAccepted(event: CancellationEvent, what: string): void {
+    const malformed = Object.entries(event).find(
+      ([key, value]) => key !== 'type' && value !== undefined && typeof value !== 'string',
+    );
+    if (malformed) {
+      throw ApplicationFailure.nonRetryable(`cannot ${what}: ${malformed[0]} must be text`, 'RequestRefused');
+    }
+    if (snapshot.can(event)) return;
+    const state = stateName(snapshot.value);
+    let why = `the cancellation is ${state}`;
+    if ('approver' in event && event.approver === input.requestedBy) {
+      why = 'the requester may not decide their own cancellation';
+    } else if ('approver' in event && state === 'awaitingApproval.waitingForDecision') {
+      const level = snapshot.context.approval?.requiredLevel;
+      why = `${event.approver} is not an approver of level ${level} or higher for this cancellation`;
+    } else if (event.type === 'REFUND_SETTLED' && state === 'awaitingSettlement.waitingForFinance') {
+      why = `${event.by} is not a finance clerk`;
+    } else if (event.type === 'RESUME' && state === 'needsAttention.waitingForOps') {
+      why = `${event.by} is not an ops person`;
+    } else if (event.type === 'WITHDRAW' && event.by !== input.requestedBy) {
+      why = `only the requester (${input.requestedBy}) may withdraw it`;
+    } else if (event.type === 'WITHDRAW' && snapshot.status !== 'done') {
+      why = `it is past the point of no return (${state}): stock or money has started to move`;
+    }
+    throw ApplicationFailure.nonRetryable(`cannot ${what}: ${why}`, 'RequestRefused');
+  }
 
   setHandler(getCancellationQuery, () => toView(snapshot));
-  setHandler(
-    decideApprovalUpdate,
-    async (decision) => {
-      const before = step;
-      inbox.push(approvalEvent(decision));
-      await condition(() => step > before);
-      return toView(snapshot);
-    },
-    {
-      validator: (decision: ApprovalDecision) => {
-        if (!snapshot.can(approvalEvent(decision))) {
-          throw ApplicationFailure.nonRetryable(
-            `cannot ${decision.approved ? 'approve' : 'reject'} now: the cancellation is ${String(snapshot.value)}` +
-              (decision.approver === input.requestedBy
-                ? ' and the requester may not decide their own request'
-                : ''),
-            'DecisionRefused',
-          );
-        }
-      },
-    },
-  );
+  // Each message becomes its machine event field by field: a caller's payload never chooses the event type.
+  const decisionVerb = (decision: ApprovalDecision) => (decision.approved ? 'approve' : 'reject');
+  const settledEvent = (settlement: ManualSettlement): CancellationEvent => ({
+    type: 'REFUND_SETTLED',
+    by: settlement.by,
+    reference: settlement.reference,
+  });
+  const resumeEvent = (resumption: Resumption): CancellationEvent => ({
+    type: 'RESUME',
+    by: resumption.by,
+    note: resumption.note,
+  });
+  const withdrawEvent = (withdrawal: Withdrawal): CancellationEvent => ({
+    type: 'WITHDRAW',
+    by: withdrawal.by,
+    reason: withdrawal.reason,
+  });
+  setHandler(decideApprovalUpdate, (decision) => deliver(decisionEvent(decision), decisionVerb(decision)), {
+    validator: (decision: ApprovalDecision) =>
+      refuseUnlessAccepted(decisionEvent(decision), decisionVerb(decision)),
+  });
+  setHandler(settleRefundUpdate, (settlement) => deliver(settledEvent(settlement), 'record the settlement'), {
+    validator: (settlement: ManualSettlement) =>
+      refuseUnlessAccepted(settledEvent(settlement), 'record the settlement'),
+  });
+  setHandler(resumeUpdate, (resumption) => deliver(resumeEvent(resumption), 'resume'), {
+    validator: (resumption: Resumption) => refuseUnlessAccepted(resumeEvent(resumption), 'resume'),
+  });
+  setHandler(withdrawUpdate, (withdrawal) => deliver(withdrawEvent(withdrawal), 'withdraw'), {
+    validator: (withdrawal: Withdrawal) => refuseUnlessAccepted(withdrawEvent(withdrawal), 'withdraw'),
+  });
 
-  const record = () =>
-    recordProgress({
-      view: toView(snapshot),
-      step,
-      at: new Date().toISOString(), // the workflow's deterministic clock
-      final: snapshot.status === 'done',
-    });
+  const record = async () => {
+    const view = toView(snapshot);
+    // Ops find every cancellation in the Temporal UI by these (the database copy serves lists and reports).
+    upsertSearchAttributes([
+      { key: searchAttributeKeys.state, value: view.state },
+      ...(view.risk ? [{ key: searchAttributeKeys.risk, value: view.risk.level }] : []),
+    ]);
+    await recordProgress({ view, step, at: new Date().toISOString(), final: snapshot.status === 'done' });
+  };
 
-  await record();
+  if (!continued) await record();
   while (snapshot.status !== 'done') {
     for (const action of actions) {
-      if (isEffect(action.type)) {
-        inbox.push(await runEffect(action.type, action.params as EffectParams[typeof action.type]));
-      }
+      if (!effects.handles(action.type)) continue;
+      const event = await effects.run(action.type, action.params as EffectParams[typeof action.type]);
+      if (event) inbox.push(event);
     }
-    await condition(() => inbox.length > 0);
+    await condition(() => inbox.length > 0 || timeToContinueAsNew());
+    if (inbox.length === 0) {
+      const carried: ContinuedCancellation = {
+        value: snapshot.value,
+        context: snapshot.context,
+        step,
+        inbox,
+        clock: effects.runningClock(),
+      };
+      effects.stop();
+      return await continueAsNew<typeof cancellationWorkflow>({
+        ...request,
+        historyLimit,
+        continued: carried,
+      });
+    }
     const event = inbox.shift() as CancellationEvent;
-    [snapshot, actions] = transition(cancellationMachine, snapshot, event);
-    step += 1;
-    await record();
+    const [next, nextActions] = transition(cancellationMachine, snapshot, event);
+    if (next === snapshot) {
+      // A failure no state expects would leave the workflow waiting for nothing: fail it visibly instead.
+      if (event.type === 'EFFECT_FAILED') {
+        throw ApplicationFailure.nonRetryable(
+          `${event.effect} failed in ${stateName(snapshot.value)}: ${event.reason}`,
+        );
+      }
+      // An event the machine ignores now, e.g. a reminder from a clock that a decision already stopped.
+      actions = [];
+      settled.set(event, 'ignored');
+    } else {
+      [snapshot, actions] = [next, nextActions];
+      step += 1;
+      settled.set(event, 'taken');
+      await record();
+    }
   }
+  // The final state's own effects (the notices of its ending).
+  for (const action of actions) {
+    if (effects.handles(action.type))
+      await effects.run(action.type, action.params as EffectParams[typeof action.type]);
+  }
+  effects.stop();
+  // Messages that arrived after the end are refused, and answered before the workflow completes.
+  for (const late of inbox.splice(0)) settled.set(late, 'ignored');
+  await condition(allHandlersFinished);
   return toView(snapshot);
 }

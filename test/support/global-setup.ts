@@ -8,7 +8,9 @@ import {
   freePort,
   startMongoServer,
   startTemporalDevServer,
+  type MongoServer,
   type RunningServer,
+  type TemporalServer,
 } from '../../scripts/servers';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { testEnvironmentKeys as keys } from './environment';
@@ -19,7 +21,7 @@ declare global {
 
 export default async function globalSetup(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'cancelflow-test-'));
-  const [temporal, mongo, bundle] = await Promise.all([
+  const started = await Promise.allSettled([
     freePort().then((port) =>
       startTemporalDevServer({
         port,
@@ -33,6 +35,18 @@ export default async function globalSetup(): Promise<void> {
       : startMongoServer({ port: 0, logFile: join(workDir, 'mongodb.log') }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }),
   ]);
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure) {
+    // Stop whichever server did start, so a failed setup leaves nothing running.
+    const servers = started.flatMap((result) =>
+      result.status === 'fulfilled' && result.value && 'stop' in result.value ? [result.value] : [],
+    );
+    await Promise.all(servers.map((server) => server.stop()));
+    throw failure.reason;
+  }
+  const [temporal, mongo, bundle] = started.map(
+    (result) => (result as PromiseFulfilledResult<unknown>).value,
+  ) as [TemporalServer, MongoServer | undefined, Awaited<ReturnType<typeof bundleWorkflowCode>>];
   const bundlePath = join(workDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 

@@ -3,14 +3,13 @@
 // the bundled workflow code, and the API on a free port with the typed client pointed at it.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { buildApp } from '../../api/app';
+import { webhookSettingsFrom } from '../../api/webhooks.routes';
 import { CancelflowClient } from '../../client/cancelflow-client';
-import { createMailer } from '../../integrations/mailer';
-import { createHttpPaymentGateway } from '../../integrations/payment-gateway';
-import { createSmsClient } from '../../integrations/sms';
 import { parseConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
+import { loadPolicyFile } from '../../lib/policy';
 import { connectModels, type Models } from '../../models';
 import {
   startMailCatcher,
@@ -20,7 +19,7 @@ import {
   type PaymentGatewaySimulator,
   type SmsSimulator,
 } from '../../simulators';
-import { createWorker } from '../../worker/worker';
+import { createActivityDeps, createWorker } from '../../worker/worker';
 import { testEnvironment } from './environment';
 
 export interface TestStack {
@@ -36,14 +35,14 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-let runtimeInstalled = false;
-
-export async function startTestStack(name: string): Promise<TestStack> {
-  // The SDK's runtime is one per process: keep its worker chatter to warnings and worse.
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+/**
+ * By default the stack runs on the run's Temporal dev server; a test that needs to move time hands in a
+ * time-skipping TestWorkflowEnvironment's connections instead.
+ */
+export async function startTestStack(
+  name: string,
+  temporalServer?: { nativeConnection: NativeConnection; client: Client },
+): Promise<TestStack> {
   const env = testEnvironment();
   const suffix = randomUUID().slice(0, 8);
   const taskQueue = `${name}-${suffix}`;
@@ -61,29 +60,38 @@ export async function startTestStack(name: string): Promise<TestStack> {
     }),
     startPaymentGatewaySimulator({ port: 0, logger: false }),
   ]);
-  const mailer = createMailer({ ...config, SMTP_PORT: mail.smtpPort });
+  const deps = await createActivityDeps(
+    { ...config, SMTP_PORT: mail.smtpPort, TWILIO_API_BASE_URL: sms.url, PAYMENT_GATEWAY_URL: gateway.url },
+    logger,
+    models,
+  );
 
-  const workerConnection = await NativeConnection.connect({ address: env.temporalAddress });
+  const ownConnections = !temporalServer;
+  const workerConnection =
+    temporalServer?.nativeConnection ?? (await NativeConnection.connect({ address: env.temporalAddress }));
   const worker = await createWorker({
     connection: workerConnection,
     namespace: 'default',
     taskQueue,
-    deps: {
-      models,
-      mailer,
-      mailFrom: config.MAIL_FROM,
-      sms: createSmsClient({ ...config, TWILIO_API_BASE_URL: sms.url }),
-      smsFrom: config.TWILIO_FROM_NUMBER,
-      paymentGateway: createHttpPaymentGateway(gateway.url),
-      logger,
-    },
+    deps,
     workflows: { workflowBundle: { codePath: env.workflowBundlePath } },
   });
   const workerRun = worker.run();
 
-  const clientConnection = await Connection.connect({ address: env.temporalAddress });
-  const temporal = new Client({ connection: clientConnection, namespace: 'default' });
-  const app = buildApp({ models, temporal, taskQueue, logger });
+  const temporal =
+    temporalServer?.client ??
+    new Client({
+      connection: await Connection.connect({ address: env.temporalAddress }),
+      namespace: 'default',
+    });
+  const app = buildApp({
+    models,
+    temporal,
+    taskQueue,
+    policy: await loadPolicyFile(config.CANCELLATION_POLICY_FILE),
+    webhooks: webhookSettingsFrom(config),
+    logger,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -102,8 +110,8 @@ export async function startTestStack(name: string): Promise<TestStack> {
       await app.close();
       worker.shutdown();
       await workerRun;
-      await Promise.all([clientConnection.close(), workerConnection.close()]);
-      mailer.close();
+      if (ownConnections) await Promise.all([temporal.connection.close(), workerConnection.close()]);
+      deps.mailer.close();
       await Promise.all([mail.close(), sms.close(), gateway.close()]);
       await models.db.dropDatabase();
       await models.db.close();

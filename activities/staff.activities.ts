@@ -1,0 +1,63 @@
+import { postMessage } from '../models/message-centre.model';
+import type { EffectParams } from '../workflows/cancellation.machine';
+import type { ActivityDeps } from './deps';
+
+export function createStaffActivities({ models }: ActivityDeps) {
+  /** One action-required message to each person, in both languages (each reads their own). */
+  async function ask(
+    people: string[],
+    key: string,
+    about: { cancellationId: string; orderNumber: string },
+    category: 'action_required' | 'refund',
+    content: { 'zh-CN': { title: string; body: string }; en: { title: string; body: string } },
+  ): Promise<void> {
+    for (const personId of people) {
+      await postMessage(models, { idempotencyKey: key, to: { personId }, ...about, category, content });
+    }
+  }
+
+  return {
+    /** Who may act in a role (finance clerks settle refunds by hand; ops resume what needs attention). */
+    async findStaff(params: EffectParams['findStaff']): Promise<string[]> {
+      const people = await models.Person.find({ roles: params.role, active: true })
+        .sort({ personId: 1 })
+        .lean();
+      return people.map((person) => person.personId);
+    },
+
+    /** R11, R28: tells finance that a refund failed for good and must be settled by hand. */
+    async requestSettlement(params: EffectParams['requestSettlement']): Promise<void> {
+      const amount = `${(params.outstandingMinor / 100).toFixed(2)} ${params.currency}`;
+      await ask(params.clerks, `${params.cancellationId}:settlement-request`, params, 'action_required', {
+        'zh-CN': {
+          title: `订单 ${params.orderNumber} 退款失败，需人工处理`,
+          body: `取消申请 ${params.cancellationId} 的退款 ${amount} 被支付网关拒绝：${params.failure}。请人工退款并登记凭证号。`,
+        },
+        en: {
+          title: `Refund for ${params.orderNumber} failed: settle it by hand`,
+          body: `The gateway refused the refund of ${amount} for cancellation ${params.cancellationId}: ${params.failure}. Refund by hand and record the reference.`,
+        },
+      });
+    },
+
+    /** Tells ops what stopped and why; they resume the cancellation once the cause is repaired. */
+    async reportAttention(params: EffectParams['reportAttention']): Promise<void> {
+      await ask(
+        params.ops,
+        `${params.cancellationId}:attention-${params.occurrence}:${params.state}`,
+        params,
+        'action_required',
+        {
+          'zh-CN': {
+            title: `取消申请 ${params.cancellationId} 需要处理`,
+            body: `订单 ${params.orderNumber} 的取消在 ${params.state} 停止：${params.reason}`,
+          },
+          en: {
+            title: `Cancellation ${params.cancellationId} needs attention`,
+            body: `The cancellation of ${params.orderNumber} stopped in ${params.state}: ${params.reason}`,
+          },
+        },
+      );
+    },
+  };
+}
