@@ -159,6 +159,7 @@ export async function seedDemoData(models: Models): Promise<string[]> {
     { sku: 'CUP-CER-01', name: 'Ceramic tea cup', unitPriceMinor: 4500, currency: 'CNY' },
     { sku: 'POT-YX-02', name: '宜兴紫砂壶', unitPriceMinor: 38800, currency: 'CNY' },
   ];
+  await addDepartments(models);
   await addPeople(models);
   for (const customer of customers) await addCustomer(models, customer);
   for (const product of products) {
@@ -251,6 +252,24 @@ export const DEMO_PEOPLE: DemoPerson[] = [
     approvalLevel: 0,
   },
 ];
+
+/** The four departments a cancellation spans (R6, R24), each with its shared mailbox. */
+export const DEMO_DEPARTMENTS = [
+  { code: 'sales', name: { 'zh-CN': '销售部', en: 'Sales' }, email: 'sales@cancelflow.local' },
+  { code: 'purchasing', name: { 'zh-CN': '采购部', en: 'Purchasing' }, email: 'purchasing@cancelflow.local' },
+  { code: 'logistics', name: { 'zh-CN': '物流部', en: 'Logistics' }, email: 'logistics@cancelflow.local' },
+  { code: 'finance', name: { 'zh-CN': '财务部', en: 'Finance' }, email: 'finance@cancelflow.local' },
+] as const;
+
+export async function addDepartments(models: Models): Promise<void> {
+  for (const department of DEMO_DEPARTMENTS) {
+    await models.Department.updateOne(
+      { code: department.code },
+      { $setOnInsert: department },
+      { upsert: true, runValidators: true },
+    );
+  }
+}
 
 export async function addPeople(models: Models, people: DemoPerson[] = DEMO_PEOPLE): Promise<void> {
   for (const person of people) {
