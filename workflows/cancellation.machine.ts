@@ -229,6 +229,11 @@ function notice(
   };
 }
 
+/** Every state that runs an effect stops here when the effect fails for good (see cancellation.effects.ts). */
+function attentionFrom(from: AttentionState) {
+  return { target: 'needsAttention', actions: { type: 'noteAttention', params: { from } } } as const;
+}
+
 function approvalRequest(context: Context): EffectParams['requestApproval'] {
   return {
     cancellationId: context.request.cancellationId,
@@ -408,10 +413,7 @@ export const cancellationMachine = setup({
         params: ({ context }) => ({ cancellationId: context.request.cancellationId }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'loadingPolicy' } },
-        },
+        EFFECT_FAILED: attentionFrom('loadingPolicy'),
         POLICY_LOADED: { target: 'reviewing', actions: assign({ policy: ({ event }) => event.policy }) },
         WITHDRAW: { guard: 'isRequester', target: 'withdrawn', actions: 'recordWithdrawal' },
       },
@@ -430,10 +432,7 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'reviewing' } },
-        },
+        EFFECT_FAILED: attentionFrom('reviewing'),
         ORDER_REVIEWED: {
           target: 'assessingRisk',
           actions: [
@@ -459,10 +458,7 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'assessingRisk' } },
-        },
+        EFFECT_FAILED: attentionFrom('assessingRisk'),
         RISK_ASSESSED: [
           {
             guard: 'needsApproval',
@@ -580,10 +576,7 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'releasingStock' } },
-        },
+        EFFECT_FAILED: attentionFrom('releasingStock'),
         STOCK_RELEASED: 'adjustingPurchasing',
       },
     },
@@ -598,10 +591,7 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'adjustingPurchasing' } },
-        },
+        EFFECT_FAILED: attentionFrom('adjustingPurchasing'),
         PURCHASE_ORDERS_ADJUSTED: [
           { guard: 'hasMoneyToRefund', target: 'refunding', actions: 'recordPurchasing' },
           { target: 'closingOrder', actions: 'recordPurchasing' },
@@ -620,10 +610,7 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'refunding' } },
-        },
+        EFFECT_FAILED: attentionFrom('refunding'),
         PAYMENT_REFUNDED: {
           target: 'closingOrder',
           actions: assign({
@@ -694,10 +681,7 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'recordingSettlement' } },
-        },
+        EFFECT_FAILED: attentionFrom('recordingSettlement'),
         SETTLEMENT_RECORDED: {
           target: 'closingOrder',
           actions: assign({
@@ -758,10 +742,7 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'closingOrder' } },
-        },
+        EFFECT_FAILED: attentionFrom('closingOrder'),
         ORDER_CLOSED: 'notifyingCustomer',
       },
     },
@@ -779,10 +760,7 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
-        EFFECT_FAILED: {
-          target: 'needsAttention',
-          actions: { type: 'noteAttention', params: { from: 'notifyingCustomer' } },
-        },
+        EFFECT_FAILED: attentionFrom('notifyingCustomer'),
         CUSTOMER_NOTIFIED: {
           target: 'completed',
           actions: assign({ outcome: 'completed' as const, notifications: ({ event }) => event.results }),
