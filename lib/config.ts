@@ -7,66 +7,86 @@ import { CancelflowError } from './errors';
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalSecret = z.string().min(1).optional();
 
-export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+/** Secrets' defaults for the local simulators only. */
+const LOCAL_SECRET_DEFAULTS = {
+  TWILIO_AUTH_TOKEN: 'local-sms-simulator-token',
+  CARRIER_WEBHOOK_SECRET: 'local-carrier-webhook-secret',
+} as const;
 
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('cancellations'),
-  TEMPORAL_UI_PORT: port.default(8233),
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  /** A real MongoDB (e.g. docker-compose's replica set). When absent, `npm start` runs the embedded one. */
-  MONGODB_URI: z.string().startsWith('mongodb').optional(),
-  MONGODB_PORT: port.default(27017),
-  MONGODB_DATABASE: z.string().min(1).default('cancelflow'),
+    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('cancellations'),
+    TEMPORAL_UI_PORT: port.default(8233),
 
-  API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: port.default(3000),
+    /** A real MongoDB (e.g. docker-compose's replica set). When absent, `npm start` runs the embedded one. */
+    MONGODB_URI: z.string().startsWith('mongodb').optional(),
+    MONGODB_PORT: port.default(27017),
+    MONGODB_DATABASE: z.string().min(1).default('cancelflow'),
 
-  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
-  SMTP_PORT: port.default(1025),
-  SMTP_SECURE: z.stringbool().default(false),
-  SMTP_USER: z.string().min(1).optional(),
-  SMTP_PASSWORD: optionalSecret,
-  MAIL_FROM: z.string().min(3).default('cancelflow <no-reply@cancelflow.local>'),
-  MAIL_CATCHER_HTTP_PORT: port.default(8025),
+    API_HOST: z.string().min(1).default('127.0.0.1'),
+    API_PORT: port.default(3000),
 
-  TWILIO_ACCOUNT_SID: z
-    .string()
-    .regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio account SID: AC followed by 32 hex digits')
-    .default('AC00000000000000000000000000000000'),
-  TWILIO_AUTH_TOKEN: optionalSecret.default('local-sms-simulator-token'),
-  TWILIO_FROM_NUMBER: z
-    .string()
-    .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number')
-    .default('+15005550006'),
-  /** Where the twilio client sends API calls; unset means Twilio's cloud. `npm start` points it at the SMS simulator. */
-  TWILIO_API_BASE_URL: z.url().optional(),
+    SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+    SMTP_PORT: port.default(1025),
+    SMTP_SECURE: z.stringbool().default(false),
+    SMTP_USER: z.string().min(1).optional(),
+    SMTP_PASSWORD: optionalSecret,
+    MAIL_FROM: z.string().min(3).default('cancelflow <no-reply@cancelflow.local>'),
+    MAIL_CATCHER_HTTP_PORT: port.default(8025),
 
-  PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:8027'),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio account SID: AC followed by 32 hex digits')
+      .default('AC00000000000000000000000000000000'),
+    TWILIO_AUTH_TOKEN: optionalSecret.default(LOCAL_SECRET_DEFAULTS.TWILIO_AUTH_TOKEN),
+    TWILIO_FROM_NUMBER: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number')
+      .default('+15005550006'),
+    /** Where the twilio client sends API calls; unset means Twilio's cloud. `npm start` points it at the SMS simulator. */
+    TWILIO_API_BASE_URL: z.url().optional(),
 
-  /**
-   * The API's address as the outside world reaches it: Twilio's status callbacks and customers' feedback
-   * links are built on it, and Twilio's signatures are checked against it.
-   */
-  PUBLIC_BASE_URL: z.url().default('http://127.0.0.1:3000'),
+    PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:8027'),
 
-  /** The carrier's recall API (R9); `npm start` runs its simulator there. */
-  CARRIER_URL: z.url().default('http://127.0.0.1:8028'),
-  /** Sent as a bearer token when set; the local simulator needs none. */
-  CARRIER_API_KEY: optionalSecret,
-  /** Shared with the carrier: it signs what it posts to /v1/webhooks/carrier with it (HMAC-SHA256). */
-  CARRIER_WEBHOOK_SECRET: optionalSecret.default('local-carrier-webhook-secret'),
+    /**
+     * The API's address as the outside world reaches it: Twilio's status callbacks and customers' feedback
+     * links are built on it, and Twilio's signatures are checked against it.
+     */
+    PUBLIC_BASE_URL: z.url().default('http://127.0.0.1:3000'),
 
-  /** The versioned cancellation policy (R8): which orders may be cancelled, who approves, refund rules. */
-  CANCELLATION_POLICY_FILE: z.string().min(1).default('policies/cancellation-policy.json'),
+    /** The carrier's recall API (R9); `npm start` runs its simulator there. */
+    CARRIER_URL: z.url().default('http://127.0.0.1:8028'),
+    /** Sent as a bearer token when set; the local simulator needs none. */
+    CARRIER_API_KEY: optionalSecret,
+    /** Shared with the carrier: it signs what it posts to /v1/webhooks/carrier with it (HMAC-SHA256). */
+    CARRIER_WEBHOOK_SECRET: optionalSecret.default(LOCAL_SECRET_DEFAULTS.CARRIER_WEBHOOK_SECRET),
 
-  SIMULATORS_HOST: z.string().min(1).default('127.0.0.1'),
-  SMS_SIMULATOR_PORT: port.default(8026),
-  PAYMENT_GATEWAY_PORT: port.default(8027),
-  CARRIER_PORT: port.default(8028),
-});
+    /** The versioned cancellation policy (R8): which orders may be cancelled, who approves, refund rules. */
+    CANCELLATION_POLICY_FILE: z.string().min(1).default('policies/cancellation-policy.json'),
+
+    SIMULATORS_HOST: z.string().min(1).default('127.0.0.1'),
+    SMS_SIMULATOR_PORT: port.default(8026),
+    PAYMENT_GATEWAY_PORT: port.default(8027),
+    CARRIER_PORT: port.default(8028),
+  })
+  .superRefine((config, context) => {
+    // The local defaults of secrets are public (they are in this file): production must set its own.
+    if (config.NODE_ENV !== 'production') return;
+    for (const [key, localDefault] of Object.entries(LOCAL_SECRET_DEFAULTS)) {
+      if (config[key as keyof typeof LOCAL_SECRET_DEFAULTS] === localDefault) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'must be set in production (the default is public)',
+        });
+      }
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -90,7 +110,14 @@ export function loadConfig(): Config {
 export function redactConfig(config: Config): Record<string, unknown> {
   const secret = /PASSWORD|TOKEN|SECRET|API_KEY/;
   return Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [key, secret.test(key) && value ? '***' : value]),
+    Object.entries(config).map(([key, value]) => [
+      key,
+      secret.test(key) && value
+        ? '***'
+        : typeof value === 'string'
+          ? value.replace(/(\/\/[^:/@]+:)[^@]+@/, '$1***@') // a password inside a URI (MONGODB_URI)
+          : value,
+    ]),
   );
 }
 
