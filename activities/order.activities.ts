@@ -41,6 +41,25 @@ export function createOrderActivities({ models }: ActivityDeps) {
       }
       if (customer && rules.relationshipTiers.includes(customer.tier))
         raise('medium', `${customer.tier} customer`);
+      // Supply chain: goods already ordered from suppliers for these lines (R29: changes strain suppliers).
+      const cancelledLines = new Set(review.lines.map((line) => line.lineId));
+      const withSuppliers = await models.PurchaseOrder.find({
+        'lines.raisedFor.orderNumber': review.orderNumber,
+        status: { $in: ['sent', 'confirmed', 'partially_received'] },
+      }).lean();
+      const affected = withSuppliers.filter((order) =>
+        order.lines.some((line) =>
+          line.raisedFor.some(
+            (link) => link.orderNumber === review.orderNumber && cancelledLines.has(link.lineId),
+          ),
+        ),
+      );
+      if (affected.length > 0) {
+        raise(
+          'medium',
+          `purchase orders already with suppliers: ${affected.map((order) => order.poNumber).join(', ')}`,
+        );
+      }
       return { level, reasons };
     },
 
