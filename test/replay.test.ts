@@ -3,24 +3,17 @@
 // test has teeth: an incompatible change is caught, and the same change behind `patched()` is not.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleQuietly } from './support/bundle';
 import { historiesDir } from './support/histories';
 import { testEnvironment } from './support/environment';
 
 const files = readdirSync(historiesDir).filter((file) => file.endsWith('.json'));
 const load = (file: string) =>
   JSON.parse(readFileSync(join(historiesDir, file), 'utf8')) as Parameters<typeof Worker.runReplayHistory>[1];
-const quiet = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 const bundle = (fixture: string): Promise<WorkflowBundleWithSourceMap> =>
-  bundleWorkflowCode({ workflowsPath: require.resolve(`./fixtures/${fixture}`), logger: quiet });
+  bundleQuietly(require.resolve(`./fixtures/${fixture}`));
 
 test('there are stored histories of every path to replay', () => {
   expect(files.length).toBeGreaterThanOrEqual(9);

@@ -3,7 +3,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import {
   freePort,
   startMongoServer,
@@ -13,6 +12,7 @@ import {
   type TemporalServer,
 } from '../../scripts/servers';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { bundleQuietly } from './bundle';
 import { testEnvironmentKeys as keys } from './environment';
 
 declare global {
@@ -33,7 +33,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.MONGODB_URI
       ? undefined
       : startMongoServer({ port: 0, logFile: join(workDir, 'mongodb.log') }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }),
+    bundleQuietly(require.resolve('../../workflows')),
   ]);
   const failure = started.find((result) => result.status === 'rejected');
   if (failure) {
@@ -46,7 +46,7 @@ export default async function globalSetup(): Promise<void> {
   }
   const [temporal, mongo, bundle] = started.map(
     (result) => (result as PromiseFulfilledResult<unknown>).value,
-  ) as [TemporalServer, MongoServer | undefined, Awaited<ReturnType<typeof bundleWorkflowCode>>];
+  ) as [TemporalServer, MongoServer | undefined, Awaited<ReturnType<typeof bundleQuietly>>];
   const bundlePath = join(workDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 
@@ -56,12 +56,3 @@ export default async function globalSetup(): Promise<void> {
   process.env[keys.workflowBundle] = bundlePath;
   process.env[keys.workDir] = workDir;
 }
-
-const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

@@ -3,10 +3,9 @@
 // gateway and carrier simulators over HTTP, a worker on the run's Temporal server running the real workflows
 // and activities (plus test-workflows.ts), and the API on a port chosen up front, so that Twilio's status
 // callbacks, signed for PUBLIC_BASE_URL, reach it. Log lines are kept, so refusals can be asserted.
-import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { OutboxSettings } from '../../activities/outbox';
@@ -14,20 +13,19 @@ import { buildApp } from '../../api/app';
 import type { WebhookSettings } from '../../api/webhooks.routes';
 import { parseConfig } from '../../lib/config';
 import { loadPolicyFile } from '../../lib/policy';
-import { connectModels, type Models } from '../../models';
+import type { Models } from '../../models';
 import { freePort } from '../../scripts/servers';
 import {
   startCarrierSimulator,
-  startMailCatcher,
-  startPaymentGatewaySimulator,
-  startSmsSimulator,
   type CarrierSimulator,
   type MailCatcher,
   type PaymentGatewaySimulator,
   type SmsSimulator,
 } from '../../simulators';
 import { createActivityDeps } from '../../worker/worker';
+import { bundleQuietly } from './bundle';
 import { testEnvironment } from './environment';
+import { startSimulatedWorld } from './simulated-world';
 
 export interface LogLine {
   level: number;
@@ -52,20 +50,12 @@ export interface IntegrationStack {
   stop(): Promise<void>;
 }
 
-const quietBundler = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => console.error(message),
-};
-
 export async function startIntegrationStack(name: string): Promise<IntegrationStack> {
   const env = testEnvironment();
-  const suffix = randomUUID().slice(0, 8);
-  const taskQueue = `${name}-${suffix}`;
   const config = parseConfig({});
+  const world = await startSimulatedWorld(name, config);
+  const { suffix, models, mail, sms, gateway } = world;
+  const taskQueue = `${name}-${suffix}`;
   const logs: LogLine[] = [];
   const logger = pino(
     { level: 'info' },
@@ -85,30 +75,17 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     carrierWebhookSecret: `carrier-secret-${suffix}`,
   };
 
-  const [models, mail, sms, gateway, carrier, bundle] = await Promise.all([
-    connectModels(env.mongoUri, `${name.replace(/\W/g, '_')}_${suffix}`),
-    startMailCatcher({ smtpPort: 0, httpPort: 0, logger: false }),
-    startSmsSimulator({
-      port: 0,
-      accountSid: config.TWILIO_ACCOUNT_SID,
-      authToken: config.TWILIO_AUTH_TOKEN,
-      logger: false,
-    }),
-    startPaymentGatewaySimulator({ port: 0, logger: false }),
+  const [carrier, bundle] = await Promise.all([
     startCarrierSimulator({
       port: 0,
       webhookUrl: `${apiUrl}/v1/webhooks/carrier`,
       webhookSecret: webhooks.carrierWebhookSecret,
       logger: false,
     }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('./test-workflows'), logger: quietBundler }),
+    bundleQuietly(require.resolve('./test-workflows')),
   ]);
   const deps = {
-    ...(await createActivityDeps(
-      { ...config, SMTP_PORT: mail.smtpPort, TWILIO_API_BASE_URL: sms.url, PAYMENT_GATEWAY_URL: gateway.url },
-      logger,
-      models,
-    )),
+    ...(await createActivityDeps(world.config, logger, models)),
     publicBaseUrl: apiUrl,
   };
   const activities = createActivities(deps);
@@ -156,9 +133,8 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
       await workerRun;
       await Promise.all([temporal.connection.close(), workerConnection.close()]);
       deps.mailer.close();
-      await Promise.all([stack.mail.close(), sms.close(), gateway.close(), carrier.close()]);
-      await models.db.dropDatabase();
-      await models.db.close();
+      await carrier.close();
+      await world.stop();
     },
   };
   return stack;

@@ -1,7 +1,6 @@
 // A whole cancelflow for one test file, in-process but over real connections: its own database on the run's
 // MongoDB, the run's Temporal server with its own task queue, the simulators on free ports, a worker running
 // the bundled workflow code, and the API on a free port with the typed client pointed at it.
-import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { buildApp } from '../../api/app';
@@ -10,17 +9,11 @@ import { CancelflowClient } from '../../client/cancelflow-client';
 import { parseConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { loadPolicyFile } from '../../lib/policy';
-import { connectModels, type Models } from '../../models';
-import {
-  startMailCatcher,
-  startPaymentGatewaySimulator,
-  startSmsSimulator,
-  type MailCatcher,
-  type PaymentGatewaySimulator,
-  type SmsSimulator,
-} from '../../simulators';
+import type { Models } from '../../models';
+import type { MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
 import { createActivityDeps, createWorker } from '../../worker/worker';
 import { testEnvironment } from './environment';
+import { startSimulatedWorld } from './simulated-world';
 
 export interface TestStack {
   models: Models;
@@ -44,27 +37,13 @@ export async function startTestStack(
   temporalServer?: { nativeConnection: NativeConnection; client: Client },
 ): Promise<TestStack> {
   const env = testEnvironment();
-  const suffix = randomUUID().slice(0, 8);
-  const taskQueue = `${name}-${suffix}`;
   const config = parseConfig({ LOG_LEVEL: 'warn' });
+  const world = await startSimulatedWorld(name, config);
+  const { models, mail, sms, gateway } = world;
+  const taskQueue = `${name}-${world.suffix}`;
   const logger = createLogger({ LOG_LEVEL: 'silent' }, name);
 
-  const [models, mail, sms, gateway] = await Promise.all([
-    connectModels(env.mongoUri, `${name.replace(/\W/g, '_')}_${suffix}`),
-    startMailCatcher({ smtpPort: 0, httpPort: 0, logger: false }),
-    startSmsSimulator({
-      port: 0,
-      accountSid: config.TWILIO_ACCOUNT_SID,
-      authToken: config.TWILIO_AUTH_TOKEN,
-      logger: false,
-    }),
-    startPaymentGatewaySimulator({ port: 0, logger: false }),
-  ]);
-  const deps = await createActivityDeps(
-    { ...config, SMTP_PORT: mail.smtpPort, TWILIO_API_BASE_URL: sms.url, PAYMENT_GATEWAY_URL: gateway.url },
-    logger,
-    models,
-  );
+  const deps = await createActivityDeps(world.config, logger, models);
 
   const ownConnections = !temporalServer;
   const workerConnection =
@@ -112,9 +91,7 @@ export async function startTestStack(
       await workerRun;
       if (ownConnections) await Promise.all([temporal.connection.close(), workerConnection.close()]);
       deps.mailer.close();
-      await Promise.all([mail.close(), sms.close(), gateway.close()]);
-      await models.db.dropDatabase();
-      await models.db.close();
+      await world.stop();
     },
   };
 }
