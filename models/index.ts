@@ -36,11 +36,27 @@ export function createModels(db: Connection) {
 }
 export type Models = ReturnType<typeof createModels>;
 
-/** Opens a connection and makes sure every model's indexes exist before anything relies on them. */
+/**
+ * Opens a connection and makes sure every model's collection and indexes exist before anything relies on them.
+ *
+ * Collections and indexes are created here, one model after another, instead of by mongoose in the background
+ * (`autoCreate`, `autoIndex`): the embedded mongo-java-server creates a collection twice when a
+ * `createCollection` and a `createIndex` for it race, and keeps the copy without the unique index, which both
+ * loses an idempotency guarantee and later fails `dropDatabase` with "index not found". Sixteen models take a
+ * few milliseconds in sequence.
+ */
 export async function connectModels(uri: string, dbName?: string): Promise<Models> {
-  const db = mongoose.createConnection(uri, { dbName, autoIndex: false, serverSelectionTimeoutMS: 10_000 });
+  const db = mongoose.createConnection(uri, {
+    dbName,
+    autoCreate: false,
+    autoIndex: false,
+    serverSelectionTimeoutMS: 10_000,
+  });
   await db.asPromise();
   const models = createModels(db);
-  await Promise.all(Object.values(db.models).map((model) => model.createIndexes()));
+  for (const model of Object.values(db.models)) {
+    await model.createCollection();
+    await model.createIndexes();
+  }
   return models;
 }

@@ -43,6 +43,21 @@ afterAll(async () => {
   await models.db.close();
 });
 
+test('every index a model declares exists in the database once connected, unique ones unique', async () => {
+  for (const model of Object.values(models.db.models)) {
+    const existing = await model.listIndexes();
+    for (const [fields, options] of model.schema.indexes()) {
+      const found = existing.find((index) => JSON.stringify(index.key) === JSON.stringify(fields));
+      expect({ model: model.modelName, fields, unique: found?.unique === true }).toEqual({
+        model: model.modelName,
+        fields,
+        unique: options.unique === true,
+      });
+      expect(found).toBeDefined();
+    }
+  }
+});
+
 // --- helpers ---------------------------------------------------------------------------------------------
 
 async function addProduct(sku: string): Promise<void> {
