@@ -1,18 +1,20 @@
 // Telling the departments (R6, R17, R19, R24): each hears what concerns it, read from the books as they stand
 // (refunds and vouchers, purchase-order changes, stock movements, shipments), by an entry in every active
 // member's message centre and a mail to the department's mailbox through the outbox.
+import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import { postMessage, type MessageCategory } from '../models/message-centre.model';
 import type { DepartmentCode, Language } from '../models/organisation.model';
 import type { PurchaseOrderStatus } from '../models/purchase-order.model';
-import type { ReasonCode } from '../workflows/cancellation.contract';
+import type { ReasonCode, ResolutionOffer } from '../workflows/cancellation.contract';
 import type { ActivityDeps } from './deps';
-import { namedLines, notQueued, type NotifiedLine } from './notification.activities';
+import { checkedOffer, namedLines, notQueued, type NotifiedLine } from './notification.activities';
 import { recordOutboxEntry } from './outbox';
 import { reasonWording } from './templates/customer.templates';
 import {
   concernsDepartment,
   departmentDetails,
+  departmentOfferWording,
   DEPARTMENTS_BY_MOMENT,
   renderDepartmentMessage,
   type DepartmentFacts,
@@ -31,6 +33,8 @@ export interface DepartmentNotificationParams {
   lines?: NotifiedLine[];
   /** Who to tell; by default those the moment concerns (DEPARTMENTS_BY_MOMENT). */
   departments?: DepartmentCode[];
+  /** What the customer was offered: required when the moment is `options_offered`. */
+  offer?: ResolutionOffer;
 }
 
 const categoryOf: Record<DepartmentCode, MessageCategory> = {
@@ -39,6 +43,36 @@ const categoryOf: Record<DepartmentCode, MessageCategory> = {
   purchasing: 'purchasing',
   logistics: 'logistics',
 };
+
+/** Where the message stands in the member's message centre: goods overdue and a re-delivery need someone. */
+function categoryFor(department: DepartmentCode, moment: DepartmentMoment): MessageCategory {
+  if (moment === 'return_overdue') return 'action_required';
+  if (moment === 'redelivery' && department === 'logistics') return 'action_required';
+  return categoryOf[department];
+}
+
+// Parcels in these states have left the warehouse.
+const LEFT_WAREHOUSE: readonly string[] = ['picked_up', 'in_transit', 'delivered', 'recalled', 'returned'];
+
+/**
+ * The offer worded for both languages, in the order's currency. Only `options_offered` tells it (an offer
+ * passed along with another moment is not its news); without one there, its template names what is missing.
+ */
+async function offerVariables(
+  models: Models,
+  params: DepartmentNotificationParams,
+): Promise<Record<Language, string> | undefined> {
+  if (params.moment !== 'options_offered' || params.offer === undefined) return undefined;
+  const offer = checkedOffer(params.offer);
+  const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }, { currency: 1 }).lean();
+  if (!order) {
+    throw new CancelflowError('not_found', `no order ${params.orderNumber}`, { field: 'orderNumber' });
+  }
+  return {
+    'zh-CN': departmentOfferWording('zh-CN', offer, order.currency),
+    en: departmentOfferWording('en', offer, order.currency),
+  };
+}
 
 // From these statuses on, the supplier has the order and must hear of a change.
 const WITH_SUPPLIER: readonly PurchaseOrderStatus[] = ['sent', 'confirmed', 'partially_received'];
@@ -64,9 +98,27 @@ async function gatherFacts(models: Models, params: DepartmentNotificationParams)
       .lean(),
     models.Shipment.find({ orderNumber: params.orderNumber }).sort({ shipmentId: 1 }).lean(),
   ]);
-  const vouchers = await models.Voucher.find({
-    'document.id': { $in: refunds.map((refund) => refund.idempotencyKey) },
-  }).lean();
+  const [vouchers, returns] = await Promise.all([
+    models.Voucher.find({ 'document.id': { $in: refunds.map((refund) => refund.idempotencyKey) } }).lean(),
+    // Returned units are booked against the shipment they came back from, not the order.
+    models.StockMovement.find({
+      type: 'return',
+      'document.kind': 'shipment',
+      'document.id': { $in: shipments.map((shipment) => shipment.shipmentId) },
+    })
+      .sort({ createdAt: 1 })
+      .lean(),
+  ]);
+  const notified =
+    params.lines ??
+    cancellation?.lines.map((line) => ({
+      lineId: line.lineId ?? '',
+      sku: line.sku ?? '',
+      quantity: line.quantity ?? 0,
+    }));
+  const cancelledLineIds = notified && new Set(notified.map((line) => line.lineId));
+  const ofCancelledLines = (line: { lineId: string }) =>
+    !cancelledLineIds || cancelledLineIds.has(line.lineId);
 
   const adjustments = purchaseOrders.flatMap((po) =>
     po.adjustments
@@ -74,15 +126,7 @@ async function gatherFacts(models: Models, params: DepartmentNotificationParams)
       .map((adjustment) => ({ po, adjustment })),
   );
   return {
-    lines: await namedLines(
-      models,
-      params.lines ??
-        cancellation?.lines.map((line) => ({
-          lineId: line.lineId ?? '',
-          sku: line.sku ?? '',
-          quantity: line.quantity ?? 0,
-        })),
-    ),
+    lines: await namedLines(models, notified),
     refunds: refunds.map((refund) => ({
       paymentId: refund.paymentId,
       amountMinor: refund.amountMinor,
@@ -123,12 +167,37 @@ async function gatherFacts(models: Models, params: DepartmentNotificationParams)
         warehouse: movement.warehouse,
         quantity: -movement.reservedDelta,
       })),
+    stockReturns: returns.flatMap((movement) =>
+      movement.document && ownKey(movement.idempotencyKey)
+        ? [
+            {
+              sku: movement.sku,
+              warehouse: movement.warehouse,
+              quantity: movement.onHandDelta,
+              shipmentId: movement.document.id,
+            },
+          ]
+        : [],
+    ),
     shipments: shipments.map((shipment) => ({
       shipmentId: shipment.shipmentId,
       carrier: shipment.carrier,
       trackingNumber: shipment.trackingNumber,
       status: shipment.status,
     })),
+    parcels: shipments
+      .filter((shipment) => LEFT_WAREHOUSE.includes(shipment.status) && shipment.lines.some(ofCancelledLines))
+      .map((shipment) => {
+        const lines = shipment.lines.filter(ofCancelledLines);
+        return {
+          shipmentId: shipment.shipmentId,
+          carrier: shipment.carrier,
+          trackingNumber: shipment.trackingNumber,
+          status: shipment.status,
+          shippedQuantity: lines.reduce((sum, line) => sum + line.quantity, 0),
+          returnedQuantity: lines.reduce((sum, line) => sum + line.returnedQuantity, 0),
+        };
+      }),
   };
 }
 
@@ -141,6 +210,12 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
      */
     async queueDepartmentNotifications(params: DepartmentNotificationParams): Promise<string[]> {
       const facts = await gatherFacts(models, params);
+      let offer;
+      try {
+        offer = await offerVariables(models, params);
+      } catch (error) {
+        notQueued(error);
+      }
       const departments =
         params.departments ??
         DEPARTMENTS_BY_MOMENT[params.moment].filter((department) =>
@@ -156,6 +231,7 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
             cancellationId: params.cancellationId,
             reason: reasonWording(language, params.reasonCode),
             refusal: params.refusal,
+            offer: offer?.[language],
             details: departmentDetails(department, params.moment, language, facts),
           });
           messages.push([
@@ -178,7 +254,7 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
           to: { department },
           cancellationId: params.cancellationId,
           orderNumber: params.orderNumber,
-          category: categoryOf[department],
+          category: categoryFor(department, params.moment),
           content: message.content,
         });
         const mailbox = await models.Department.findOne({ code: department }, { email: 1 }).lean();

@@ -1,3 +1,4 @@
+import type { Carrier } from '../integrations/carrier';
 import type { Mailer } from '../integrations/mailer';
 import type { PaymentGateway } from '../integrations/payment-gateway';
 import type { SmsClient } from '../integrations/sms';
@@ -12,6 +13,7 @@ export interface ActivityDeps {
   sms: SmsClient;
   smsFrom: string;
   paymentGateway: PaymentGateway;
+  carrier: Carrier;
   /** The API as the world reaches it: Twilio posts delivery reports there, feedback links point there. */
   publicBaseUrl: string;
   /** Path of the cancellation policy file, read (and validated) when a cancellation starts. */

@@ -1,6 +1,7 @@
 // The activities of a cancellation, built from their dependencies. The worker hands in real connections;
 // tests hand in real local ones (database, SMTP, SMS endpoint, payment gateway simulator).
 import { createApprovalActivities } from './approval.activities';
+import { createCarrierActivities } from './carrier.activities';
 import type { ActivityDeps } from './deps';
 import { createDeliveryActivities } from './delivery.activities';
 import { createDepartmentNotificationActivities } from './department-notification.activities';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps & OutboxSettings) {
     ...createOrderActivities(deps),
     ...createApprovalActivities(deps),
     ...createStockActivities(deps),
+    ...createCarrierActivities(deps),
     ...createPurchasingActivities(deps),
     ...createStaffActivities(deps),
     ...createPaymentActivities(deps),

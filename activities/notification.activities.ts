@@ -2,13 +2,20 @@
 // channels they consented to, and recorded in the outbox; the delivery workflow sends each entry with retries
 // (notification-delivery.workflow.ts), so a slow or failing provider never holds the cancellation up.
 import { ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
 import { isCancelflowError } from '../lib/errors';
 import type { Models } from '../models';
+import { parseInput } from '../models/books-validation';
 import { issueFeedbackCode } from '../models/feedback.model';
 import type { NotificationChannel } from '../models/notification.model';
 import type { Language } from '../models/organisation.model';
 import type { EffectParams, NotificationResult } from '../workflows/cancellation.machine';
-import type { ReasonCode } from '../workflows/cancellation.contract';
+import {
+  RESOLUTION_OPTIONS,
+  type GoodsFate,
+  type ReasonCode,
+  type ResolutionOffer,
+} from '../workflows/cancellation.contract';
 import type { ActivityDeps } from './deps';
 import {
   deliverOutboxEntry,
@@ -18,12 +25,15 @@ import {
   type OutboxSettings,
 } from './outbox';
 import {
-  goodsWording,
+  goodsFateWording,
+  goodsWhereWording,
   itemsWording,
+  offerWording,
   reasonWording,
   refundWording,
   renderCustomerMessage,
   type CustomerMoment,
+  type GoodsWhereabouts,
   type ItemLine,
 } from './templates/customer.templates';
 
@@ -46,6 +56,74 @@ export interface CustomerNotificationParams {
   refusal?: string;
   /** The lines cancelled (or asked to be); absent: the whole order. */
   lines?: NotifiedLine[];
+  /** What the customer may choose (R12): required when the moment is `options_offered`. */
+  offer?: ResolutionOffer;
+  /** What became of the goods (completed); absent: not shipped, their reservation released. */
+  goods?: GoodsFate;
+  /** What was kept back from the refund when the customer kept the goods (completed, `goods: 'kept'`). */
+  deductionMinor?: number;
+}
+
+const minorUnits = z
+  .number('must be a number')
+  .int('must be whole minor units')
+  .nonnegative('must be 0 or more');
+const offerInput = z.object({
+  offer: z
+    .object(
+      {
+        options: z
+          .array(z.enum(RESOLUTION_OPTIONS, 'is not an option'))
+          .min(1, 'offer at least one option')
+          .refine((options) => new Set(options).size === options.length, 'names an option twice'),
+        defaultOption: z.enum(RESOLUTION_OPTIONS, 'is not an option'),
+        decideBy: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }),
+        refundableMinor: minorUnits,
+        deductionMinor: minorUnits,
+      },
+      'is required',
+    )
+    .superRefine((offer, context) => {
+      // The customer is never told "choose A or B, or else C".
+      if (!offer.options.includes(offer.defaultOption)) {
+        context.addIssue({ code: 'custom', path: ['defaultOption'], message: 'is not one of the options' });
+      }
+      if (offer.deductionMinor > offer.refundableMinor) {
+        context.addIssue({
+          code: 'custom',
+          path: ['deductionMinor'],
+          message: 'is more than refundableMinor',
+        });
+      }
+    }),
+});
+
+/**
+ * An offer the customer can be told as it stands: options offered once each, the default among them, a
+ * deadline, and a deduction no larger than the refund. Otherwise a `validation_failed` error naming the field
+ * (`offer`, `offer.defaultOption`…).
+ */
+export function checkedOffer(offer: ResolutionOffer | undefined): ResolutionOffer {
+  return parseInput(offerInput, { offer }).offer;
+}
+
+// Parcels in these states have left the warehouse and are not (yet) back.
+const OUTSIDE: readonly string[] = ['picked_up', 'in_transit', 'delivered'];
+
+/** Where the parcels carrying the lines are: all delivered, some, or none yet (on their way). */
+async function goodsWhereabouts(
+  models: Models,
+  orderNumber: string,
+  lines: NotifiedLine[] | undefined,
+): Promise<GoodsWhereabouts> {
+  const lineIds = lines && new Set(lines.map((line) => line.lineId));
+  const parcels = (await models.Shipment.find({ orderNumber }, { status: 1, lines: 1 }).lean()).filter(
+    (parcel) =>
+      OUTSIDE.includes(parcel.status) && (!lineIds || parcel.lines.some((line) => lineIds.has(line.lineId))),
+  );
+  const delivered = parcels.filter((parcel) => parcel.status === 'delivered').length;
+  if (delivered > 0 && delivered === parcels.length) return 'delivered';
+  return delivered > 0 ? 'partly_delivered' : 'on_the_way';
 }
 
 /** The outbox key of the customer's message for a moment on a channel: one message, however often asked. */
@@ -97,6 +175,7 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
     const variables: Record<string, string | undefined> = {
       customerName: customer.name,
       orderNumber: params.orderNumber,
+      cancellationId: params.cancellationId,
       reason: reasonWording(language, params.reasonCode),
       items: itemsWording(language, await namedLines(models, params.lines)),
       refusal: params.refusal,
@@ -109,11 +188,29 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
         orderNumber: params.orderNumber,
         customerId: params.customerId,
       });
-      Object.assign(variables, refundWording(language, params.refundedMinor, params.currency), {
-        goods: goodsWording(language, restOfOrderShips),
-        feedbackCode: code,
-        feedbackUrl: `${publicBaseUrlOf(deps)}/v1/feedback/${code}`,
-      });
+      Object.assign(
+        variables,
+        refundWording(language, params.refundedMinor, params.currency),
+        goodsFateWording(language, params.goods ?? 'released', {
+          restOfOrderShips,
+          currency: params.currency,
+          deductionMinor: params.deductionMinor,
+        }),
+        { feedbackCode: code, feedbackUrl: `${publicBaseUrlOf(deps)}/v1/feedback/${code}` },
+      );
+    }
+    if (params.moment === 'options_offered') {
+      let offer;
+      try {
+        offer = checkedOffer(params.offer);
+      } catch (error) {
+        notQueued(error);
+      }
+      Object.assign(
+        variables,
+        offerWording(language, offer, params.currency),
+        goodsWhereWording(language, await goodsWhereabouts(models, params.orderNumber, params.lines)),
+      );
     }
     // Rendered before anything is recorded: a missing variable stops every channel, not just the second.
     let message;
@@ -189,8 +286,11 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
      * The "cancelled" message, recorded and sent at once, one attempt per channel. Kept for the workflow
      * until it starts delivery workflows instead; a failure is recorded and reported, never thrown. Its keys
      * are those of `queueCustomerNotifications` for `completed`, so switching over never sends twice.
+     * `goods` and `deductionMinor` say what became of shipped goods (absent: released, never shipped).
      */
-    async notifyCustomer(params: EffectParams['notifyCustomer']): Promise<NotificationResult[]> {
+    async notifyCustomer(
+      params: EffectParams['notifyCustomer'] & { goods?: GoodsFate; deductionMinor?: number },
+    ): Promise<NotificationResult[]> {
       let recorded;
       try {
         recorded = await queueForCustomer({ ...params, moment: 'completed' });

@@ -12,11 +12,12 @@ export function createOrderActivities({ models }: ActivityDeps) {
     async reviewOrder(params: EffectParams['reviewOrder']): Promise<ReviewResult> {
       const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }).lean();
       if (!order) return { ok: false, reason: `order ${params.orderNumber} does not exist` };
-      const payments = await models.Payment.find({ orderNumber: params.orderNumber }).lean();
-      const outcome = reviewOrderRules(order, payments, params, {
-        cancellableStatuses: params.cancellableStatuses,
-        refund: params.refundRules,
-      });
+      const [payments, shipments] = await Promise.all([
+        models.Payment.find({ orderNumber: params.orderNumber }).lean(),
+        models.Shipment.find({ orderNumber: params.orderNumber }).sort({ shipmentId: 1 }).lean(),
+      ]);
+      const rules = { cancellableStatuses: params.cancellableStatuses, refund: params.refundRules };
+      const outcome = reviewOrderRules(order, payments, params, rules, shipments);
       return outcome.ok ? outcome : { ok: false, reason: outcome.reason };
     },
 

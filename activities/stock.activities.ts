@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
-import { releaseReservedStock } from '../models/stock-operations';
+import { releaseReservedStock, returnShippedStock } from '../models/stock-operations';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
 
@@ -34,6 +34,56 @@ export function createStockActivities({ models }: ActivityDeps) {
           throw ApplicationFailure.nonRetryable(error.message, 'StockReleaseRefused');
         }
         throw error;
+      }
+    },
+
+    /**
+     * R9, R10: the parcels the warehouse confirmed back go on hand again, one `return` movement a line, noted on
+     * their shipments (which become `returned`). Once per parcel, however often retried.
+     */
+    async returnShippedStock(params: EffectParams['returnStock']): Promise<void> {
+      for (const parcel of params.parcels) {
+        const key = `${params.cancellationId}:return:${parcel.shipmentId}`;
+        try {
+          await returnShippedStock(models, {
+            idempotencyKey: key,
+            shipmentId: parcel.shipmentId,
+            warehouse: parcel.warehouse,
+            actor: 'cancelflow',
+            reason: `cancellation ${params.cancellationId} of ${params.orderNumber}`,
+            lines: parcel.lines,
+          });
+        } catch (error) {
+          if (
+            isCancelflowError(error) &&
+            ['validation_failed', 'conflict', 'not_found'].includes(error.code)
+          ) {
+            throw ApplicationFailure.nonRetryable(error.message, 'StockReturnRefused');
+          }
+          throw error;
+        }
+        // A parcel is `returned` once every unit in it is back; a partial return leaves it as it was.
+        const shipment = await models.Shipment.findOne(
+          { shipmentId: parcel.shipmentId },
+          { lines: 1 },
+        ).lean();
+        const allBack = shipment?.lines.every((line) => line.returnedQuantity >= line.quantity) ?? false;
+        if (allBack) {
+          await models.Shipment.updateOne(
+            { shipmentId: parcel.shipmentId, 'history.key': { $ne: key } },
+            {
+              $set: { status: 'returned' },
+              $push: {
+                history: {
+                  key,
+                  at: new Date(),
+                  status: 'returned',
+                  note: `cancellation ${params.cancellationId}`,
+                },
+              },
+            },
+          );
+        }
       }
     },
   };

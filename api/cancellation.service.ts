@@ -151,12 +151,16 @@ export function createCancellationService(deps: {
         throw new CancelflowError('not_found', `order ${request.orderNumber} does not exist`, {
           field: 'orderNumber',
         });
-      const payments = await models.Payment.find({ orderNumber: request.orderNumber }).lean();
+      const [payments, shipments] = await Promise.all([
+        models.Payment.find({ orderNumber: request.orderNumber }).lean(),
+        models.Shipment.find({ orderNumber: request.orderNumber }).sort({ shipmentId: 1 }).lean(),
+      ]);
       const review = reviewOrder(
         order,
         payments,
         { lines: request.lines, confirmed: request.confirm },
         policy,
+        shipments,
       );
       if (!review.ok)
         throw new CancelflowError(

@@ -1,11 +1,14 @@
 // Decisions on a running cancellation, sent as Temporal Updates through the typed Temporal client: an
-// approver's decision and the requester's withdrawal. The workflow's validators refuse what is not allowed
+// approver's decision, the requester's withdrawal, finance's settlement, ops' resumption, the customer's
+// choice and the warehouse's confirmation of returned goods. The workflow's validators refuse what is not allowed
 // now before it enters history; the refusal comes back here as a `conflict` CancelflowError with the reason.
 // (Their HTTP routes and sign-in come with a later issue.)
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { CancelflowError } from '../lib/errors';
 import {
   cancellationWorkflowId,
+  chooseResolutionUpdate,
+  confirmReturnUpdate,
   decideApprovalUpdate,
   resumeUpdate,
   settleRefundUpdate,
@@ -13,7 +16,9 @@ import {
   type ApprovalDecision,
   type CancellationView,
   type ManualSettlement,
+  type ResolutionChoice,
   type Resumption,
+  type ReturnConfirmation,
   type Withdrawal,
 } from '../workflows/cancellation.contract';
 
@@ -70,4 +75,24 @@ export function resumeCancellation(
 ): Promise<CancellationView> {
   const handle = temporal.workflow.getHandle(cancellationWorkflowId(cancellationId));
   return send(cancellationId, () => handle.executeUpdate(resumeUpdate, { args: [resumption] }));
+}
+
+/** R12: the customer's choice (return, re-delivery, refund without return), passed on by customer service. */
+export function chooseResolution(
+  temporal: Client,
+  cancellationId: string,
+  choice: ResolutionChoice,
+): Promise<CancellationView> {
+  const handle = temporal.workflow.getHandle(cancellationWorkflowId(cancellationId));
+  return send(cancellationId, () => handle.executeUpdate(chooseResolutionUpdate, { args: [choice] }));
+}
+
+/** R9: a warehouse clerk confirms that a parcel of the cancellation is back in the warehouse. */
+export function confirmReturn(
+  temporal: Client,
+  cancellationId: string,
+  confirmation: ReturnConfirmation,
+): Promise<CancellationView> {
+  const handle = temporal.workflow.getHandle(cancellationWorkflowId(cancellationId));
+  return send(cancellationId, () => handle.executeUpdate(confirmReturnUpdate, { args: [confirmation] }));
 }

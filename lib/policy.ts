@@ -1,7 +1,7 @@
 // Loads and validates a cancellation policy file. A policy that does not validate never reaches a workflow.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { REASON_CODES } from '../workflows/cancellation.contract';
+import { REASON_CODES, RESOLUTION_OPTIONS } from '../workflows/cancellation.contract';
 import type { CancellationPolicy } from '../workflows/policy';
 import { CancelflowError } from './errors';
 
@@ -50,6 +50,23 @@ export const policySchema = z.strictObject({
     partialCancellation: z.enum(['lines_amount', 'none']),
     wholeCancellation: z.enum(['all_captured', 'lines_amount']),
   }),
+  afterShipment: z
+    .strictObject({
+      carrierAnswerDeadline: duration,
+      onCarrierSilence: z.enum(['ask_customer', 'needs_attention']),
+      customerOptions: z
+        .array(z.enum(RESOLUTION_OPTIONS))
+        .min(1)
+        .refine((options) => new Set(options).size === options.length, 'lists an option twice'),
+      customerChoiceDeadline: duration,
+      defaultOption: z.enum(RESOLUTION_OPTIONS),
+      deductionPercent: z.number().int().min(0).max(100),
+      returnDeadline: duration,
+    })
+    .refine((rules) => rules.customerOptions.includes(rules.defaultOption), {
+      message: 'the default option must be one of customerOptions',
+      path: ['defaultOption'],
+    }),
 });
 
 export function parsePolicy(raw: unknown): CancellationPolicy {
@@ -60,7 +77,7 @@ export function parsePolicy(raw: unknown): CancellationPolicy {
       field: result.error.issues[0]?.path.join('.'),
     });
   }
-  const { approval, description: _description, ...rest } = result.data;
+  const { approval, afterShipment, description: _description, ...rest } = result.data;
   const steps = (list: z.infer<typeof approvalSteps>) =>
     list.map((step) => ({
       level: step.level,
@@ -78,6 +95,15 @@ export function parsePolicy(raw: unknown): CancellationPolicy {
         deadlineMs: approval.escalation.deadline,
       },
       onFinalTimeout: approval.onFinalTimeout,
+    },
+    afterShipment: {
+      carrierAnswerDeadlineMs: afterShipment.carrierAnswerDeadline,
+      onCarrierSilence: afterShipment.onCarrierSilence,
+      customerOptions: afterShipment.customerOptions,
+      customerChoiceDeadlineMs: afterShipment.customerChoiceDeadline,
+      defaultOption: afterShipment.defaultOption,
+      deductionPercent: afterShipment.deductionPercent,
+      returnDeadlineMs: afterShipment.returnDeadline,
     },
   };
 }

@@ -3,8 +3,10 @@
 import type {
   CancelledLine,
   ConfirmableStage,
+  GoodsOutside,
   OrderReview,
   RequestedLine,
+  ShippedParcel,
 } from '../workflows/cancellation.contract';
 import type { CancellationPolicy } from '../workflows/policy';
 import type { OrderStatus } from './sales-order.model';
@@ -23,6 +25,15 @@ export interface ReviewableOrder {
     cancelledQuantity: number;
     unitPriceMinor: number;
   }[];
+}
+
+export interface ReviewableShipment {
+  shipmentId: string;
+  carrier: string;
+  trackingNumber?: string | null;
+  warehouse: string;
+  status: string;
+  lines: { lineId: string; sku: string; quantity: number; returnedQuantity: number }[];
 }
 
 export interface ReviewablePayment {
@@ -53,9 +64,75 @@ export function confirmationNeeded(status: OrderStatus): ConfirmableStage | unde
 const refusedStatuses: Partial<Record<OrderStatus, string>> = {
   completed: 'a completed order cannot be cancelled',
   cancelled: 'the order is already cancelled',
-  shipped: 'the order has shipped: cancelling it needs a carrier recall, which cancelflow does not do yet',
-  delivered: 'the order was delivered: cancelling it needs a return, which cancelflow does not do yet',
 };
+
+/** Parcels that came back or were stopped carry nothing to recall or return any more. */
+const PARCELS_GONE_BACK = ['returned', 'recalled'];
+
+/**
+ * R5, R9: where the shipped units of the cancelled lines are. Units not reserved in the warehouse any more are
+ * in parcels; they are taken from the order's parcels in order. A parcel is recalled whole, so a recall is
+ * asked for only when every unit still in the parcels is being cancelled.
+ */
+function goodsOutside(
+  order: ReviewableOrder,
+  lines: CancelledLine[],
+  shipments: ReviewableShipment[],
+): { ok: true; goods?: GoodsOutside } | { ok: false; reason: string } {
+  if (order.status !== 'shipped' && order.status !== 'delivered') return { ok: true };
+  const open = shipments.filter((shipment) => !PARCELS_GONE_BACK.includes(shipment.status));
+  const parcels: ShippedParcel[] = [];
+  for (const line of lines) {
+    let outside = line.quantity - line.reservedQuantity;
+    for (const shipment of open) {
+      for (const shipped of shipment.lines.filter((candidate) => candidate.lineId === line.lineId)) {
+        const inParcel = shipped.quantity - shipped.returnedQuantity;
+        const taken = Math.min(outside, inParcel);
+        if (taken === 0) continue;
+        outside -= taken;
+        let parcel = parcels.find((candidate) => candidate.shipmentId === shipment.shipmentId);
+        if (!parcel) {
+          parcel = {
+            shipmentId: shipment.shipmentId,
+            carrier: shipment.carrier,
+            trackingNumber: shipment.trackingNumber ?? undefined,
+            warehouse: shipment.warehouse,
+            lines: [],
+          };
+          parcels.push(parcel);
+        }
+        parcel.lines.push({ lineId: line.lineId, sku: line.sku, quantity: taken });
+      }
+    }
+    if (outside > 0) {
+      return {
+        ok: false,
+        reason: `${order.orderNumber} is ${order.status}, but no open shipment carries ${outside} of line ${line.lineId}`,
+      };
+    }
+  }
+  if (parcels.length === 0) return { ok: true };
+  // Other lines' units in the same parcels would come back with a recall too.
+  const inParcels = (shipmentId: string) =>
+    open
+      .find((shipment) => shipment.shipmentId === shipmentId)
+      ?.lines.reduce((sum, line) => sum + line.quantity - line.returnedQuantity, 0) ?? 0;
+  const taken = (parcel: ShippedParcel) => parcel.lines.reduce((sum, line) => sum + line.quantity, 0);
+  const wholeParcels = parcels.every((parcel) => taken(parcel) === inParcels(parcel.shipmentId));
+  const delivered =
+    order.status === 'delivered' ||
+    parcels.every(
+      (parcel) => open.find((shipment) => shipment.shipmentId === parcel.shipmentId)?.status === 'delivered',
+    );
+  return {
+    ok: true,
+    goods: {
+      stage: delivered ? 'delivered' : 'in_transit',
+      recall: !delivered && wholeParcels,
+      parcels,
+    },
+  };
+}
 
 /** The parts of the cancellation policy (workflows/policy.ts) that decide a review. */
 export type ReviewRules = Pick<CancellationPolicy, 'cancellableStatuses' | 'refund'>;
@@ -65,6 +142,7 @@ export function reviewOrder(
   payments: ReviewablePayment[],
   request: { lines?: RequestedLine[]; confirmed: ConfirmableStage[] },
   rules: ReviewRules,
+  shipments: ReviewableShipment[] = [],
 ): ReviewOutcome {
   const refusal = refusedStatuses[order.status];
   if (refusal) return { ok: false, code: 'not_cancellable', reason: `${order.orderNumber}: ${refusal}` };
@@ -151,6 +229,9 @@ export function reviewOrder(
     });
   }
 
+  const outside = goodsOutside(order, lines, shipments);
+  if (!outside.ok) return { ok: false, code: 'not_cancellable', reason: outside.reason };
+
   const cancelsWholeOrder = order.lines.every(
     (line) =>
       remaining(line) === (lines.find((cancelled) => cancelled.lineId === line.lineId)?.quantity ?? 0),
@@ -174,6 +255,7 @@ export function reviewOrder(
       lines,
       cancelsWholeOrder,
       refundableMinor,
+      ...(outside.goods ? { goods: outside.goods } : {}),
     },
   };
 }

@@ -109,6 +109,60 @@ export async function placePaidOrder(
   );
 }
 
+/**
+ * The warehouse ships a placed order whole in one parcel: a `ship` movement a line takes the reserved units off
+ * hand, the shipment records the parcel, and the order becomes shipped (or delivered).
+ */
+export async function shipOrder(
+  models: Models,
+  orderNumber: string,
+  parcel: { shipmentId: string; carrier?: string; trackingNumber?: string; delivered?: boolean },
+): Promise<void> {
+  const order = await models.SalesOrder.findOne({ orderNumber }).lean();
+  if (!order) throw new Error(`no order ${orderNumber} to ship`);
+  for (const line of order.lines) {
+    await applyStockMovement(models, {
+      idempotencyKey: `${orderNumber}:ship:${line.lineId}`,
+      type: 'ship',
+      sku: line.sku,
+      warehouse: line.warehouse,
+      onHandDelta: -line.quantity,
+      reservedDelta: -line.quantity,
+      document: { kind: 'shipment', id: parcel.shipmentId, lineId: line.lineId },
+      actor: 'demo-data',
+    });
+  }
+  const status = parcel.delivered ? 'delivered' : 'in_transit';
+  const now = new Date();
+  await models.Shipment.updateOne(
+    { shipmentId: parcel.shipmentId },
+    {
+      $setOnInsert: {
+        orderNumber,
+        warehouse: order.lines[0]?.warehouse ?? WAREHOUSE,
+        carrier: parcel.carrier ?? 'SF Express',
+        trackingNumber: parcel.trackingNumber ?? `SF${parcel.shipmentId.replace(/\W/g, '')}`,
+        status,
+        lines: order.lines.map((line) => ({ lineId: line.lineId, sku: line.sku, quantity: line.quantity })),
+        shippedAt: now,
+        ...(parcel.delivered ? { deliveredAt: now } : {}),
+        history: [{ key: `${parcel.shipmentId}:${status}`, at: now, status }],
+      },
+    },
+    { upsert: true, runValidators: true },
+  );
+  const orderStatus = parcel.delivered ? 'delivered' : 'shipped';
+  await models.SalesOrder.updateOne(
+    { orderNumber, 'history.key': { $ne: `${orderNumber}:${orderStatus}` } },
+    {
+      $set: { status: orderStatus, lines: order.lines.map((line) => ({ ...line, reservedQuantity: 0 })) },
+      $push: {
+        history: { key: `${orderNumber}:${orderStatus}`, at: now, status: orderStatus, actor: 'demo-data' },
+      },
+    },
+  );
+}
+
 export async function addCustomer(models: Models, customer: DemoCustomer): Promise<void> {
   await models.Customer.updateOne(
     { customerId: customer.customerId },
@@ -249,6 +303,15 @@ export const DEMO_PEOPLE: DemoPerson[] = [
     language: 'en',
     department: 'logistics',
     roles: ['ops'],
+    approvalLevel: 0,
+  },
+  {
+    personId: 'warehouse-1',
+    name: '周涛',
+    email: 'zhou.tao@cancelflow.local',
+    language: 'zh-CN',
+    department: 'logistics',
+    roles: ['warehouse_clerk'],
     approvalLevel: 0,
   },
 ];

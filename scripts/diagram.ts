@@ -18,7 +18,11 @@ function describeGuard(guard: unknown): string {
   const combined = (guard as { guards?: unknown[] }).guards;
   if (typeof guard === 'function' && Array.isArray(combined))
     return combined.map(describeGuard).join(' and ');
-  if (typeof guard === 'object' && 'type' in guard) return String(guard.type);
+  if (typeof guard === 'object' && 'type' in guard) {
+    // A guard with parameters reads as a call: chose(return), isCurrentDeadline(carrierAnswer).
+    const params = 'params' in guard && guard.params ? Object.values(guard.params) : [];
+    return params.length ? `${String(guard.type)}(${params.join(', ')})` : String(guard.type);
+  }
   return 'inline guard';
 }
 
@@ -46,7 +50,9 @@ function drawState(node: AnyStateNode, indent: string, lines: string[], effects:
   if (entry.length || exit.length) {
     effects.push([node.path.join('.'), entry.join(', '), exit.join(', ')]);
   }
-  for (const [eventType, transitions] of node.transitions) {
+  // Eventless transitions (`always`) are taken as soon as the state is entered.
+  const eventless = node.always ? [['always', node.always] as const] : [];
+  for (const [eventType, transitions] of [...node.transitions, ...eventless]) {
     for (const transition of transitions) {
       const guard = describeGuard(transition.guard);
       const acts = actionNames(transition.actions);

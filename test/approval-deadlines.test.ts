@@ -83,12 +83,7 @@ async function start(orderNumber: string, options: Pick<CancellationWorkflowInpu
     args: [input],
   });
   const view = () => handle.query(getCancellationQuery);
-  await eventually(async () =>
-    expect((await view()).state).toBe('awaitingApproval.waitingForDecision'),
-  ).catch(async (e) => {
-    console.log('DBG', JSON.stringify(await view()).slice(0, 400));
-    throw e;
-  });
+  await eventually(async () => expect((await view()).state).toBe('awaitingApproval.waitingForDecision'));
   return { handle, view, cancellationId: input.cancellationId };
 }
 

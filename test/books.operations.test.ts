@@ -45,7 +45,7 @@ afterAll(async () => {
 
 test('every index a model declares exists in the database once connected, unique ones unique', async () => {
   for (const model of Object.values(models.db.models)) {
-    const existing = await model.listIndexes();
+    const existing = (await model.listIndexes()) as { key: Record<string, number>; unique?: boolean }[];
     for (const [fields, options] of model.schema.indexes()) {
       const found = existing.find((index) => JSON.stringify(index.key) === JSON.stringify(fields));
       expect({ model: model.modelName, fields, unique: found?.unique === true }).toEqual({

@@ -408,3 +408,232 @@ test('the outcome says how it ended', () => {
     outcome: 'withdrawn',
   });
 });
+
+describe('goods that left the warehouse (R5, R9, R12)', () => {
+  const parcel = {
+    shipmentId: 'SH-1',
+    carrier: 'SF Express',
+    trackingNumber: 'SF1',
+    warehouse: 'W',
+    lines: [{ lineId: 'L1', sku: 'S', quantity: 2 }],
+  };
+  const outside = (stage: 'in_transit' | 'delivered', refundableMinor = 1000): CancellationEvent => ({
+    type: 'ORDER_REVIEWED',
+    review: {
+      ...review(refundableMinor),
+      lines: [{ ...review(refundableMinor).lines[0]!, reservedQuantity: 0 }],
+      goods: { stage, recall: stage === 'in_transit', parcels: [parcel] },
+    },
+  });
+  const inTransit = [loaded, outside('in_transit'), lowRisk];
+  const delivered = [loaded, outside('delivered'), lowRisk];
+  const recall = (status: 'accepted' | 'pending' | 'too_late' | 'failed'): CancellationEvent => ({
+    type: 'RECALL_ANSWERED',
+    recalls: [{ shipmentId: 'SH-1', recallId: status === 'failed' ? undefined : 'R-1', status }],
+  });
+  const clerks: CancellationEvent = { type: 'STAFF_FOUND', role: 'warehouse_clerk', people: ['wh-1'] };
+  const back: CancellationEvent = { type: 'RETURN_CONFIRMED', shipmentId: 'SH-1', by: 'wh-1' };
+  const choose = (option: 'return' | 'redelivery' | 'refund_without_return'): CancellationEvent => ({
+    type: 'RESOLUTION_CHOSEN',
+    option,
+    by: 'C-1',
+  });
+  const deadline = (name: 'carrierAnswer' | 'customerChoice' | 'goodsReturn', clock: number) =>
+    ({ type: 'DEADLINE_PASSED', deadline: name, clock }) as const;
+  const afterReturn = [{ type: 'STOCK_RELEASED' } as const, purchasingAdjusted];
+
+  test.each<[string, CancellationEvent[], string]>([
+    ['in transit, the carrier is asked first', inTransit, 'recallingShipment'],
+    ['delivered, the customer is offered the options', delivered, 'agreeingWithCustomer'],
+    [
+      'recall accepted: the goods come back',
+      [...inTransit, recall('accepted')],
+      'awaitingReturn.findingWarehouseClerks',
+    ],
+    ['recall too late: the customer chooses', [...inTransit, recall('too_late')], 'agreeingWithCustomer'],
+    [
+      'recall refused for good: the customer chooses',
+      [...inTransit, recall('failed')],
+      'agreeingWithCustomer',
+    ],
+    ['recall pending: waits for the carrier', [...inTransit, recall('pending')], 'awaitingCarrier'],
+    [
+      'the carrier accepts later',
+      [
+        ...inTransit,
+        recall('pending'),
+        { type: 'CARRIER_ANSWERED', shipmentId: 'SH-1', recallId: 'R-1', outcome: 'accepted' },
+      ],
+      'awaitingReturn.findingWarehouseClerks',
+    ],
+    [
+      'an answer about another recall is not taken',
+      [
+        ...inTransit,
+        recall('pending'),
+        { type: 'CARRIER_ANSWERED', shipmentId: 'SH-1', recallId: 'R-9', outcome: 'accepted' },
+      ],
+      'awaitingCarrier',
+    ],
+    [
+      'carrier silent past its deadline: the policy asks the customer',
+      [...inTransit, recall('pending'), deadline('carrierAnswer', 1)],
+      'agreeingWithCustomer',
+    ],
+    [
+      'a stale deadline is ignored',
+      [...inTransit, recall('pending'), deadline('carrierAnswer', 0)],
+      'awaitingCarrier',
+    ],
+    [
+      'the customer chooses a return',
+      [...delivered, choose('return')],
+      'awaitingReturn.findingWarehouseClerks',
+    ],
+    ['the customer chooses re-delivery', [...delivered, choose('redelivery')], 'arrangingRedelivery'],
+    [
+      'the customer keeps the goods for a smaller refund',
+      [...delivered, choose('refund_without_return')],
+      'releasingStock',
+    ],
+    [
+      'no answer: the policy default (return)',
+      [...delivered, deadline('customerChoice', 1)],
+      'awaitingReturn.findingWarehouseClerks',
+    ],
+    [
+      'goods confirmed back by a warehouse clerk',
+      [...delivered, choose('return'), clerks, back],
+      'returningStock',
+    ],
+    [
+      'someone not of the warehouse cannot confirm',
+      [...delivered, choose('return'), clerks, { ...back, by: 'clerk-1' }],
+      'awaitingReturn.waitingForGoods',
+    ],
+    [
+      'goods late: logistics is reminded and the wait goes on',
+      [...delivered, choose('return'), clerks, deadline('goodsReturn', 2)],
+      'awaitingReturn.waitingForGoods',
+    ],
+    [
+      'goods back late are still taken back',
+      [...delivered, choose('return'), clerks, deadline('goodsReturn', 2), back, { type: 'STOCK_RETURNED' }],
+      'releasingStock',
+    ],
+    [
+      'after the return, refund',
+      [...delivered, choose('return'), clerks, back, { type: 'STOCK_RETURNED' }, ...afterReturn],
+      'refunding',
+    ],
+    [
+      're-delivery ends the cancellation with the order going ahead',
+      [...delivered, choose('redelivery'), { type: 'REDELIVERY_ARRANGED' }],
+      'redelivered',
+    ],
+  ])('%s', (_name, events, state) => {
+    expect(stateName(run(events).snapshot.value)).toBe(state);
+  });
+
+  test('a refund without return keeps back the policy deduction, and the customer hears they keep the goods', () => {
+    const path = [...delivered, choose('refund_without_return'), ...afterReturn];
+    const [, actions] = transition(cancellationMachine, run(path.slice(0, -1)).snapshot, purchasingAdjusted);
+    expect(actions.find((action) => action.type === 'refundPayment')?.params).toMatchObject({
+      amountMinor: 700,
+    });
+    const { snapshot } = run([...path, { type: 'PAYMENT_REFUNDED', refundId: 'RF-1', refundedMinor: 700 }]);
+    const [, closing] = transition(cancellationMachine, snapshot, { type: 'ORDER_CLOSED' });
+    expect(closing.find((action) => action.type === 'notifyCustomer')?.params).toMatchObject({
+      goods: 'kept',
+      deductionMinor: 300,
+      refundedMinor: 700,
+    });
+  });
+
+  test('the customer is offered what the policy allows, with the deadline, and only an offered option is taken', () => {
+    const narrow = {
+      ...policy,
+      afterShipment: { ...policy.afterShipment, customerOptions: ['return' as const] },
+    };
+    const { snapshot, notices } = run([
+      { type: 'POLICY_LOADED', policy: narrow },
+      outside('delivered'),
+      lowRisk,
+    ]);
+    expect(notices).toEqual(['received', 'options_offered']);
+    expect(snapshot.context.goods?.offer).toMatchObject({
+      options: ['return'],
+      defaultOption: 'return',
+      decideWithinMs: 7 * 86_400_000,
+      refundableMinor: 1000,
+      deductionMinor: 300,
+    });
+    expect(snapshot.can(choose('redelivery'))).toBe(false);
+    expect(snapshot.can(choose('return'))).toBe(true);
+  });
+
+  test('the carrier stopping some parcels and not others needs a person, who resumes to the customer', () => {
+    const two = outside('in_transit');
+    if (two.type !== 'ORDER_REVIEWED' || !two.review.goods) throw new Error('fixture');
+    two.review.goods.parcels.push({ ...parcel, shipmentId: 'SH-2' });
+    const { snapshot } = run([
+      loaded,
+      two,
+      lowRisk,
+      {
+        type: 'RECALL_ANSWERED',
+        recalls: [
+          { shipmentId: 'SH-1', recallId: 'R-1', status: 'accepted' },
+          { shipmentId: 'SH-2', recallId: 'R-2', status: 'too_late' },
+        ],
+      },
+      { type: 'STAFF_FOUND', role: 'ops', people: ['ops-1'] },
+    ]);
+    expect(stateName(snapshot.value)).toBe('needsAttention.waitingForOps');
+    expect(snapshot.context.attention?.from).toBe('agreeingWithCustomer');
+    const [resumed] = transition(cancellationMachine, snapshot, { type: 'RESUME', by: 'ops-1' });
+    expect(stateName(resumed.value)).toBe('agreeingWithCustomer');
+  });
+
+  test('carrier silence stops for a person when the policy says so, and a resume asks the carrier again', () => {
+    const strict = {
+      ...policy,
+      afterShipment: { ...policy.afterShipment, onCarrierSilence: 'needs_attention' as const },
+    };
+    const { snapshot } = run([
+      { type: 'POLICY_LOADED', policy: strict },
+      outside('in_transit'),
+      lowRisk,
+      recall('pending'),
+      deadline('carrierAnswer', 1),
+      { type: 'STAFF_FOUND', role: 'ops', people: ['ops-1'] },
+    ]);
+    expect(stateName(snapshot.value)).toBe('needsAttention.waitingForOps');
+    const [resumed, actions] = transition(cancellationMachine, snapshot, { type: 'RESUME', by: 'ops-1' });
+    expect(stateName(resumed.value)).toBe('recallingShipment');
+    expect(actions.map((action) => action.type)).toContain('requestRecall');
+  });
+
+  test('a deadline fires with the number the waiting state expects', () => {
+    const [snapshot, actions] = transition(cancellationMachine, run(inTransit).snapshot, recall('pending'));
+    const started = actions.find((action) => action.type === 'startDeadline')?.params as { clock: number };
+    expect(started).toMatchObject({ deadline: 'carrierAnswer', clock: 1, afterMs: 2 * 86_400_000 });
+    const [after] = transition(cancellationMachine, snapshot, deadline('carrierAnswer', started.clock));
+    expect(stateName(after.value)).toBe('agreeingWithCustomer');
+  });
+
+  test('each wait starts its own deadline and stops it on leaving', () => {
+    const { effects } = run([
+      ...inTransit,
+      recall('pending'),
+      deadline('carrierAnswer', 1),
+      choose('return'),
+    ]);
+    expect(effects.filter((type) => type === 'startDeadline' || type === 'stopDeadline')).toEqual([
+      'startDeadline',
+      'stopDeadline',
+      'startDeadline',
+      'stopDeadline',
+    ]);
+  });
+});

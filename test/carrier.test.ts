@@ -1,13 +1,8 @@
 // The carrier (R9) through cancelflow's HTTP client against the carrier simulator over HTTP: recalls
-// accepted, refused as too late, failing and retried, made safe to repeat by their idempotency key; and a
-// late answer posted by the carrier to the API's webhook, reaching the waiting workflow on Temporal.
-import { randomUUID } from 'node:crypto';
+// accepted, refused as too late, failing and retried, made safe to repeat by their idempotency key. Late
+// answers through the webhook to a waiting cancellation: test/shipped.workflow.test.ts.
 import { createHttpCarrier } from '../integrations/carrier';
 import { startCarrierSimulator, type CarrierSimulator } from '../simulators';
-import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
-import { eventually } from './support/eventually';
-import { startIntegrationStack, type IntegrationStack } from './support/integration-stack';
-import { awaitingCarrierWorkflow, carrierOutcomesQuery, finishSignal } from './support/test-workflows';
 
 describe('recall requests', () => {
   let sim: CarrierSimulator;
@@ -91,114 +86,5 @@ describe('recall requests', () => {
     } finally {
       await guarded.close();
     }
-  });
-});
-
-describe('late answers through the webhook', () => {
-  let stack: IntegrationStack;
-  let count = 0;
-
-  beforeAll(async () => {
-    stack = await startIntegrationStack('carrier');
-    await addProduct(stack.models, { sku: 'TEA-1', name: '龙井茶', unitPriceMinor: 16800, currency: 'CNY' });
-    await receiveStock(stack.models, 'TEA-1', 10);
-    await addCustomer(stack.models, { customerId: 'C-1', name: '王芳', language: 'zh-CN' });
-  });
-  afterAll(async () => {
-    await stack.stop();
-  });
-
-  /** A shipped order whose cancellation waits for the carrier's answer on the recall. */
-  async function waitingForCarrier() {
-    count += 1;
-    const orderNumber = `SO-C-${count}`;
-    const shipmentId = `SH-C-${count}`;
-    const cancellationId = randomUUID();
-    await placePaidOrder(stack.models, {
-      orderNumber,
-      customerId: 'C-1',
-      currency: 'CNY',
-      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1, unitPriceMinor: 16800 }],
-    });
-    await stack.models.Shipment.create({
-      shipmentId,
-      orderNumber,
-      warehouse: 'WH-SH-01',
-      carrier: 'SF Express',
-      trackingNumber: `SF${count}`,
-      status: 'in_transit',
-      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1 }],
-    });
-    const handle = await stack.temporal.workflow.start(awaitingCarrierWorkflow, {
-      taskQueue: stack.taskQueue,
-      workflowId: `awaiting-carrier-${cancellationId}`,
-      args: [cancellationId, orderNumber],
-    });
-    await stack.models.Cancellation.create({
-      cancellationId,
-      workflowId: handle.workflowId,
-      orderNumber,
-      customerId: 'C-1',
-      activeForOrder: orderNumber,
-      reasonCode: 'customer_changed_mind',
-      requestedBy: 'clerk-1',
-      state: 'awaitingCarrier',
-    });
-    return { shipmentId, handle };
-  }
-
-  test('the carrier answers later: pending now, the outcome posted, signed, to the waiting workflow', async () => {
-    const { shipmentId, handle } = await waitingForCarrier();
-    stack.carrier.setBehaviour({ mode: 'late', lateOutcome: 'too_late', answerAfterMs: 300 });
-    const outcome = await createHttpCarrier(stack.carrier.url).requestRecall(
-      { shipmentId },
-      `recall:${shipmentId}`,
-    );
-    expect(outcome).toEqual({ status: 'pending', recallId: expect.any(String) as string });
-    expect(await handle.query(carrierOutcomesQuery)).toEqual([]);
-
-    const [received] = await eventually(async () => {
-      const outcomes = await handle.query(carrierOutcomesQuery);
-      expect(outcomes).toHaveLength(1);
-      return outcomes;
-    });
-    expect(received).toMatchObject({
-      shipmentId,
-      recallId: outcome.status === 'pending' ? outcome.recallId : '',
-      outcome: 'too_late',
-      reason: 'the parcel is already out for delivery',
-    });
-    // The workflow may take the outcome a moment before the API's answer reaches the carrier.
-    await eventually(() =>
-      expect(stack.carrier.webhooks.at(-1)).toMatchObject({ responseStatus: 200, attempts: 1 }),
-    );
-    await handle.signal(finishSignal);
-  });
-
-  test('a person tells the carrier simulator to answer, over its control API: accepted reaches the workflow', async () => {
-    const { shipmentId, handle } = await waitingForCarrier();
-    stack.carrier.setBehaviour({ mode: 'late' });
-    const outcome = await createHttpCarrier(stack.carrier.url).requestRecall(
-      { shipmentId },
-      `recall:${shipmentId}`,
-    );
-    const recallId = outcome.status === 'pending' ? outcome.recallId : '';
-    const response = await fetch(`${stack.carrier.url}/_sim/recalls/${recallId}/outcome`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ outcome: 'accepted' }),
-    });
-    expect(await response.json()).toMatchObject({ recallId, responseStatus: 200 });
-    await handle.signal(finishSignal);
-    expect(await handle.result()).toEqual([
-      expect.objectContaining({ shipmentId, recallId, outcome: 'accepted' }),
-    ]);
-    expect(stack.carrier.recalls.find((recall) => recall.id === recallId)).toMatchObject({
-      status: 'accepted',
-    });
-    // Asked again with the same key, the carrier reports the recall as it now stands.
-    expect(
-      await createHttpCarrier(stack.carrier.url).requestRecall({ shipmentId }, `recall:${shipmentId}`),
-    ).toEqual({ status: 'accepted', recallId });
   });
 });

@@ -11,12 +11,16 @@ import {
   type OutboxEntry,
 } from '../activities/outbox';
 import type { CustomerNotificationParams } from '../activities/notification.activities';
+import { DEPARTMENTS_BY_MOMENT } from '../activities/templates/department.templates';
 import { listMessages, markMessageRead, unreadCount } from '../models/message-centre.model';
 import { reducePurchaseOrdersForCancelledLines } from '../models/purchasing';
 import { completeRefund, reserveRefund } from '../models/refund-ledger';
+import type { ShipmentStatus } from '../models/shipment.model';
 import { applyStockMovement } from '../models/stock-ledger';
+import { returnShippedStock } from '../models/stock-operations';
 import { startMailCatcher } from '../simulators';
 import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import type { ResolutionOffer } from '../workflows/cancellation.contract';
 import {
   notificationDeliveryWorkflow,
   notificationDeliveryWorkflowId,
@@ -300,6 +304,8 @@ describe('customer messages (R12, R18)', () => {
       reasonCode: params.reasonCode,
       refundedMinor: params.refundedMinor,
       currency: params.currency,
+      goods: 'released',
+      deductionMinor: 0,
     });
     expect(results).toEqual([
       { channel: 'email', status: 'sent' },
@@ -320,6 +326,8 @@ test('notifyCustomer reports a message it cannot make instead of failing the can
     reasonCode: 'other',
     refundedMinor: 0,
     currency: 'CNY',
+    goods: 'released',
+    deductionMinor: 0,
   });
   expect(results).toEqual([{ channel: 'email', status: 'skipped', detail: 'no customer C-NOBODY' }]);
 });
@@ -518,29 +526,44 @@ test('secrets reach neither workflow history nor logs; a delivery’s history ho
   ).toContain('Service unavailable');
 });
 
-describe('departments (R6, R19, R24)', () => {
-  const people = [
-    { personId: 'sales-zh', name: '陈静', language: 'zh-CN', department: 'sales', active: true },
-    { personId: 'sales-en', name: 'Tom Baker', language: 'en', department: 'sales', active: true },
-    { personId: 'sales-gone', name: '周杰', language: 'zh-CN', department: 'sales', active: false },
-    { personId: 'finance-en', name: 'Grace Lin', language: 'en', department: 'finance', active: true },
-    { personId: 'purchasing-zh', name: '孙丽', language: 'zh-CN', department: 'purchasing', active: true },
-    { personId: 'logistics-zh', name: '吴刚', language: 'zh-CN', department: 'logistics', active: true },
-  ] as const;
+const people = [
+  { personId: 'sales-zh', name: '陈静', language: 'zh-CN', department: 'sales', active: true },
+  { personId: 'sales-en', name: 'Tom Baker', language: 'en', department: 'sales', active: true },
+  { personId: 'sales-gone', name: '周杰', language: 'zh-CN', department: 'sales', active: false },
+  { personId: 'finance-en', name: 'Grace Lin', language: 'en', department: 'finance', active: true },
+  { personId: 'purchasing-zh', name: '孙丽', language: 'zh-CN', department: 'purchasing', active: true },
+  { personId: 'logistics-zh', name: '吴刚', language: 'zh-CN', department: 'logistics', active: true },
+] as const;
 
-  beforeAll(async () => {
-    const { models } = stack;
-    for (const [code, zh, en] of [
-      ['sales', '销售部', 'Sales'],
-      ['finance', '财务部', 'Finance'],
-      ['purchasing', '采购部', 'Purchasing'],
-      ['logistics', '物流部', 'Logistics'],
-    ] as const) {
-      await models.Department.create({ code, name: { 'zh-CN': zh, en }, email: `${code}@cancelflow.local` });
-    }
-    for (const person of people)
-      await models.Person.create({ ...person, email: `${person.personId}@cancelflow.local` });
-  });
+/** The four departments with their mailboxes, and their people: once, whichever block runs first. */
+async function ensureOrganisation() {
+  const { models } = stack;
+  for (const [code, zh, en] of [
+    ['sales', '销售部', 'Sales'],
+    ['finance', '财务部', 'Finance'],
+    ['purchasing', '采购部', 'Purchasing'],
+    ['logistics', '物流部', 'Logistics'],
+  ] as const) {
+    await models.Department.updateOne(
+      { code },
+      { $setOnInsert: { code, name: { 'zh-CN': zh, en }, email: `${code}@cancelflow.local` } },
+      { upsert: true },
+    );
+  }
+  for (const person of people) {
+    await models.Person.updateOne(
+      { personId: person.personId },
+      { $setOnInsert: { ...person, email: `${person.personId}@cancelflow.local` } },
+      { upsert: true },
+    );
+  }
+}
+
+const inbox = async (personId: string, orderNumber: string) =>
+  (await listMessages(stack.models, personId)).filter((message) => message.orderNumber === orderNumber);
+
+describe('departments (R6, R19, R24)', () => {
+  beforeAll(ensureOrganisation);
 
   /** An order whose stock, purchase order and refund the books moved under the cancellation's keys. */
   async function cancelledThroughTheBooks() {
@@ -599,9 +622,6 @@ describe('departments (R6, R19, R24)', () => {
     await completeRefund(models, refundKey, 're_dept_1');
     return { orderNumber, cancellationId, refundKey };
   }
-
-  const inbox = async (personId: string, orderNumber: string) =>
-    (await listMessages(stack.models, personId)).filter((message) => message.orderNumber === orderNumber);
 
   test('each hears what concerns it: in every active member’s message centre, in their language, and by mail', async () => {
     const { orderNumber, cancellationId, refundKey } = await cancelledThroughTheBooks();
@@ -819,5 +839,519 @@ describe('the cancellation’s notifications and feedback over the API (R16, R17
     const stored = await fetch(`${stack.apiUrl}/v1/cancellations/${order.cancellationId}/feedback`);
     expect(await stored.json()).toMatchObject({ code, rating: 5, comment: '退款很快，谢谢' });
     expect(await stack.models.Feedback.countDocuments({ cancellationId: order.cancellationId })).toBe(1);
+  });
+});
+
+describe('when the goods already left: options, re-delivery, recall and returns (R5, R9, R12)', () => {
+  const decideBy = '2026-12-05T18:00:00.000Z';
+  const everyOption: ResolutionOffer = {
+    options: ['return', 'redelivery', 'refund_without_return'],
+    defaultOption: 'return',
+    decideBy,
+    refundableMinor: 38100,
+    deductionMinor: 11430,
+  };
+
+  beforeAll(async () => {
+    await addCustomer(stack.models, {
+      customerId: 'C-HTML',
+      name: "Zoë <b>O'Neil</b> & Co",
+      email: 'zoe@example.com',
+      phone: '+14155550999',
+      language: 'en',
+    });
+    await ensureOrganisation();
+  });
+
+  /** Parcels of the order that left the warehouse, one per entry, each carrying the lines it names. */
+  async function shipped(orderNumber: string, parcels: { status: ShipmentStatus; lines: ('L1' | 'L2')[] }[]) {
+    const contents = {
+      L1: { lineId: 'L1', sku: 'TEA-1', quantity: 2 },
+      L2: { lineId: 'L2', sku: 'CUP-1', quantity: 1 },
+    };
+    const shipmentIds: string[] = [];
+    for (const [index, parcel] of parcels.entries()) {
+      const shipmentId = `SH-${orderNumber}-${index + 1}`;
+      await stack.models.Shipment.create({
+        shipmentId,
+        orderNumber,
+        warehouse: 'WH-SH-01',
+        carrier: 'SF',
+        trackingNumber: `SF${orderNumber}${index + 1}`,
+        status: parcel.status,
+        lines: parcel.lines.map((lineId) => contents[lineId]),
+      });
+      shipmentIds.push(shipmentId);
+    }
+    return shipmentIds;
+  }
+
+  const offered = (
+    customerId: string,
+    order: { orderNumber: string; cancellationId: string },
+    overrides: Partial<CustomerNotificationParams> = {},
+  ) =>
+    completed(customerId, order, {
+      moment: 'options_offered',
+      reasonCode: 'customer_changed_mind',
+      refundedMinor: 0,
+      offer: everyOption,
+      ...overrides,
+    });
+
+  test('offers a Chinese customer every option with its money, the deadline and the default, by mail and SMS', async () => {
+    const order = await paidOrder('C-ZH', []);
+    await shipped(order.orderNumber, [{ status: 'delivered', lines: ['L1', 'L2'] }]);
+    const keys = await stack.activities.queueCustomerNotifications(offered('C-ZH', order));
+    expect(keys).toEqual(
+      ['email', 'sms'].map((channel) => `${order.cancellationId}:customer:options_offered:${channel}`),
+    );
+    expect(await entry(keys[0] ?? '')).toMatchObject({
+      moment: 'options_offered',
+      template: 'customer-options_offered',
+      language: 'zh-CN',
+      status: 'queued',
+    });
+    for (const key of keys) expect(await deliver(key)).toMatchObject({ status: 'sent' });
+
+    const mail = await stack.mail.waitForMessage(
+      (message) =>
+        message.subject === `订单 ${order.orderNumber} 的取消：请在 2026年12月5日 18:00 (UTC) 前选择处理方式`,
+    );
+    for (const said of [
+      '王芳，您好',
+      `取消订单 ${order.orderNumber} 的申请（取消编号 ${order.cancellationId}），原因：您改变了主意`,
+      '龙井茶 (TEA-1) × 2',
+      'Ceramic cup (CUP-1) × 1',
+      '商品：商品已送达，无法再停止配送。',
+      '1. 退货退款：请将商品寄回我们的仓库',
+      '仓库收到后，全额退款 ¥381.00，原路退回您的支付账户。',
+      '2. 重新配送：订单继续有效，我们重新为您配送商品；付款不变，不退款。',
+      // 381.00 − 114.30 = 266.70
+      '3. 不退货退款：商品由您保留，我们退还 ¥266.70（¥381.00 扣除 ¥114.30）。',
+      `请在 2026年12月5日 18:00 (UTC) 前答复：直接回复本邮件写明所选方式的序号，或联系客服并提供取消编号 ${order.cancellationId}。`,
+      '如届时未收到您的答复：我们将按「退货退款」处理：寄回商品，到仓后全额退款¥381.00。',
+    ]) {
+      expect(mail.text).toContain(said);
+    }
+    expect(mail.html).toContain('3. 不退货退款：商品由您保留，我们退还 ¥266.70（¥381.00 扣除 ¥114.30）。');
+    expect(mail.messageId).toBe(mailMessageId(keys[0] ?? ''));
+
+    const [sms] = smsTo('+8613800138000').filter((message) => message.body.includes(order.orderNumber));
+    expect(sms?.body).toBe(
+      `【cancelflow】订单${order.orderNumber}的商品已送达。请于2026年12月5日 18:00 (UTC)前选择：` +
+        '1.退货退款（寄回商品，到仓后全额退款¥381.00） 2.重新配送（订单继续，不退款） 3.不退货退款（保留商品，退款¥266.70）。' +
+        `回复邮件或联系客服（取消编号${order.cancellationId}）；逾期按「退货退款」处理。`,
+    );
+    // No feedback is asked before anything is settled.
+    expect(await stack.models.Feedback.countDocuments({ cancellationId: order.cancellationId })).toBe(0);
+  });
+
+  test('offers an English customer only the options the policy gives, escaped in HTML, in transit', async () => {
+    const order = await paidOrder('C-HTML', []);
+    await shipped(order.orderNumber, [{ status: 'in_transit', lines: ['L1', 'L2'] }]);
+    const keys = await stack.activities.queueCustomerNotifications(
+      offered('C-HTML', order, {
+        lines: [{ lineId: 'L2', sku: 'CUP-1', quantity: 1 }],
+        offer: {
+          options: ['redelivery', 'refund_without_return'],
+          defaultOption: 'refund_without_return',
+          decideBy: '2026-12-05T18:00:00Z',
+          refundableMinor: 4500,
+          deductionMinor: 1350,
+        },
+      }),
+    );
+    for (const key of keys) expect(await deliver(key)).toMatchObject({ status: 'sent' });
+
+    const mail = await stack.mail.waitForMessage(
+      (message) =>
+        message.subject ===
+        `Cancelling order ${order.orderNumber}: please choose how to go on by 5 December 2026, 18:00 UTC`,
+    );
+    for (const said of [
+      "Dear Zoë <b>O'Neil</b> & Co",
+      'because you changed your mind',
+      'Ceramic cup (CUP-1) × 1',
+      'Your goods: they had already left our warehouse and could not be stopped on their way to you.',
+      '1. Re-delivery: the order goes ahead and we deliver the goods to you again; your payment stands and nothing is refunded.',
+      // 45.00 − 13.50 = 31.50
+      '2. Refund without return: keep the goods and get CN¥31.50 back (CN¥45.00 less a deduction of CN¥13.50 that we keep).',
+      'Please answer by 5 December 2026, 18:00 UTC: reply to this mail with the number of your choice, or contact customer service quoting cancellation',
+      'If we have no answer by then: we will go ahead with "Refund without return": keep the goods, CN¥31.50 refunded.',
+    ]) {
+      expect(mail.text).toContain(said);
+    }
+    // Only what was offered.
+    expect(mail.text).not.toContain('Return for a refund');
+    expect(mail.text).not.toMatch(/^3\. /m);
+    expect(mail.text).not.toContain('TEA-1');
+    // The customer's name and the quotes are escaped in HTML, never markup.
+    expect(mail.html).toContain('Dear Zoë &lt;b&gt;O&#39;Neil&lt;/b&gt; &amp; Co');
+    expect(mail.html).not.toContain('<b>');
+    expect(mail.html).toContain('&quot;Refund without return&quot;');
+
+    const [sms] = smsTo('+14155550999').filter((message) => message.body.includes(order.orderNumber));
+    expect(sms?.body).toBe(
+      `cancelflow: the goods of order ${order.orderNumber} could not be stopped. Choose by 5 December 2026, 18:00 UTC: ` +
+        '1. Re-delivery (the order goes ahead, no refund); 2. Refund without return (keep the goods, CN¥31.50 refunded). ' +
+        `Reply to our mail or call customer service (cancellation ${order.cancellationId}); without an answer: Refund without return.`,
+    );
+  });
+
+  test('says when only some of the parcels were delivered', async () => {
+    const order = await paidOrder('C-EN', []);
+    await shipped(order.orderNumber, [
+      { status: 'delivered', lines: ['L1'] },
+      { status: 'in_transit', lines: ['L2'] },
+    ]);
+    const [emailKey, smsKey] = await stack.activities.queueCustomerNotifications(offered('C-EN', order));
+    expect((await entry(emailKey ?? '')).content?.text).toContain(
+      'Your goods: some have been delivered to you, and the rest are on their way and could not be stopped.',
+    );
+    expect((await entry(smsKey ?? '')).content?.body).toContain(
+      'were partly delivered and could not be stopped',
+    );
+  });
+
+  test.each([
+    ['without an offer', undefined, 'offer', 'offer: is required'],
+    [
+      'with a default that is not offered',
+      { ...everyOption, options: ['redelivery'], defaultOption: 'return' },
+      'offer.defaultOption',
+      'offer.defaultOption: is not one of the options',
+    ],
+    [
+      'with a deduction larger than the refund',
+      { ...everyOption, deductionMinor: 38101 },
+      'offer.deductionMinor',
+      'offer.deductionMinor: is more than refundableMinor',
+    ],
+    [
+      'without a deadline',
+      { ...everyOption, decideBy: 'next week' },
+      'offer.decideBy',
+      'offer.decideBy: must be an ISO date-time',
+    ],
+    [
+      'with nothing to choose',
+      { ...everyOption, options: [] },
+      'offer.options',
+      'offer.options: offer at least one option',
+    ],
+  ] as [string, ResolutionOffer | undefined, string, string][])(
+    'refuses to offer options %s, naming the field, and records nothing',
+    async (_case, offer, field, message) => {
+      const order = await paidOrder('C-ZH', []);
+      const refusal = await stack.activities
+        .queueCustomerNotifications(offered('C-ZH', order, { offer }))
+        .catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(ApplicationFailure);
+      expect(refusal).toMatchObject({
+        type: 'NotificationNotQueued',
+        nonRetryable: true,
+        message,
+        details: [{ field }],
+      });
+      expect(await stack.models.Notification.countDocuments({ cancellationId: order.cancellationId })).toBe(
+        0,
+      );
+    },
+  );
+
+  test.each([
+    [
+      'zh-CN',
+      'C-ZH',
+      '+8613800138000',
+      (orderNumber: string) => `订单 ${orderNumber} 将重新为您配送`,
+      ['将按「重新配送」处理：订单继续有效', '款项：您的付款不变，不会退款。', '我们将重新为您配送这些商品'],
+      '订单继续有效，付款不变、不退款',
+    ],
+    [
+      'en',
+      'C-EN',
+      '+14155550123',
+      (orderNumber: string) => `Order ${orderNumber} will be delivered to you again`,
+      [
+        'goes ahead with re-delivery: the order stands',
+        'Your money: your payment stands; nothing is refunded.',
+        'Your goods: we will deliver them to you again',
+      ],
+      'the order stands and nothing is refunded',
+    ],
+  ] as const)(
+    'tells a customer in %s that the order goes ahead with re-delivery and nothing is refunded',
+    async (_language, customerId, phone, subject, said, smsSaid) => {
+      const order = await paidOrder(customerId, []);
+      const keys = await stack.activities.queueCustomerNotifications(
+        completed(customerId, order, { moment: 'redelivery', refundedMinor: 0 }),
+      );
+      expect(keys).toEqual(
+        ['email', 'sms'].map((channel) => `${order.cancellationId}:customer:redelivery:${channel}`),
+      );
+      for (const key of keys) expect(await deliver(key)).toMatchObject({ status: 'sent' });
+      const mail = await stack.mail.waitForMessage(
+        (message) => message.subject === subject(order.orderNumber),
+      );
+      for (const text of said) expect(mail.text).toContain(text);
+      expect(mail.text).toContain(order.cancellationId);
+      const [sms] = smsTo(phone).filter((message) => message.body.includes(order.orderNumber));
+      expect(sms?.body).toContain(smsSaid);
+    },
+  );
+
+  test('the cancelled message says what became of shipped goods: returned, or kept with the deduction', async () => {
+    const returned = await paidOrder('C-ZH');
+    const [returnedKey] = await stack.activities.queueCustomerNotifications(
+      completed('C-ZH', returned, { goods: 'returned' }),
+    );
+    const returnedText = (await entry(returnedKey ?? '')).content?.text;
+    expect(returnedText).toContain('商品：商品已退回我们的仓库。');
+    expect(returnedText).not.toContain('预留的库存已释放');
+
+    const kept = await paidOrder('C-ZH');
+    const [keptKey] = await stack.activities.queueCustomerNotifications(
+      completed('C-ZH', kept, { goods: 'kept', refundedMinor: 26670, deductionMinor: 11430 }),
+    );
+    const keptText = (await entry(keptKey ?? '')).content?.text;
+    expect(keptText).toContain('款项：已退款 ¥266.70');
+    expect(keptText).toContain('商品：商品由您保留；按约定，退款中扣除了 ¥114.30。');
+    expect(keptText).toContain('接下来：如对退款有疑问，请联系客服。');
+    expect(keptText).not.toContain('重新下单');
+
+    // notifyCustomer, what the workflow calls, passes them through; sent at once over SMTP.
+    const viaWorkflow = await paidOrder('C-EN');
+    expect(
+      await stack.activities.notifyCustomer({
+        cancellationId: viaWorkflow.cancellationId,
+        orderNumber: viaWorkflow.orderNumber,
+        customerId: 'C-EN',
+        reasonCode: 'customer_changed_mind',
+        refundedMinor: 3150,
+        currency: 'CNY',
+        goods: 'kept',
+        deductionMinor: 1350,
+      }),
+    ).toEqual([
+      { channel: 'email', status: 'sent' },
+      { channel: 'sms', status: 'sent' },
+    ]);
+    const mail = await stack.mail.waitForMessage(
+      (message) => message.subject === `Your order ${viaWorkflow.orderNumber} has been cancelled`,
+    );
+    expect(mail.text).toContain('Your money: we have refunded CN¥31.50');
+    expect(mail.text).toContain(
+      'Your goods: you keep the goods; as agreed, CN¥13.50 was kept back from the refund.',
+    );
+  });
+
+  /** A paid order of three packs of tea whose one parcel left the warehouse. */
+  async function shippedThroughTheBooks(status: ShipmentStatus) {
+    orderCount += 1;
+    const orderNumber = `SO-SHIP-${orderCount}`;
+    await placePaidOrder(stack.models, {
+      orderNumber,
+      customerId: 'C-ZH',
+      currency: 'CNY',
+      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 3, unitPriceMinor: 16800 }],
+    });
+    const shipmentId = `SH-${orderNumber}`;
+    await stack.models.Shipment.create({
+      shipmentId,
+      orderNumber,
+      warehouse: 'WH-SH-01',
+      carrier: 'SF',
+      trackingNumber: `SF${orderCount}`,
+      status,
+      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 3 }],
+    });
+    return { orderNumber, cancellationId: randomUUID(), shipmentId, trackingNumber: `SF${orderCount}` };
+  }
+
+  const departmentOffer: ResolutionOffer = {
+    options: ['return', 'refund_without_return'],
+    defaultOption: 'return',
+    decideBy,
+    refundableMinor: 50400,
+    deductionMinor: 15120,
+  };
+
+  test.each([
+    [
+      'recall_requested',
+      'in_transit',
+      {
+        'sales-zh': [
+          '已请承运商拦截（召回）订单',
+          '龙井茶 (TEA-1) × 3',
+          '（SF，运单号 {tracking}）：in_transit，已退回 0/3 件',
+        ],
+        'sales-en': [
+          'the carrier was asked to stop (recall) the parcels',
+          '(SF, tracking {tracking}): in_transit, 0 of 3 back',
+        ],
+        'logistics-zh': ['运单 {shipment}（SF，运单号 {tracking}）', '请留意，到货后确认入库'],
+      },
+      { sales: 'cancellation_progress', logistics: 'logistics' },
+    ],
+    [
+      'options_offered',
+      'delivered',
+      {
+        'sales-zh': [
+          '客户可选择：\n- 退货退款：客户寄回商品，到仓后全额退款 ¥504.00\n- 不退货退款：客户保留商品，退款 ¥352.80（扣除 ¥151.20）',
+          '答复期限：2026年12月5日 18:00 (UTC)；逾期未答复按「退货退款」处理。',
+        ],
+        'sales-en': [
+          '- refund without return: the customer keeps the goods; refund of CN¥352.80 (CN¥151.20 deducted)',
+          'Answer due by 5 December 2026, 18:00 UTC; without an answer: return for a refund.',
+        ],
+        'logistics-zh': ['客户可选择：', '：delivered，已退回 0/3 件'],
+      },
+      { sales: 'cancellation_progress', logistics: 'logistics' },
+    ],
+    [
+      'return_overdue',
+      'delivered',
+      {
+        'sales-zh': ['应退回仓库的订单', '已逾期仍未到', '如仍未到，请向承运商查询或联系客户催促寄回'],
+        'sales-en': ['are overdue', 'chase the carrier or ask the customer to send them'],
+        'logistics-zh': [
+          '运单 {shipment}（SF，运单号 {tracking}）：delivered，已退回 0/3 件',
+          '到货后请确认入库',
+        ],
+      },
+      { sales: 'action_required', logistics: 'action_required' },
+    ],
+    [
+      'redelivery',
+      'delivered',
+      {
+        'sales-zh': ['以重新配送结束，客户保留订单', '不退款：客户的付款保持不变。'],
+        'finance-en': [
+          'ends in re-delivery',
+          'No refund: the customer’s payment stands.',
+          '龙井茶 (TEA-1) × 3',
+        ],
+        'logistics-zh': ['请重新配送这些包裹中的商品', '运单 {shipment}（SF，运单号 {tracking}）'],
+      },
+      { sales: 'cancellation_progress', finance: 'refund', logistics: 'action_required' },
+    ],
+  ] as const)(
+    '%s reaches the departments it concerns, in every active member’s message centre and by mail, once',
+    async (moment, status, said, categories) => {
+      const { orderNumber, cancellationId, shipmentId, trackingNumber } =
+        await shippedThroughTheBooks(status);
+      const params = {
+        cancellationId,
+        orderNumber,
+        moment,
+        reasonCode: 'customer_changed_mind' as const,
+        lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 3 }],
+        offer: moment === 'options_offered' ? departmentOffer : undefined,
+      };
+      const departments = DEPARTMENTS_BY_MOMENT[moment];
+      const keys = await stack.activities.queueDepartmentNotifications(params);
+      expect(keys).toEqual(departments.map((code) => `${cancellationId}:department:${code}:${moment}:email`));
+
+      // Every active member of those departments, and nobody else.
+      for (const person of people) {
+        const messages = await inbox(person.personId, orderNumber);
+        const concerned = person.active && departments.includes(person.department);
+        expect([person.personId, messages.length]).toEqual([person.personId, concerned ? 1 : 0]);
+        const [message] = messages;
+        if (message) {
+          expect(message).toMatchObject({
+            department: person.department,
+            language: person.language,
+            category: (categories as Partial<Record<string, string>>)[person.department],
+          });
+        }
+      }
+      for (const [personId, texts] of Object.entries(said)) {
+        const [message] = await inbox(personId, orderNumber);
+        for (const text of texts as readonly string[]) {
+          expect(message?.body).toContain(
+            text.replace('{tracking}', trackingNumber).replace('{shipment}', shipmentId),
+          );
+        }
+      }
+
+      // One mail to each department's mailbox, in both languages.
+      for (const key of keys) expect(await deliver(key)).toMatchObject({ status: 'sent' });
+      for (const code of departments) {
+        const mails = stack.mail.messages.filter(
+          (mail) => mail.to.includes(`${code}@cancelflow.local`) && mail.subject.includes(orderNumber),
+        );
+        expect(mails).toHaveLength(1);
+        expect(mails[0]?.text).toContain('— English —');
+      }
+
+      // Asked again: the same keys, nothing new anywhere.
+      const entries = await stack.models.MessageCentreEntry.countDocuments({ cancellationId });
+      expect(await stack.activities.queueDepartmentNotifications(params)).toEqual(keys);
+      expect(await stack.models.MessageCentreEntry.countDocuments({ cancellationId })).toBe(entries);
+      expect(await stack.models.Notification.countDocuments({ cancellationId })).toBe(departments.length);
+    },
+  );
+
+  test('options_offered to departments without an offer, or with a bad one, is refused and nobody hears', async () => {
+    const { orderNumber, cancellationId } = await shippedThroughTheBooks('delivered');
+    const base = {
+      cancellationId,
+      orderNumber,
+      moment: 'options_offered' as const,
+      reasonCode: 'customer_changed_mind' as const,
+    };
+    const missing = await stack.activities
+      .queueDepartmentNotifications(base)
+      .catch((error: unknown) => error);
+    expect(missing).toMatchObject({
+      type: 'NotificationNotQueued',
+      message: 'template department-sales-options_offered.zh-CN is missing {{offer}}',
+      details: [{ field: 'offer' }],
+    });
+    const bad = await stack.activities
+      .queueDepartmentNotifications({ ...base, offer: { ...departmentOffer, deductionMinor: 50401 } })
+      .catch((error: unknown) => error);
+    expect(bad).toMatchObject({
+      type: 'NotificationNotQueued',
+      details: [{ field: 'offer.deductionMinor' }],
+    });
+    expect(await stack.models.MessageCentreEntry.countDocuments({ cancellationId })).toBe(0);
+    expect(await stack.models.Notification.countDocuments({ cancellationId })).toBe(0);
+  });
+
+  test('the completed notice tells logistics and sales the stock returned under this cancellation', async () => {
+    const { orderNumber, cancellationId, shipmentId } = await shippedThroughTheBooks('returned');
+    await returnShippedStock(stack.models, {
+      idempotencyKey: `${cancellationId}:return:${shipmentId}`,
+      shipmentId,
+      warehouse: 'WH-SH-01',
+      actor: 'warehouse:li',
+      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 2 }],
+    });
+    // A unit that came back for another reason is not this cancellation's.
+    await returnShippedStock(stack.models, {
+      idempotencyKey: `damaged-${shipmentId}`,
+      shipmentId,
+      warehouse: 'WH-SH-01',
+      actor: 'warehouse:li',
+      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1 }],
+    });
+    await stack.activities.queueDepartmentNotifications({
+      cancellationId,
+      orderNumber,
+      moment: 'completed',
+      reasonCode: 'customer_changed_mind',
+      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 2 }],
+    });
+    const [logistics] = await inbox('logistics-zh', orderNumber);
+    expect(logistics?.body).toContain(`TEA-1 @ WH-SH-01：退货入库 2 件（运单 ${shipmentId}）`);
+    expect(logistics?.body).not.toContain('退货入库 1 件');
+    const [sales] = await inbox('sales-en', orderNumber);
+    expect(sales?.body).toContain(`TEA-1 at WH-SH-01: 2 returned to stock (shipment ${shipmentId})`);
   });
 });

@@ -144,7 +144,7 @@ test('cancels a paid order awaiting shipment end to end, once, however often it 
     state: 'completed',
     outcome: 'completed',
     refundedMinor: 33600,
-    policyVersion: '2026-11-28.1',
+    policyVersion: '2026-11-28.2',
     source: 'database',
   });
   expect(read.timeline.map((entry) => entry.state)).toEqual([

@@ -1,5 +1,6 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createHttpCarrier } from '../integrations/carrier';
 import { createMailer } from '../integrations/mailer';
 import { createHttpPaymentGateway } from '../integrations/payment-gateway';
 import { createSmsClient } from '../integrations/sms';
@@ -23,6 +24,7 @@ export async function createActivityDeps(
     sms: createSmsClient(config),
     smsFrom: config.TWILIO_FROM_NUMBER,
     paymentGateway: createHttpPaymentGateway(config.PAYMENT_GATEWAY_URL),
+    carrier: createHttpCarrier(config.CARRIER_URL, { apiKey: config.CARRIER_API_KEY }),
     policyFile: config.CANCELLATION_POLICY_FILE,
     publicBaseUrl: config.PUBLIC_BASE_URL,
     logger,

@@ -47,6 +47,47 @@ export interface CancelledLine {
   amountMinor: number;
 }
 
+/** The units of the cancelled lines that one parcel carries (not yet taken back). */
+export interface ShippedParcel {
+  shipmentId: string;
+  carrier: string;
+  trackingNumber?: string;
+  /** The warehouse the parcel left from, and where returned units go back. */
+  warehouse: string;
+  lines: { lineId: string; sku: string; quantity: number }[];
+}
+
+/**
+ * R5, R9, R12: where the goods of a shipped or delivered order are. In transit, a whole cancellation asks the
+ * carrier to stop the parcels (a parcel is recalled whole); otherwise the customer has or will have them,
+ * and cancelflow agrees a way forward with them.
+ */
+export interface GoodsOutside {
+  stage: 'in_transit' | 'delivered';
+  /** Whether to ask the carrier first: in transit, and every unit of the parcels is being cancelled. */
+  recall: boolean;
+  parcels: ShippedParcel[];
+}
+
+/** R12: what the customer may choose when the goods cannot be stopped (the policy says which are offered). */
+export const RESOLUTION_OPTIONS = ['return', 'redelivery', 'refund_without_return'] as const;
+export type ResolutionOption = (typeof RESOLUTION_OPTIONS)[number];
+
+/** What the customer is offered, and what happens if they do not answer in time. */
+export interface ResolutionOffer {
+  options: ResolutionOption[];
+  defaultOption: ResolutionOption;
+  /** ISO date-time: the customer's answer is awaited until then. */
+  decideBy: string;
+  /** What goes back if the goods come back (return), in the order's currency. */
+  refundableMinor: number;
+  /** What a refund without return keeps back (the customer keeps the goods). */
+  deductionMinor: number;
+}
+
+/** What became of the cancelled goods, for the customer's last message. */
+export type GoodsFate = 'released' | 'returned' | 'kept';
+
 export interface OrderReview {
   orderNumber: string;
   customerId: string;
@@ -55,6 +96,8 @@ export interface OrderReview {
   /** Whether the whole order ends cancelled (otherwise partially cancelled). */
   cancelsWholeOrder: boolean;
   refundableMinor: number;
+  /** Present when the goods have left the warehouse. */
+  goods?: GoodsOutside;
 }
 
 export interface RiskAssessment {
@@ -62,7 +105,8 @@ export interface RiskAssessment {
   reasons: string[];
 }
 
-export type CancellationOutcome = 'completed' | 'refused' | 'rejected' | 'withdrawn';
+/** `redelivered`: the goods could not be stopped and the customer chose to keep the order after all. */
+export type CancellationOutcome = 'completed' | 'refused' | 'rejected' | 'withdrawn' | 'redelivered';
 
 export interface ApprovalProgress {
   /** The step being decided (0-based) of `steps`, and the level it needs now (after any escalation). */
@@ -87,6 +131,19 @@ export interface CancellationView {
   settlement?: { failure: string; outstandingMinor: number; by?: string; reference?: string };
   /** Why the cancellation waits for a person, and which step resumes. */
   attention?: { from: string; reason: string };
+  /** R9, R12: goods that had left the warehouse: the carrier's answers, the customer's choice, returns. */
+  goods?: {
+    recalls: {
+      shipmentId: string;
+      recallId?: string;
+      status: 'accepted' | 'pending' | 'too_late' | 'failed';
+      reason?: string;
+    }[];
+    offer?: Omit<ResolutionOffer, 'decideBy'> & { decideWithinMs: number };
+    choice?: { option: ResolutionOption; by: string; defaulted: boolean };
+    returned: { shipmentId: string; by: string }[];
+    returnOverdue: boolean;
+  };
   purchasing?: {
     reduced: {
       poNumber: string;
@@ -168,6 +225,28 @@ export interface CarrierOutcome {
   eventId: string;
   occurredAt: string;
 }
+
+/** R12: what the customer chose, told by them or by customer service on their behalf. */
+export interface ResolutionChoice {
+  option: ResolutionOption;
+  /** Who passed the choice on: the customer's id, or the customer-service person's. */
+  by: string;
+  note?: string;
+}
+
+/** The customer's choice among the options offered; refused unless offered and still awaited. */
+export const chooseResolutionUpdate = defineUpdate<CancellationView, [ResolutionChoice]>('chooseResolution');
+
+/** R9: the warehouse has the goods of a parcel back. */
+export interface ReturnConfirmation {
+  shipmentId: string;
+  /** A warehouse clerk's personId. */
+  by: string;
+  note?: string;
+}
+
+/** The warehouse confirms a parcel of this cancellation is back; only a warehouse clerk, once per parcel. */
+export const confirmReturnUpdate = defineUpdate<CancellationView, [ReturnConfirmation]>('confirmReturn');
 
 /** The carrier's late answer on a recall, passed on by the API's carrier webhook. */
 export const reportCarrierOutcomeUpdate = defineUpdate<CancellationView, [CarrierOutcome]>(

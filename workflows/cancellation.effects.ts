@@ -7,11 +7,12 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
 } from '@temporalio/workflow';
 import type { CancellationActivities } from '../activities';
-import type { CancellationEvent, EffectParams, EffectType } from './cancellation.machine';
+import type { CancellationEvent, DeadlineName, EffectParams, EffectType } from './cancellation.machine';
 
 /**
  * Business failures that retrying cannot fix and a person can: the activity says so with one of these types,
@@ -22,6 +23,8 @@ const ATTENTION_FAILURES = [
   'OrderNotFound',
   'InvalidPolicy',
   'PurchasingRefused',
+  'StockReturnRefused',
+  'RedeliveryRefused',
 ] as const;
 
 /** The activity failed for good: a non-retryable ApplicationFailure (of one of `types`, when given). */
@@ -71,6 +74,20 @@ async function tell(what: string, notice: () => Promise<void>): Promise<undefine
   return undefined;
 }
 
+/** The moments of `notify` the customer may hear of (their own message for each). */
+const CUSTOMER_NOTICE_MOMENTS = [
+  'received',
+  'rejected',
+  'withdrawn',
+  'options_offered',
+  'redelivery',
+] as const;
+function isCustomerMoment(
+  moment: EffectParams['notify']['moment'],
+): moment is (typeof CUSTOMER_NOTICE_MOMENTS)[number] {
+  return (CUSTOMER_NOTICE_MOMENTS as readonly string[]).includes(moment);
+}
+
 type EffectHandlers = {
   [K in EffectType]: (params: EffectParams[K]) => Promise<CancellationEvent | undefined>;
 };
@@ -83,19 +100,46 @@ export interface RunningClock {
   elapsedMs: number;
 }
 
+/** A deadline as it stands (carrier answer, customer choice, goods return), to be carried across continue-as-new. */
+export interface RunningDeadline {
+  deadline: DeadlineName;
+  clock: number;
+  /** Time left until it passes. */
+  afterMs: number;
+}
+
 export interface EffectRunner {
   /** Whether an action the machine returned is an effect (XState's own actions, such as assign, are not). */
   handles(type: string): type is EffectType;
   run<K extends EffectType>(type: K, params: EffectParams[K]): Promise<CancellationEvent | undefined>;
   /** Stops anything still running in the background (the approval clock). */
   stop(): void;
+  /** Waits for the notices still being sent, before the run ends or continues as new. */
+  drain(): Promise<void>;
   /** The running approval clock, if any, so a continued run can resume it where it was. */
   runningClock(): RunningClock | undefined;
   resumeClock(clock: RunningClock): void;
+  runningDeadline(): RunningDeadline | undefined;
+  resumeDeadline(deadline: RunningDeadline): void;
 }
 
 /** `emit` receives events that arrive later, on their own (the approval clock's reminders and deadline). */
+/**
+ * Notices (approvers, finance, ops, customers, departments) are sent beside the cancellation rather than before
+ * its next step: a mail server retried for minutes used to hold the whole cancellation up. Histories recorded
+ * before this change sent them inline, and replay that way behind this patch.
+ */
+const NOTICES_IN_BACKGROUND = 'notices-in-background';
+
 export function createEffectRunner(emit: (event: CancellationEvent) => void): EffectRunner {
+  const sending: Promise<undefined>[] = [];
+  /** Starts a notice; `tell` never throws, so nothing sent in the background can fail the workflow. */
+  function notice(what: string, send: () => Promise<void>): Promise<undefined> {
+    if (!patched(NOTICES_IN_BACKGROUND)) return tell(what, send);
+    sending.push(tell(what, send));
+    return Promise.resolve(undefined);
+  }
+
   let clock:
     { scope: CancellationScope; state: Omit<RunningClock, 'elapsedMs'>; startedAt: number } | undefined;
   const stopClock = () => {
@@ -127,6 +171,30 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       });
   }
 
+  let deadline:
+    { scope: CancellationScope; state: Omit<RunningDeadline, 'afterMs'>; dueAt: number } | undefined;
+  const stopDeadline = () => {
+    deadline?.scope.cancel();
+    deadline = undefined;
+  };
+  function runDeadline(state: RunningDeadline): void {
+    stopDeadline();
+    const scope = new CancellationScope();
+    deadline = {
+      scope,
+      state: { deadline: state.deadline, clock: state.clock },
+      dueAt: Date.now() + state.afterMs,
+    };
+    scope
+      .run(async () => {
+        await sleep(Math.max(1, state.afterMs));
+        emit({ type: 'DEADLINE_PASSED', deadline: state.deadline, clock: state.clock });
+      })
+      .catch((error: unknown) => {
+        if (!isCancellation(error)) throw error;
+      });
+  }
+
   const handlers: EffectHandlers = {
     async loadPolicy(params) {
       return { type: 'POLICY_LOADED', policy: await books.loadPolicy(params) };
@@ -152,11 +220,30 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       return Promise.resolve(undefined);
     },
     requestApproval(params) {
-      return tell('ask the approvers', () => notices.requestApproval(params));
+      return notice('ask the approvers', () => notices.requestApproval(params));
     },
     async releaseStock(params) {
       await books.releaseReservedStock(params);
       return { type: 'STOCK_RELEASED' };
+    },
+    async requestRecall(params) {
+      return { type: 'RECALL_ANSWERED', recalls: await providers.requestRecall(params) };
+    },
+    startDeadline(params) {
+      runDeadline(params);
+      return Promise.resolve(undefined);
+    },
+    stopDeadline() {
+      stopDeadline();
+      return Promise.resolve(undefined);
+    },
+    async returnStock(params) {
+      await books.returnShippedStock(params);
+      return { type: 'STOCK_RETURNED' };
+    },
+    async arrangeRedelivery(params) {
+      await books.arrangeRedelivery(params);
+      return { type: 'REDELIVERY_ARRANGED' };
     },
     async reducePurchaseOrders(params) {
       return { type: 'PURCHASE_ORDERS_ADJUSTED', purchasing: await books.reducePurchaseOrders(params) };
@@ -182,27 +269,38 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       return { type: 'STAFF_FOUND', role: params.role, people: await books.findStaff(params) };
     },
     requestSettlement(params) {
-      return tell('ask finance to settle', () => notices.requestSettlement(params));
+      return notice('ask finance to settle', () => notices.requestSettlement(params));
     },
     async recordManualSettlement(params) {
       return { type: 'SETTLEMENT_RECORDED', refundedMinor: await books.recordManualSettlement(params) };
     },
     reportAttention(params) {
-      return tell('tell ops', () => notices.reportAttention(params));
+      return notice('tell ops', () => notices.reportAttention(params));
     },
     async closeOrder(params) {
       await books.markOrderCancelled(params);
       return { type: 'ORDER_CLOSED' };
     },
     notify(params) {
-      return tell(`send the ${params.moment} notices`, async () => {
-        const { tellCustomer, customerId, ...about } = params;
+      return notice(`send the ${params.moment} notices`, async () => {
+        const { tellCustomer, customerId, offer, ...rest } = params;
+        // The wait becomes a date on the workflow's clock, the same clock its deadline runs on.
+        const about = {
+          ...rest,
+          offer: offer && {
+            options: offer.options,
+            defaultOption: offer.defaultOption,
+            decideBy: new Date(Date.now() + offer.decideWithinMs).toISOString(),
+            refundableMinor: offer.refundableMinor,
+            deductionMinor: offer.deductionMinor,
+          },
+        };
         const keys = await notices.queueDepartmentNotifications(about);
-        // The customer hears of approval only as the cancellation's completion.
-        if (tellCustomer && customerId && params.moment !== 'approved') {
-          keys.push(
-            ...(await notices.queueCustomerNotifications({ ...about, customerId, moment: params.moment })),
-          );
+        const moment = params.moment;
+        // The customer hears of approval only as the cancellation's completion; recalls and late goods are
+        // the departments' business.
+        if (tellCustomer && customerId && isCustomerMoment(moment)) {
+          keys.push(...(await notices.queueCustomerNotifications({ ...about, customerId, moment })));
         }
         // Each message is recorded in the outbox before this; a few tries here, and a failure stays recorded
         // there (visible on the cancellation) for redelivery, without holding the cancellation up.
@@ -227,9 +325,17 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
         return { type: 'EFFECT_FAILED', effect: type, reason };
       }
     },
-    stop: stopClock,
+    stop() {
+      stopClock();
+      stopDeadline();
+    },
+    async drain() {
+      while (sending.length > 0) await Promise.all(sending.splice(0));
+    },
     runningClock: () => clock && { ...clock.state, elapsedMs: Date.now() - clock.startedAt },
     resumeClock: runClock,
+    runningDeadline: () => deadline && { ...deadline.state, afterMs: deadline.dueAt - Date.now() },
+    resumeDeadline: runDeadline,
   };
 }
 

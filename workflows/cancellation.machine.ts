@@ -12,9 +12,14 @@ import type {
   CancellationOutcome,
   CancellationView,
   CancelledLine,
+  GoodsFate,
+  GoodsOutside,
   OrderReview,
   ReasonCode,
+  ResolutionOffer,
+  ResolutionOption,
   RiskAssessment,
+  ShippedParcel,
 } from './cancellation.contract';
 import type { ApprovalStep, CancellationPolicy } from './policy';
 
@@ -27,7 +32,32 @@ export interface NotificationResult {
 /** What the cancellation did to the purchase orders raised for its lines (R27, R29). */
 export type PurchasingOutcome = NonNullable<CancellationView['purchasing']>;
 
-export type StaffRole = 'finance_clerk' | 'ops';
+export type StaffRole = 'finance_clerk' | 'ops' | 'warehouse_clerk';
+
+/** What the carrier said about stopping one parcel (R9). */
+export interface ParcelRecall {
+  shipmentId: string;
+  /** The carrier's id of the recall; absent when the request itself was refused. */
+  recallId?: string;
+  status: 'accepted' | 'pending' | 'too_late' | 'failed';
+  reason?: string;
+}
+
+/** The waits after shipment that have a deadline (the approval clock is separate: it also reminds). */
+export type DeadlineName = 'carrierAnswer' | 'customerChoice' | 'goodsReturn';
+
+/** R9, R12: what became of goods that had left the warehouse. */
+export interface GoodsProgress {
+  recalls: ParcelRecall[];
+  offer?: Omit<ResolutionOffer, 'decideBy'> & { decideWithinMs: number };
+  choice?: { option: ResolutionOption; by: string; defaulted: boolean };
+  /** Parcels the warehouse confirmed back, and by whom. */
+  returned: { shipmentId: string; by: string }[];
+  /** The return deadline passed before every parcel was back (logistics was reminded). */
+  returnOverdue: boolean;
+  /** Warehouse clerks who may confirm that goods are back. */
+  eligibleClerks: string[];
+}
 
 /** The states whose effect can fail in a way only a person can resolve; `needsAttention` resumes them. */
 export const ATTENTION_STATES = [
@@ -40,6 +70,10 @@ export const ATTENTION_STATES = [
   'recordingSettlement',
   'closingOrder',
   'notifyingCustomer',
+  'recallingShipment',
+  'agreeingWithCustomer',
+  'returningStock',
+  'arrangingRedelivery',
 ] as const;
 export type AttentionState = (typeof ATTENTION_STATES)[number];
 
@@ -67,7 +101,10 @@ export interface CancellationContext {
     reference?: string;
   };
   /** What only a person can resolve, the state it stopped in, and who may resume it. */
-  attention?: { from: AttentionState; effect: EffectType; reason: string; eligibleOps: string[] };
+  attention?: { from: AttentionState; effect?: EffectType; reason: string; eligibleOps: string[] };
+  goods?: GoodsProgress;
+  /** Identifies the running deadline, so one that fires after its wait ended is ignored. */
+  deadlines?: number;
   /** How many times the cancellation has needed attention: each occurrence is reported to ops anew. */
   attentions: number;
   refundedMinor: number;
@@ -96,7 +133,20 @@ export type CancellationEvent =
   | { type: 'EFFECT_FAILED'; effect: EffectType; reason: string }
   | { type: 'RESUME'; by: string; note?: string }
   | { type: 'ORDER_CLOSED' }
-  | { type: 'CUSTOMER_NOTIFIED'; results: NotificationResult[] };
+  | { type: 'CUSTOMER_NOTIFIED'; results: NotificationResult[] }
+  | { type: 'RECALL_ANSWERED'; recalls: ParcelRecall[] }
+  | {
+      type: 'CARRIER_ANSWERED';
+      shipmentId: string;
+      recallId: string;
+      outcome: 'accepted' | 'failed' | 'too_late';
+      reason?: string;
+    }
+  | { type: 'DEADLINE_PASSED'; deadline: DeadlineName; clock: number }
+  | { type: 'RESOLUTION_CHOSEN'; option: ResolutionOption; by: string; note?: string }
+  | { type: 'RETURN_CONFIRMED'; shipmentId: string; by: string; note?: string }
+  | { type: 'STOCK_RETURNED' }
+  | { type: 'REDELIVERY_ARRANGED' };
 
 /** Parameters of each effect the workflow carries out; the keys are the machine's effect action names. */
 export interface EffectParams {
@@ -120,6 +170,16 @@ export interface EffectParams {
     risk?: RiskAssessment;
   };
   releaseStock: { cancellationId: string; orderNumber: string; lines: CancelledLine[] };
+  requestRecall: {
+    cancellationId: string;
+    orderNumber: string;
+    parcels: ShippedParcel[];
+    reasonCode: ReasonCode;
+  };
+  startDeadline: { deadline: DeadlineName; clock: number; afterMs: number };
+  stopDeadline: Record<string, never>;
+  returnStock: { cancellationId: string; orderNumber: string; parcels: ShippedParcel[] };
+  arrangeRedelivery: { cancellationId: string; orderNumber: string; parcels: ShippedParcel[] };
   reducePurchaseOrders: { cancellationId: string; orderNumber: string; lines: CancelledLine[] };
   refundPayment: { cancellationId: string; orderNumber: string; amountMinor: number; currency: string };
   findStaff: { cancellationId: string; role: StaffRole };
@@ -160,7 +220,16 @@ export interface EffectParams {
   notify: {
     cancellationId: string;
     orderNumber: string;
-    moment: 'received' | 'approved' | 'rejected' | 'withdrawn' | 'completed';
+    moment:
+      | 'received'
+      | 'approved'
+      | 'rejected'
+      | 'withdrawn'
+      | 'completed'
+      | 'recall_requested'
+      | 'options_offered'
+      | 'return_overdue'
+      | 'redelivery';
     /** Absent when the order was never reviewed: then only the departments hear. */
     customerId?: string;
     tellCustomer: boolean;
@@ -169,6 +238,8 @@ export interface EffectParams {
     refundedMinor: number;
     currency: string;
     lines?: { lineId: string; sku: string; quantity: number }[];
+    /** With `options_offered`: the choice put to the customer; the workflow turns the wait into a date. */
+    offer?: NonNullable<GoodsProgress['offer']>;
   };
   notifyCustomer: {
     cancellationId: string;
@@ -177,6 +248,9 @@ export interface EffectParams {
     reasonCode: ReasonCode;
     refundedMinor: number;
     currency: string;
+    goods: GoodsFate;
+    /** Kept back from the refund because the customer keeps the goods. */
+    deductionMinor: number;
   };
 }
 export type EffectType = keyof EffectParams;
@@ -205,6 +279,67 @@ function currentStep(context: Context): ApprovalStep {
     ? { ...step, deadlineMs: policy(context).approval.escalation.deadlineMs }
     : step;
 }
+function goodsOutside(context: Context): GoodsOutside | undefined {
+  return context.review?.goods;
+}
+function goodsProgress(context: Context): GoodsProgress {
+  return context.goods ?? { recalls: [], returned: [], returnOverdue: false, eligibleClerks: [] };
+}
+/** What the customer keeps back from the refund: the deduction when they keep the goods (rounded their way). */
+function deduction(context: Context): number {
+  if (goodsProgress(context).choice?.option !== 'refund_without_return') return 0;
+  return Math.floor(
+    (reviewed(context).refundableMinor * policy(context).afterShipment.deductionPercent) / 100,
+  );
+}
+/** What this cancellation gives back through the gateway (or by hand). */
+function refundDue(context: Context): number {
+  return reviewed(context).refundableMinor - deduction(context);
+}
+function goodsFate(context: Context): GoodsFate {
+  const option = goodsProgress(context).choice?.option;
+  if (option === 'refund_without_return') return 'kept';
+  return goodsProgress(context).returned.length > 0 ? 'returned' : 'released';
+}
+/**
+ * The recalls as they stand once this answer from the carrier is taken in; undefined when the event is not an
+ * answer still awaited (a later answer counts only for a parcel whose recall is pending).
+ */
+function recallsAfter(context: Context, event: CancellationEvent): ParcelRecall[] | undefined {
+  if (event.type === 'RECALL_ANSWERED') return event.recalls;
+  if (event.type !== 'CARRIER_ANSWERED') return undefined;
+  const recalls = goodsProgress(context).recalls;
+  const awaited = recalls.some(
+    (recall) =>
+      recall.shipmentId === event.shipmentId &&
+      recall.recallId === event.recallId &&
+      recall.status === 'pending',
+  );
+  if (!awaited) return undefined;
+  return recalls.map((recall) =>
+    recall.shipmentId === event.shipmentId && recall.recallId === event.recallId
+      ? { ...recall, status: event.outcome, reason: event.reason }
+      : recall,
+  );
+}
+/** The parcels still expected back at the warehouse. */
+function parcelsToReturn(context: Context): ShippedParcel[] {
+  const returned = new Set(goodsProgress(context).returned.map((entry) => entry.shipmentId));
+  return (goodsOutside(context)?.parcels ?? []).filter((parcel) => !returned.has(parcel.shipmentId));
+}
+function parcelsReturned(context: Context): ShippedParcel[] {
+  const returned = new Set(goodsProgress(context).returned.map((entry) => entry.shipmentId));
+  return (goodsOutside(context)?.parcels ?? []).filter((parcel) => returned.has(parcel.shipmentId));
+}
+/** The deadline of the wait just entered: `countDeadline` (its entry's first action) gave it a new number. */
+function nextDeadline(
+  context: Context,
+  deadline: DeadlineName,
+  afterMs: number,
+): EffectParams['startDeadline'] {
+  return { deadline, clock: context.deadlines ?? 0, afterMs };
+}
+
 /** The notice of a moment; the customer hears only of moments that concern them and once the order is known. */
 function notice(
   context: Context,
@@ -232,6 +367,38 @@ function notice(
 /** Every state that runs an effect stops here when the effect fails for good (see cancellation.effects.ts). */
 function attentionFrom(from: AttentionState) {
   return { target: 'needsAttention', actions: { type: 'noteAttention', params: { from } } } as const;
+}
+
+/**
+ * After the carrier's answer (at once, or later through its webhook): wait for the other parcels' answers,
+ * take the goods back when every parcel was stopped, ask the customer when none was, and stop for a person
+ * when the carrier stopped some parcels and not others (the policy has no rule for half a recall).
+ */
+function recallRouting(whileWaiting: boolean) {
+  const actions = ['recordRecalls'] as const;
+  return [
+    whileWaiting
+      ? ({ guard: 'recallsPending', actions } as const)
+      : ({ guard: 'recallsPending', target: '#cancellation.awaitingCarrier', actions } as const),
+    { guard: 'allParcelsStopped', target: '#cancellation.awaitingReturn', actions },
+    { guard: 'noParcelStopped', target: '#cancellation.agreeingWithCustomer', actions },
+    {
+      guard: 'someParcelsStopped',
+      target: '#cancellation.needsAttention',
+      actions: [
+        ...actions,
+        {
+          type: 'noteAttentionFor' as const,
+          params: {
+            from: 'agreeingWithCustomer' as const,
+            reason:
+              'the carrier stopped some parcels and not others: agree with the customer what to do with each, ' +
+              'then resume to offer them the options',
+          },
+        },
+      ],
+    },
+  ] as const;
 }
 
 function approvalRequest(context: Context): EffectParams['requestApproval'] {
@@ -281,6 +448,64 @@ export const cancellationMachine = setup({
           : undefined,
       attentions: context.attentions + 1,
     })),
+    noteAttentionFor: assign(({ context }, params: { from: AttentionState; reason: string }) => ({
+      attention: { from: params.from, reason: params.reason, eligibleOps: [] },
+      attentions: context.attentions + 1,
+    })),
+    requestRecall: effect<'requestRecall'>(),
+    startDeadline: effect<'startDeadline'>(),
+    stopDeadline: effect<'stopDeadline'>(),
+    returnStock: effect<'returnStock'>(),
+    arrangeRedelivery: effect<'arrangeRedelivery'>(),
+    countDeadline: assign({ deadlines: ({ context }) => (context.deadlines ?? 0) + 1 }),
+    recordRecalls: assign({
+      goods: ({ context, event }) => ({
+        ...goodsProgress(context),
+        recalls: recallsAfter(context, event) ?? goodsProgress(context).recalls,
+      }),
+    }),
+    offerOptions: assign({
+      goods: ({ context }) => {
+        const rules = policy(context).afterShipment;
+        const refundableMinor = reviewed(context).refundableMinor;
+        return {
+          ...goodsProgress(context),
+          choice: undefined,
+          offer: {
+            options: rules.customerOptions,
+            defaultOption: rules.defaultOption,
+            decideWithinMs: rules.customerChoiceDeadlineMs,
+            refundableMinor,
+            deductionMinor: Math.floor((refundableMinor * rules.deductionPercent) / 100),
+          },
+        };
+      },
+    }),
+    recordChoice: assign({
+      goods: ({ context, event }) =>
+        event.type === 'RESOLUTION_CHOSEN'
+          ? { ...goodsProgress(context), choice: { option: event.option, by: event.by, defaulted: false } }
+          : goodsProgress(context),
+    }),
+    applyDefaultChoice: assign({
+      goods: ({ context }) => ({
+        ...goodsProgress(context),
+        choice: { option: policy(context).afterShipment.defaultOption, by: 'policy', defaulted: true },
+      }),
+    }),
+    recordReturn: assign({
+      goods: ({ context, event }) =>
+        event.type === 'RETURN_CONFIRMED'
+          ? {
+              ...goodsProgress(context),
+              returned: [...goodsProgress(context).returned, { shipmentId: event.shipmentId, by: event.by }],
+            }
+          : goodsProgress(context),
+    }),
+    markReturnOverdue: assign({
+      goods: ({ context }) => ({ ...goodsProgress(context), returnOverdue: true }),
+    }),
+    recordRedelivery: assign({ outcome: 'redelivered' as const }),
     recordSettlement: assign({
       settlement: ({ context, event }) =>
         context.settlement && event.type === 'REFUND_SETTLED'
@@ -294,6 +519,9 @@ export const cancellationMachine = setup({
       }
       if (event.role === 'ops' && context.attention) {
         return { attention: { ...context.attention, eligibleOps: event.people } };
+      }
+      if (event.role === 'warehouse_clerk') {
+        return { goods: { ...goodsProgress(context), eligibleClerks: event.people } };
       }
       return {};
     }),
@@ -379,7 +607,36 @@ export const cancellationMachine = setup({
   guards: {
     needsApproval: ({ context, event }) =>
       event.type === 'RISK_ASSESSED' && policy(context).approval[event.risk.level].length > 0,
-    hasMoneyToRefund: ({ context }) => reviewed(context).refundableMinor > 0,
+    hasMoneyToRefund: ({ context }) => refundDue(context) > 0,
+    recallsGoods: ({ context }) => goodsOutside(context)?.recall === true,
+    goodsAreOutside: ({ context }) => goodsOutside(context) !== undefined,
+    recallsPending: ({ context, event }) =>
+      recallsAfter(context, event)?.some((recall) => recall.status === 'pending') ?? false,
+    allParcelsStopped: ({ context, event }) =>
+      recallsAfter(context, event)?.every((recall) => recall.status === 'accepted') ?? false,
+    noParcelStopped: ({ context, event }) =>
+      recallsAfter(context, event)?.every((recall) => recall.status !== 'accepted') ?? false,
+    someParcelsStopped: ({ context, event }) =>
+      recallsAfter(context, event)?.some((recall) => recall.status === 'accepted') ?? false,
+    isCurrentDeadline: ({ context, event }, params: { deadline: DeadlineName }) =>
+      event.type === 'DEADLINE_PASSED' &&
+      event.deadline === params.deadline &&
+      event.clock === (context.deadlines ?? 0),
+    silenceAsksCustomer: ({ context }) => policy(context).afterShipment.onCarrierSilence === 'ask_customer',
+    isOfferedOption: ({ context, event }) =>
+      event.type === 'RESOLUTION_CHOSEN' &&
+      event.by.trim() !== '' &&
+      (goodsProgress(context).offer?.options.includes(event.option) ?? false),
+    chose: ({ context }, params: { option: ResolutionOption }) =>
+      goodsProgress(context).choice?.option === params.option,
+    /** R9: only a warehouse clerk confirms that a parcel of this cancellation is back, once. */
+    isExpectedReturn: ({ context, event }) =>
+      event.type === 'RETURN_CONFIRMED' &&
+      goodsProgress(context).eligibleClerks.includes(event.by) &&
+      parcelsToReturn(context).some((parcel) => parcel.shipmentId === event.shipmentId),
+    isLastParcel: ({ context, event }) =>
+      event.type === 'RETURN_CONFIRMED' &&
+      parcelsToReturn(context).every((parcel) => parcel.shipmentId === event.shipmentId),
     /** R3, R15: only an eligible approver of the current step, never the requester, decides. */
     isEligibleApprover: ({ context, event }) =>
       (event.type === 'APPROVAL_GRANTED' || event.type === 'APPROVAL_REJECTED') &&
@@ -481,7 +738,7 @@ export const cancellationMachine = setup({
               },
             }),
           },
-          { target: 'releasingStock', actions: assign({ risk: ({ event }) => event.risk }) },
+          { target: 'proceeding', actions: assign({ risk: ({ event }) => event.risk }) },
         ],
         WITHDRAW: { guard: 'isRequester', target: 'withdrawn', actions: 'recordWithdrawal' },
       },
@@ -528,7 +785,7 @@ export const cancellationMachine = setup({
               },
               {
                 guard: 'isEligibleApprover',
-                target: '#cancellation.releasingStock',
+                target: '#cancellation.proceeding',
                 actions: [
                   'recordDecision',
                   { type: 'notify', params: ({ context }) => notice(context, 'approved', false) },
@@ -554,7 +811,7 @@ export const cancellationMachine = setup({
                 target: 'findingApprovers',
                 actions: 'escalate',
               },
-              { guard: and(['isCurrentClock', 'timeoutApproves']), target: '#cancellation.releasingStock' },
+              { guard: and(['isCurrentClock', 'timeoutApproves']), target: '#cancellation.proceeding' },
               {
                 guard: 'isCurrentClock',
                 target: '#cancellation.rejected',
@@ -563,6 +820,179 @@ export const cancellationMachine = setup({
             ],
           },
         },
+      },
+    },
+    // Decided: goods still in the warehouse are released; goods that left are stopped or agreed on first.
+    proceeding: {
+      always: [
+        { guard: 'recallsGoods', target: 'recallingShipment' },
+        { guard: 'goodsAreOutside', target: 'agreeingWithCustomer' },
+        { target: 'releasingStock' },
+      ],
+    },
+    // R9: the carrier is asked to stop every parcel; it answers at once or later, through its webhook.
+    recallingShipment: {
+      entry: [
+        {
+          type: 'requestRecall',
+          params: ({ context }) => ({
+            cancellationId: context.request.cancellationId,
+            orderNumber: context.request.orderNumber,
+            parcels: goodsOutside(context)?.parcels ?? [],
+            reasonCode: context.request.reasonCode,
+          }),
+        },
+        { type: 'notify', params: ({ context }) => notice(context, 'recall_requested', false) },
+      ],
+      on: {
+        EFFECT_FAILED: attentionFrom('recallingShipment'),
+        RECALL_ANSWERED: recallRouting(false),
+      },
+    },
+    awaitingCarrier: {
+      entry: [
+        'countDeadline',
+        {
+          type: 'startDeadline',
+          params: ({ context }) =>
+            nextDeadline(context, 'carrierAnswer', policy(context).afterShipment.carrierAnswerDeadlineMs),
+        },
+      ],
+      exit: { type: 'stopDeadline', params: {} },
+      on: {
+        CARRIER_ANSWERED: recallRouting(true),
+        DEADLINE_PASSED: [
+          {
+            guard: and([
+              { type: 'isCurrentDeadline', params: { deadline: 'carrierAnswer' as const } },
+              'silenceAsksCustomer',
+            ]),
+            target: 'agreeingWithCustomer',
+          },
+          {
+            guard: { type: 'isCurrentDeadline', params: { deadline: 'carrierAnswer' as const } },
+            target: 'needsAttention',
+            actions: {
+              type: 'noteAttentionFor',
+              params: {
+                from: 'recallingShipment' as const,
+                reason:
+                  'the carrier has not answered the recall in time: find out from the carrier, then resume to ask again',
+              },
+            },
+          },
+        ],
+      },
+    },
+    // R12: the goods cannot be stopped: the customer chooses what the policy offers, or its default applies.
+    agreeingWithCustomer: {
+      entry: [
+        'offerOptions',
+        'countDeadline',
+        {
+          type: 'startDeadline',
+          params: ({ context }) =>
+            nextDeadline(context, 'customerChoice', policy(context).afterShipment.customerChoiceDeadlineMs),
+        },
+        {
+          type: 'notify',
+          params: ({ context }) => ({
+            ...notice(context, 'options_offered', true),
+            offer: goodsProgress(context).offer,
+          }),
+        },
+      ],
+      exit: { type: 'stopDeadline', params: {} },
+      on: {
+        RESOLUTION_CHOSEN: { guard: 'isOfferedOption', target: 'followingChoice', actions: 'recordChoice' },
+        DEADLINE_PASSED: {
+          guard: { type: 'isCurrentDeadline', params: { deadline: 'customerChoice' as const } },
+          target: 'followingChoice',
+          actions: 'applyDefaultChoice',
+        },
+      },
+    },
+    followingChoice: {
+      always: [
+        { guard: { type: 'chose', params: { option: 'return' } }, target: 'awaitingReturn' },
+        { guard: { type: 'chose', params: { option: 'redelivery' } }, target: 'arrangingRedelivery' },
+        // Refund without return: the customer keeps the goods; stock is not taken back.
+        { target: 'releasingStock' },
+      ],
+    },
+    // The goods come back (recalled, or sent back by the customer); a warehouse clerk confirms each parcel.
+    awaitingReturn: {
+      initial: 'findingWarehouseClerks',
+      states: {
+        findingWarehouseClerks: {
+          entry: {
+            type: 'findStaff',
+            params: ({ context }) => ({
+              cancellationId: context.request.cancellationId,
+              role: 'warehouse_clerk' as const,
+            }),
+          },
+          on: { STAFF_FOUND: { target: 'waitingForGoods', actions: 'rememberStaff' } },
+        },
+        waitingForGoods: {
+          entry: [
+            'countDeadline',
+            {
+              type: 'startDeadline',
+              params: ({ context }) =>
+                nextDeadline(context, 'goodsReturn', policy(context).afterShipment.returnDeadlineMs),
+            },
+          ],
+          exit: { type: 'stopDeadline', params: {} },
+          on: {
+            RETURN_CONFIRMED: [
+              {
+                guard: and(['isExpectedReturn', 'isLastParcel']),
+                target: '#cancellation.returningStock',
+                actions: 'recordReturn',
+              },
+              { guard: 'isExpectedReturn', actions: 'recordReturn' },
+            ],
+            // Late goods are still taken back: logistics is reminded once, and the wait goes on.
+            DEADLINE_PASSED: {
+              guard: { type: 'isCurrentDeadline', params: { deadline: 'goodsReturn' as const } },
+              actions: [
+                'markReturnOverdue',
+                { type: 'notify', params: ({ context }) => notice(context, 'return_overdue', false) },
+              ],
+            },
+          },
+        },
+      },
+    },
+    // R9, R10: returned units go back on hand through the ledger, noted on their shipments.
+    returningStock: {
+      entry: {
+        type: 'returnStock',
+        params: ({ context }) => ({
+          cancellationId: context.request.cancellationId,
+          orderNumber: context.request.orderNumber,
+          parcels: parcelsReturned(context),
+        }),
+      },
+      on: {
+        EFFECT_FAILED: attentionFrom('returningStock'),
+        STOCK_RETURNED: 'releasingStock',
+      },
+    },
+    // The customer keeps the order: logistics delivers the parcels again; nothing is released or refunded.
+    arrangingRedelivery: {
+      entry: {
+        type: 'arrangeRedelivery',
+        params: ({ context }) => ({
+          cancellationId: context.request.cancellationId,
+          orderNumber: context.request.orderNumber,
+          parcels: goodsOutside(context)?.parcels ?? [],
+        }),
+      },
+      on: {
+        EFFECT_FAILED: attentionFrom('arrangingRedelivery'),
+        REDELIVERY_ARRANGED: { target: 'redelivered', actions: 'recordRedelivery' },
       },
     },
     // R4, R10, R27: the point of no return; stock goes back to available through the ledger.
@@ -605,7 +1035,7 @@ export const cancellationMachine = setup({
         params: ({ context }) => ({
           cancellationId: context.request.cancellationId,
           orderNumber: context.request.orderNumber,
-          amountMinor: reviewed(context).refundableMinor,
+          amountMinor: refundDue(context),
           currency: reviewed(context).currency,
         }),
       },
@@ -624,7 +1054,7 @@ export const cancellationMachine = setup({
             refundedMinor: ({ event }) => event.refundedMinor,
             settlement: ({ context, event }) => ({
               failure: event.reason,
-              outstandingMinor: reviewed(context).refundableMinor - event.refundedMinor,
+              outstandingMinor: refundDue(context) - event.refundedMinor,
               eligibleClerks: [],
             }),
           }),
@@ -757,6 +1187,8 @@ export const cancellationMachine = setup({
           reasonCode: context.request.reasonCode,
           refundedMinor: context.refundedMinor,
           currency: reviewed(context).currency,
+          goods: goodsFate(context),
+          deductionMinor: deduction(context),
         }),
       },
       on: {
@@ -773,6 +1205,11 @@ export const cancellationMachine = setup({
       entry: { type: 'notify', params: ({ context }) => notice(context, 'completed', false) },
     },
     refused: { type: 'final' },
+    // The customer keeps the order; the departments and the customer hear that it goes ahead.
+    redelivered: {
+      type: 'final',
+      entry: { type: 'notify', params: ({ context }) => notice(context, 'redelivery', true) },
+    },
     rejected: {
       type: 'final',
       entry: { type: 'notify', params: ({ context }) => notice(context, 'rejected', true) },

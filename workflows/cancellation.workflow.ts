@@ -11,19 +11,30 @@ import {
 } from '@temporalio/workflow';
 import { initialTransition, transition, type SnapshotFrom, type StateValue } from 'xstate';
 import {
+  chooseResolutionUpdate,
+  confirmReturnUpdate,
   decideApprovalUpdate,
   getCancellationQuery,
+  reportCarrierOutcomeUpdate,
   resumeUpdate,
   settleRefundUpdate,
   withdrawUpdate,
   type ApprovalDecision,
+  type CarrierOutcome,
   type ManualSettlement,
+  type ResolutionChoice,
   type Resumption,
+  type ReturnConfirmation,
   type CancellationInput,
   type CancellationView,
   type Withdrawal,
 } from './cancellation.contract';
-import { createEffectRunner, recordProgress, type RunningClock } from './cancellation.effects';
+import {
+  createEffectRunner,
+  recordProgress,
+  type RunningClock,
+  type RunningDeadline,
+} from './cancellation.effects';
 import {
   cancellationMachine,
   stateName,
@@ -61,6 +72,13 @@ function toView(snapshot: Snapshot): CancellationView {
       reference: context.settlement.reference,
     },
     attention: context.attention && { from: context.attention.from, reason: context.attention.reason },
+    goods: context.goods && {
+      recalls: context.goods.recalls,
+      offer: context.goods.offer,
+      choice: context.goods.choice,
+      returned: context.goods.returned,
+      returnOverdue: context.goods.returnOverdue,
+    },
     reasonCode: context.request.reasonCode,
     review: context.review,
     risk: context.risk,
@@ -89,6 +107,7 @@ export interface ContinuedCancellation {
   step: number;
   inbox: CancellationEvent[];
   clock?: RunningClock;
+  deadline?: RunningDeadline;
 }
 
 export type CancellationWorkflowInput = CancellationInput & {
@@ -108,6 +127,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   const settled = new WeakMap<CancellationEvent, 'taken' | 'ignored'>();
   const effects = createEffectRunner((event) => inbox.push(event));
   if (continued?.clock) effects.resumeClock(continued.clock);
+  if (continued?.deadline) effects.resumeDeadline(continued.deadline);
 
   /** Only while waiting for people or time, with no message being handled, is it safe to move on. */
   const timeToContinueAsNew = () => {
@@ -157,6 +177,19 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       why = `only the requester (${input.requestedBy}) may withdraw it`;
     } else if (event.type === 'WITHDRAW' && snapshot.status !== 'done') {
       why = `it is past the point of no return (${state}): stock or money has started to move`;
+    } else if (event.type === 'RESOLUTION_CHOSEN' && state === 'agreeingWithCustomer') {
+      const offered = snapshot.context.goods?.offer?.options.join(', ') ?? 'none';
+      why =
+        event.by.trim() === ''
+          ? 'say who passes the choice on (by)'
+          : `${event.option} is not offered (offered: ${offered})`;
+    } else if (event.type === 'RETURN_CONFIRMED' && state === 'awaitingReturn.waitingForGoods') {
+      const expected = snapshot.context.goods?.eligibleClerks.includes(event.by)
+        ? `${event.shipmentId} is not a parcel of this cancellation still expected back`
+        : `${event.by} is not a warehouse clerk`;
+      why = expected;
+    } else if (event.type === 'CARRIER_ANSWERED' && state === 'awaitingCarrier') {
+      why = `no recall ${event.recallId} of ${event.shipmentId} is waiting for an answer`;
     }
     throw ApplicationFailure.nonRetryable(`cannot ${what}: ${why}`, 'RequestRefused');
   }
@@ -193,6 +226,44 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   setHandler(withdrawUpdate, (withdrawal) => deliver(withdrawEvent(withdrawal), 'withdraw'), {
     validator: (withdrawal: Withdrawal) => refuseUnlessAccepted(withdrawEvent(withdrawal), 'withdraw'),
   });
+  const carrierEvent = (outcome: CarrierOutcome): CancellationEvent => ({
+    type: 'CARRIER_ANSWERED',
+    shipmentId: outcome.shipmentId,
+    recallId: outcome.recallId,
+    outcome: outcome.outcome,
+    reason: outcome.reason,
+  });
+  const choiceEvent = (choice: ResolutionChoice): CancellationEvent => ({
+    type: 'RESOLUTION_CHOSEN',
+    option: choice.option,
+    by: choice.by,
+    note: choice.note,
+  });
+  const returnEvent = (confirmation: ReturnConfirmation): CancellationEvent => ({
+    type: 'RETURN_CONFIRMED',
+    shipmentId: confirmation.shipmentId,
+    by: confirmation.by,
+    note: confirmation.note,
+  });
+  setHandler(
+    reportCarrierOutcomeUpdate,
+    (outcome) => deliver(carrierEvent(outcome), "take the carrier's answer"),
+    {
+      validator: (outcome: CarrierOutcome) =>
+        refuseUnlessAccepted(carrierEvent(outcome), "take the carrier's answer"),
+    },
+  );
+  setHandler(chooseResolutionUpdate, (choice) => deliver(choiceEvent(choice), 'take the choice'), {
+    validator: (choice: ResolutionChoice) => refuseUnlessAccepted(choiceEvent(choice), 'take the choice'),
+  });
+  setHandler(
+    confirmReturnUpdate,
+    (confirmation) => deliver(returnEvent(confirmation), 'confirm the return'),
+    {
+      validator: (confirmation: ReturnConfirmation) =>
+        refuseUnlessAccepted(returnEvent(confirmation), 'confirm the return'),
+    },
+  );
 
   const record = async () => {
     const view = toView(snapshot);
@@ -212,13 +283,16 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       if (event) inbox.push(event);
     }
     await condition(() => inbox.length > 0 || timeToContinueAsNew());
-    if (inbox.length === 0) {
+    // Notices still being sent finish in this run; a message may arrive meanwhile, and is taken first.
+    if (inbox.length === 0) await effects.drain();
+    if (inbox.length === 0 && allHandlersFinished()) {
       const carried: ContinuedCancellation = {
         value: snapshot.value,
         context: snapshot.context,
         step,
         inbox,
         clock: effects.runningClock(),
+        deadline: effects.runningDeadline(),
       };
       effects.stop();
       return await continueAsNew<typeof cancellationWorkflow>({
@@ -227,7 +301,12 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
         continued: carried,
       });
     }
-    const event = inbox.shift() as CancellationEvent;
+    const event = inbox.shift();
+    if (!event) {
+      // Nothing to take and no time to continue as new after all: the effects already ran; wait again.
+      actions = [];
+      continue;
+    }
     const [next, nextActions] = transition(cancellationMachine, snapshot, event);
     if (next === snapshot) {
       // A failure no state expects would leave the workflow waiting for nothing: fail it visibly instead.
@@ -252,6 +331,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       await effects.run(action.type, action.params as EffectParams[typeof action.type]);
   }
   effects.stop();
+  await effects.drain();
   // Messages that arrived after the end are refused, and answered before the workflow completes.
   for (const late of inbox.splice(0)) settled.set(late, 'ignored');
   await condition(allHandlersFinished);

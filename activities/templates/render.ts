@@ -65,3 +65,34 @@ export function formatMoney(language: Language, minor: number, currency: string)
   const decimals = format.resolvedOptions().maximumFractionDigits ?? 2;
   return format.format(minor / 10 ** decimals);
 }
+
+const englishMonths = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
+
+/**
+ * A moment as the language writes it, always in UTC: the same message on every render and every worker,
+ * whatever the machine's time zone or ICU data (`2026年12月5日 18:00 (UTC)`, `5 December 2026, 18:00 UTC`).
+ */
+export function formatDateTimeUtc(language: Language, iso: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) {
+    throw new CancelflowError('validation_failed', `not a date-time: ${iso}`, { field: 'decideBy' });
+  }
+  const [year, month, day] = [at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()];
+  const time = `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
+  return language === 'zh-CN'
+    ? `${year}年${month + 1}月${day}日 ${time} (UTC)`
+    : `${day} ${englishMonths[month]} ${year}, ${time} UTC`;
+}

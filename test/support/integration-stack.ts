@@ -15,13 +15,7 @@ import { parseConfig } from '../../lib/config';
 import { loadPolicyFile } from '../../lib/policy';
 import type { Models } from '../../models';
 import { freePort } from '../../scripts/servers';
-import {
-  startCarrierSimulator,
-  type CarrierSimulator,
-  type MailCatcher,
-  type PaymentGatewaySimulator,
-  type SmsSimulator,
-} from '../../simulators';
+import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
 import { createActivityDeps } from '../../worker/worker';
 import { bundleQuietly } from './bundle';
 import { testEnvironment } from './environment';
@@ -53,8 +47,10 @@ export interface IntegrationStack {
 export async function startIntegrationStack(name: string): Promise<IntegrationStack> {
   const env = testEnvironment();
   const config = parseConfig({});
-  const world = await startSimulatedWorld(name, config);
-  const { suffix, models, mail, sms, gateway } = world;
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const world = await startSimulatedWorld(name, config, apiUrl);
+  const { suffix, models, mail, sms, gateway, carrier } = world;
   const taskQueue = `${name}-${suffix}`;
   const logs: LogLine[] = [];
   const logger = pino(
@@ -67,23 +63,12 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     }),
   );
 
-  const apiPort = await freePort();
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
   const webhooks: WebhookSettings = {
     publicBaseUrl: apiUrl,
     twilioAuthToken: config.TWILIO_AUTH_TOKEN,
-    carrierWebhookSecret: `carrier-secret-${suffix}`,
+    carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET,
   };
-
-  const [carrier, bundle] = await Promise.all([
-    startCarrierSimulator({
-      port: 0,
-      webhookUrl: `${apiUrl}/v1/webhooks/carrier`,
-      webhookSecret: webhooks.carrierWebhookSecret,
-      logger: false,
-    }),
-    bundleQuietly(require.resolve('./test-workflows')),
-  ]);
+  const bundle = await bundleQuietly(require.resolve('./test-workflows'));
   const deps = {
     ...(await createActivityDeps(world.config, logger, models)),
     publicBaseUrl: apiUrl,
@@ -133,7 +118,6 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
       await workerRun;
       await Promise.all([temporal.connection.close(), workerConnection.close()]);
       deps.mailer.close();
-      await carrier.close();
       await world.stop();
     },
   };

@@ -3,12 +3,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../lib/config';
 import { connectModels } from '../../models';
-import { startMailCatcher, startPaymentGatewaySimulator, startSmsSimulator } from '../../simulators';
+import {
+  startCarrierSimulator,
+  startMailCatcher,
+  startPaymentGatewaySimulator,
+  startSmsSimulator,
+} from '../../simulators';
 import { testEnvironment } from './environment';
 
-export async function startSimulatedWorld(name: string, config: Config) {
+/** `apiUrl`: where the stack's API will listen, for the carrier's webhook posts. */
+export async function startSimulatedWorld(name: string, config: Config, apiUrl: string) {
   const suffix = randomUUID().slice(0, 8);
-  const [models, mail, sms, gateway] = await Promise.all([
+  const [models, mail, sms, gateway, carrier] = await Promise.all([
     connectModels(testEnvironment().mongoUri, `${name.replace(/\W/g, '_')}_${suffix}`),
     startMailCatcher({ smtpPort: 0, httpPort: 0, logger: false }),
     startSmsSimulator({
@@ -18,6 +24,12 @@ export async function startSimulatedWorld(name: string, config: Config) {
       logger: false,
     }),
     startPaymentGatewaySimulator({ port: 0, logger: false }),
+    startCarrierSimulator({
+      port: 0,
+      webhookUrl: `${apiUrl}/v1/webhooks/carrier`,
+      webhookSecret: config.CARRIER_WEBHOOK_SECRET,
+      logger: false,
+    }),
   ]);
   return {
     suffix,
@@ -25,15 +37,17 @@ export async function startSimulatedWorld(name: string, config: Config) {
     mail,
     sms,
     gateway,
+    carrier,
     /** The configuration pointed at these simulators, for `createActivityDeps`. */
     config: {
       ...config,
       SMTP_PORT: mail.smtpPort,
       TWILIO_API_BASE_URL: sms.url,
       PAYMENT_GATEWAY_URL: gateway.url,
+      CARRIER_URL: carrier.url,
     },
     async stop() {
-      await Promise.all([mail.close(), sms.close(), gateway.close()]);
+      await Promise.all([mail.close(), sms.close(), gateway.close(), carrier.close()]);
       await models.db.dropDatabase();
       await models.db.close();
     },

@@ -10,7 +10,8 @@ import { parseConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { loadPolicyFile } from '../../lib/policy';
 import type { Models } from '../../models';
-import type { MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
+import { freePort } from '../../scripts/servers';
+import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
 import { createActivityDeps, createWorker } from '../../worker/worker';
 import { testEnvironment } from './environment';
 import { startSimulatedWorld } from './simulated-world';
@@ -24,6 +25,7 @@ export interface TestStack {
   mail: MailCatcher;
   sms: SmsSimulator;
   gateway: PaymentGatewaySimulator;
+  carrier: CarrierSimulator;
   worker: Worker;
   stop(): Promise<void>;
 }
@@ -38,8 +40,10 @@ export async function startTestStack(
 ): Promise<TestStack> {
   const env = testEnvironment();
   const config = parseConfig({ LOG_LEVEL: 'warn' });
-  const world = await startSimulatedWorld(name, config);
-  const { models, mail, sms, gateway } = world;
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const world = await startSimulatedWorld(name, config, apiUrl);
+  const { models, mail, sms, gateway, carrier } = world;
   const taskQueue = `${name}-${world.suffix}`;
   const logger = createLogger({ LOG_LEVEL: 'silent' }, name);
 
@@ -71,9 +75,7 @@ export async function startTestStack(
     webhooks: webhookSettingsFrom(config),
     logger,
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  await app.listen({ host: '127.0.0.1', port: apiPort });
 
   return {
     models,
@@ -84,6 +86,7 @@ export async function startTestStack(
     mail,
     sms,
     gateway,
+    carrier,
     worker,
     async stop() {
       await app.close();

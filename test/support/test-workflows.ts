@@ -1,7 +1,8 @@
 // Workflow code only the integration tests run, bundled together with the real workflows: a parent that
-// starts notification deliveries and ends at once, a stand-in for a cancellation waiting on its carrier
-// (until the cancellation workflow handles `reportCarrierOutcome` itself), and the refund activity under a
-// real Temporal retry policy.
+// starts notification deliveries and ends at once, a stand-in for a cancellation waiting on its carrier (the
+// webhook's own tests: signatures, unknown shipments, refusals, without a whole cancellation around them;
+// test/shipped.workflow.test.ts posts to the real workflow), and the refund activity under a real Temporal
+// retry policy.
 import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { CancellationActivities } from '../../activities';
 import {
@@ -26,7 +27,7 @@ export const carrierOutcomesQuery = defineQuery<CarrierOutcome[]>('carrierOutcom
 export const finishSignal = defineSignal('finish');
 
 /**
- * Waits for the carrier's outcome on a recall, as the cancellation workflow will after R9's recall step, and
+ * Waits for the carrier's outcome on a recall, as the cancellation workflow does in `awaitingCarrier`, and
  * stays open until told to finish, so a test can post more. A second, different outcome is refused.
  */
 export async function awaitingCarrierWorkflow(

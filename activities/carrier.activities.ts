@@ -1,0 +1,72 @@
+// The carrier (R9): asking it to stop the parcels of a cancelled order, and telling it to deliver them again
+// when the customer keeps the order after all.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { EffectParams, ParcelRecall } from '../workflows/cancellation.machine';
+import type { ActivityDeps } from './deps';
+
+/** The key of one parcel's recall: the carrier returns the same recall however often it is asked. */
+export function recallKey(cancellationId: string, shipmentId: string): string {
+  return `${cancellationId}:recall:${shipmentId}`;
+}
+
+export function createCarrierActivities({ models, carrier, logger }: ActivityDeps) {
+  return {
+    /**
+     * Asks the carrier to stop each parcel and says what it answered: accepted, too late, refused for good,
+     * or pending (it answers later through its webhook). A carrier that is down or busy is retried by
+     * Temporal with the same keys.
+     */
+    async requestRecall(params: EffectParams['requestRecall']): Promise<ParcelRecall[]> {
+      const recalls: ParcelRecall[] = [];
+      for (const parcel of params.parcels) {
+        const outcome = await carrier.requestRecall(
+          { shipmentId: parcel.shipmentId, trackingNumber: parcel.trackingNumber, reason: params.reasonCode },
+          recallKey(params.cancellationId, parcel.shipmentId),
+        );
+        if (outcome.status === 'failed') {
+          if (outcome.retryable) throw new Error(`carrier: ${outcome.message}`);
+          recalls.push({ shipmentId: parcel.shipmentId, status: 'failed', reason: outcome.message });
+        } else {
+          recalls.push({
+            shipmentId: parcel.shipmentId,
+            recallId: outcome.recallId,
+            status: outcome.status,
+            reason: outcome.status === 'too_late' ? outcome.message : undefined,
+          });
+        }
+      }
+      logger.info({ cancellationId: params.cancellationId, recalls }, 'recall requested');
+      return recalls;
+    },
+
+    /**
+     * The customer keeps the order: each parcel is noted for re-delivery on its shipment (once per key);
+     * logistics hears of it from the cancellation's `redelivery` notice.
+     */
+    async arrangeRedelivery(params: EffectParams['arrangeRedelivery']): Promise<void> {
+      const key = `${params.cancellationId}:redelivery`;
+      for (const parcel of params.parcels) {
+        const shipment = await models.Shipment.findOne(
+          { shipmentId: parcel.shipmentId },
+          { status: 1 },
+        ).lean();
+        if (!shipment) {
+          throw ApplicationFailure.nonRetryable(`no shipment ${parcel.shipmentId}`, 'RedeliveryRefused');
+        }
+        await models.Shipment.updateOne(
+          { shipmentId: parcel.shipmentId, 'history.key': { $ne: key } },
+          {
+            $push: {
+              history: {
+                key,
+                at: new Date(),
+                status: shipment.status,
+                note: `deliver again: the customer kept order ${params.orderNumber} (cancellation ${params.cancellationId})`,
+              },
+            },
+          },
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// The waits after shipment (R9, R12) on the time-skipping test server: a carrier that never answers, a
+// customer who never chooses, goods that come back late. Days pass in milliseconds; activities run on the
+// real database, SMTP and simulators. Time moves with env.sleep (waiting on an Update does not skip time).
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { confirmReturn } from '../client/cancellation-decisions';
+import {
+  addCustomer,
+  addPeople,
+  addProduct,
+  placePaidOrder,
+  receiveStock,
+  shipOrder,
+} from '../scripts/demo-data';
+import { temporalTestServerPath } from '../scripts/servers';
+import { getCancellationQuery, type CancellationView } from '../workflows/cancellation.contract';
+import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { eventually } from './support/eventually';
+import { recordHistory } from './support/histories';
+import { startTestStack, type TestStack } from './support/stack';
+
+let env: TestWorkflowEnvironment;
+let stack: TestStack;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      Object.keys(CANCELFLOW_SEARCH_ATTRIBUTES).map((name) => [
+        name,
+        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  stack = await startTestStack('shipped-deadlines', env);
+  await addPeople(stack.models);
+  await addCustomer(stack.models, {
+    customerId: 'C-8',
+    name: '孙丽',
+    email: 'sun.li@example.cn',
+    language: 'zh-CN',
+  });
+  await addProduct(stack.models, { sku: 'LAMP-2', name: '台灯', unitPriceMinor: 25000, currency: 'CNY' });
+  await receiveStock(stack.models, 'LAMP-2', 10);
+});
+
+afterAll(async () => {
+  await stack.stop();
+  await env.teardown();
+});
+
+test('carrier silent, customer silent, goods back late: the policy decides each wait, and the late goods still count', async () => {
+  await placePaidOrder(stack.models, {
+    orderNumber: 'SO-WAIT-1',
+    customerId: 'C-8',
+    currency: 'CNY',
+    lines: [{ lineId: 'L1', sku: 'LAMP-2', quantity: 1, unitPriceMinor: 25000 }],
+  });
+  await shipOrder(stack.models, 'SO-WAIT-1', { shipmentId: 'SH-WAIT-1' });
+  stack.carrier.setBehaviour({ mode: 'late' }); // pending now, and no answer ever posted
+  const { cancellationId, workflowId } = await stack.api.createCancellation({
+    orderNumber: 'SO-WAIT-1',
+    reasonCode: 'delivery_delay',
+    requestedBy: 'clerk-1',
+    confirm: ['shipped'],
+  });
+  const handle = stack.temporal.workflow.getHandle(workflowId);
+  const stateIs = (state: string) =>
+    eventually(async () => {
+      const view = await handle.query(getCancellationQuery);
+      expect(view.state).toBe(state);
+      return view;
+    });
+
+  await stateIs('awaitingCarrier');
+  // The policy waits 2 days for the carrier, then asks the customer.
+  await env.sleep('47 hours');
+  expect((await handle.query(getCancellationQuery)).state).toBe('awaitingCarrier');
+  await env.sleep('2 hours');
+  const offered = await stateIs('agreeingWithCustomer');
+  expect(offered.goods?.recalls[0]).toMatchObject({ status: 'pending' });
+
+  // The customer does not answer within 7 days: the default (return) applies.
+  await env.sleep('7 days');
+  const returning = await stateIs('awaitingReturn.waitingForGoods');
+  expect(returning.goods?.choice).toEqual({ option: 'return', by: 'policy', defaulted: true });
+  expect(returning.goods?.returnOverdue).toBe(false);
+
+  // 14 days on, the goods are still not back: logistics is reminded, the cancellation keeps waiting.
+  await env.sleep('15 days');
+  await eventually(async () =>
+    expect((await handle.query(getCancellationQuery)).goods?.returnOverdue).toBe(true),
+  );
+  expect((await handle.query(getCancellationQuery)).state).toBe('awaitingReturn.waitingForGoods');
+
+  await confirmReturn(stack.temporal, cancellationId, { shipmentId: 'SH-WAIT-1', by: 'warehouse-1' });
+  const result = (await handle.result()) as CancellationView;
+  expect(result).toMatchObject({ outcome: 'completed', refundedMinor: 25000 });
+  await recordHistory(handle, 'shipped-carrier-silent-customer-silent-late-return');
+  expect(
+    await stack.models.StockMovement.countDocuments({ type: 'return', 'document.id': 'SH-WAIT-1' }),
+  ).toBe(1);
+});
