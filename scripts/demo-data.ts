@@ -239,8 +239,15 @@ export async function seedDemoData(models: Models): Promise<string[]> {
       customerId: 'C-1003',
       lines: [{ lineId: 'L1', sku: 'POT-YX-02', quantity: 1, unitPriceMinor: 38800 }],
     },
+    // On its way to the customer: its cancellation asks the carrier simulator to stop the parcel (R9).
+    {
+      orderNumber: 'SO-2026-0004',
+      customerId: 'C-1002',
+      lines: [{ lineId: 'L1', sku: 'CUP-CER-01', quantity: 2, unitPriceMinor: 4500 }],
+    },
   ];
   for (const order of orders) await placePaidOrder(models, { ...order, currency: 'CNY' });
+  await shipOrder(models, 'SO-2026-0004', { shipmentId: 'SH-2026-0004' });
   return orders.map((order) => order.orderNumber);
 }
 
