@@ -1,41 +1,39 @@
 // The order lookup benchmark (R13): `npm run bench:lookup [-- --sizes 10000,100000 --iterations 20]`.
 //
-// Fills a database with generated orders and times each kind of search through `searchOrders`, side by side
-// on the indexed orders collection and on an unindexed copy of it (same documents, only the _id index), at
-// each size in turn, so the ratio between the two and the growth from one size to the next come from one
-// run on one machine. The embedded database by default (100,000 orders); a real MongoDB through MONGODB_URI
-// (1,000,000 orders).
+// Fills a database with generated orders (scripts/generate-books.ts) and times each kind of search through
+// `searchOrders`, side by side on the indexed orders collection and on an unindexed copy of it (same documents,
+// only the _id index), at each size in turn, so the ratio between the two and the growth from one size to the
+// next come from one run on one machine: a bigger size adds orders to the smaller one's, and the generator's
+// first N orders are the same whatever the size. The embedded database by default (100,000 orders); a real
+// MongoDB through MONGODB_URI (1,000,000 orders).
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { OrderSearchQuery } from '../client/contract';
 import { loadConfig } from '../lib/config';
-import { pinyinInitialsOf, pinyinOf } from '../lib/text-normalize';
+import { containsHan, normalizePhone, pinyinInitialsOf, pinyinOf } from '../lib/text-normalize';
 import { connectModels, type Models } from '../models';
 import { searchOrders, type OrderSearchModels } from '../models/order-search';
 import { salesOrderSchema } from '../models/sales-order.model';
-import { orderCustomerCopy } from '../models/search-fields';
-import { startMongoServer, type MongoServer } from '../scripts/servers';
 import {
+  BooksGenerator,
   FIRST_ORDER_AT,
-  generateCustomers,
-  generateOrders,
   ORDER_INTERVAL_MS,
   orderNumberOf,
   pick,
   seededRandom,
   SKUS,
-  type BenchCustomer,
+  type CustomerDocument,
   type Random,
-} from './generate';
+} from '../scripts/generate-books';
+import { startMongoServer, type MongoServer } from '../scripts/servers';
 
 const WARM_UP = 3;
 const DAY_MS = 86_400_000;
 
-const usage = `usage: tsx bench/lookup.ts [--sizes 10000,100000] [--iterations 20] [--seed 7] [--customers N]
+const usage = `usage: tsx bench/lookup.ts [--sizes 10000,100000] [--iterations 20] [--seed 7]
   --sizes       order counts to measure at, ascending (default 10000,100000; 10000,100000,1000000 with MONGODB_URI)
   --iterations  timed queries per kind of search and collection (default 20)
-  --seed        seed of the generated data and queries (default 7)
-  --customers   size of the customer base (default: a tenth of the largest size, at least 1000)
+  --seed        seed of the generated data and queries (default 7); the customer base grows with the orders
   --batch       orders per insertMany (default 2000)
   --limit       page size of each search (default 20)
   --heap        the embedded database's Java heap (default 3g: at 1g it runs out near 45,000 orders per collection)`;
@@ -53,7 +51,6 @@ function readOptions(realMongo: boolean) {
       sizes: { type: 'string' },
       iterations: { type: 'string', default: '20' },
       seed: { type: 'string', default: '7' },
-      customers: { type: 'string' },
       batch: { type: 'string', default: '2000' },
       limit: { type: 'string', default: '20' },
       heap: { type: 'string', default: '3g' },
@@ -68,14 +65,10 @@ function readOptions(realMongo: boolean) {
     .split(',')
     .map((size) => positiveInteger('sizes', size.trim()))
     .sort((a, b) => a - b);
-  const largest = sizes[sizes.length - 1] ?? 0;
   return {
     sizes,
     iterations: positiveInteger('iterations', values.iterations),
     seed: positiveInteger('seed', values.seed),
-    customers: values.customers
-      ? positiveInteger('customers', values.customers)
-      : Math.max(1000, Math.ceil(largest / 10)),
     batch: positiveInteger('batch', values.batch),
     limit: Math.min(100, positiveInteger('limit', values.limit)),
     heap: values.heap,
@@ -84,10 +77,20 @@ function readOptions(realMongo: boolean) {
 
 type QueryMaker = (random: Random) => OrderSearchQuery;
 
+/** The phone's national number (no country code), as a clerk would type it. */
+function nationalNumber(phone: string): string {
+  const normalized = normalizePhone(phone) ?? '';
+  if (normalized.startsWith('+86')) return normalized.slice(3);
+  if (normalized.startsWith('+1')) return normalized.slice(2);
+  return normalized.replace(/^\+/, '');
+}
+
 /** The kinds of search a clerk makes (R1), each drawing its values from the data at the current size. */
-function searchKinds(customers: readonly BenchCustomer[], size: number): [string, QueryMaker][] {
-  const chinese = customers.filter((customer) => customer.language === 'zh-CN');
-  const english = customers.filter((customer) => customer.language === 'en');
+function searchKinds(customers: readonly CustomerDocument[], size: number): [string, QueryMaker][] {
+  const chinese = customers.filter((customer) => containsHan(customer.name));
+  const english = customers.filter((customer) => !containsHan(customer.name));
+  const phones = customers.flatMap((customer) => (customer.phone ? [nationalNumber(customer.phone)] : []));
+  const emails = customers.flatMap((customer) => (customer.email ? [customer.email] : []));
   const anyOrder = (random: Random) => orderNumberOf(Math.floor(random() * size));
   const filledDays = Math.max(1, Math.floor((size * ORDER_INTERVAL_MS) / DAY_MS));
   const day = (random: Random, offset = 0) =>
@@ -106,8 +109,8 @@ function searchKinds(customers: readonly BenchCustomer[], size: number): [string
     ['name, Latin prefix (emi)', (random) => ({ customer: pick(random, english).name.slice(0, 3) })],
     ['name, pinyin prefix (wangf)', (random) => ({ customer: pinyinPrefix(pick(random, chinese).name) })],
     ['name, initials (wf)', (random) => ({ customer: pinyinInitialsOf(pick(random, chinese).name) ?? 'w' })],
-    ['phone, national number', (random) => ({ phone: pick(random, customers).nationalNumber })],
-    ['email, prefix', (random) => ({ email: pick(random, customers).email.split('@')[0] ?? '' })],
+    ['phone, national number', (random) => ({ phone: pick(random, phones) })],
+    ['email, prefix', (random) => ({ email: pick(random, emails).split('@')[0] ?? '' })],
     ['SKU', (random) => ({ sku: pick(random, SKUS) })],
     [
       'date range, one day',
@@ -182,26 +185,29 @@ async function measure(
   return timing;
 }
 
+/**
+ * Adds the generator's next orders up to `to`, with the customers who joined meanwhile. Only what the search
+ * reads is written: the rest of the books (ledger, payments, shipments, …) would only slow the fill.
+ */
 async function fill(
   models: Models,
   copy: OrderSearchModels['SalesOrder'],
-  customers: readonly BenchCustomer[],
-  options: { seed: number; batch: number },
-  from: number,
+  generator: BooksGenerator,
+  customers: CustomerDocument[],
+  options: { batch: number },
   to: number,
 ): Promise<void> {
-  // Each customer's copy once, rather than its pinyin once per order.
-  const copies = new Map(customers.map((customer) => [customer.customerId, orderCustomerCopy(customer)]));
+  const from = generator.orderCount;
   const started = performance.now();
-  for (let start = from; start < to; start += options.batch) {
-    const orders = generateOrders(options.seed, customers, start, Math.min(to, start + options.batch)).map(
-      (order) => ({ ...order, ...copies.get(order.customerId) }),
-    );
-    // Lean: the generator writes whole documents, and the model's insertMany hook still derives the search
-    // fields (the customer's copy it is handed is kept). The very same documents then go to the copy.
-    await models.SalesOrder.insertMany(orders, { lean: true });
-    await copy.collection.insertMany(orders);
-    process.stderr.write(`\r  inserted ${Math.min(to, start + options.batch).toLocaleString('en')} orders`);
+  while (generator.orderCount < to) {
+    const books = generator.next(Math.min(options.batch, to - generator.orderCount));
+    customers.push(...books.customers);
+    if (books.customers.length > 0) await models.Customer.insertMany(books.customers, { lean: true });
+    // Lean: the generator writes whole documents, with their customer's copy, and the model's insertMany hook
+    // still derives the other search fields. The very same documents then go to the copy.
+    await models.SalesOrder.insertMany(books.salesOrders, { lean: true });
+    await copy.collection.insertMany(books.salesOrders);
+    process.stderr.write(`\r  inserted ${generator.orderCount.toLocaleString('en')} orders`);
   }
   const seconds = (performance.now() - started) / 1000;
   process.stderr.write(
@@ -230,7 +236,8 @@ async function main(): Promise<void> {
     console.log(`# Order lookup benchmark\n`);
     console.log(
       `Target: ${target}. Sizes: ${options.sizes.map((size) => size.toLocaleString('en')).join(', ')} orders; ` +
-        `${options.customers.toLocaleString('en')} customers (70% Chinese, 30% English names); ` +
+        `customers growing with the orders (100, and one more every ten orders; 70% Chinese, 30% English ` +
+        'names); ' +
         `${options.iterations} timed queries per search and collection after ${WARM_UP} warm-up ones; ` +
         `pages of ${options.limit}, newest first; seed ${options.seed}. Node ${process.version}.`,
     );
@@ -242,16 +249,12 @@ async function main(): Promise<void> {
       );
     }
 
-    const customers = generateCustomers(options.seed, options.customers);
-    for (let start = 0; start < customers.length; start += options.batch)
-      await models.Customer.insertMany(customers.slice(start, start + options.batch));
-
+    const generator = new BooksGenerator(options.seed);
+    const customers: CustomerDocument[] = [];
     const results = new Map<string, Map<number, Timing>>();
-    let filled = 0;
     for (const size of options.sizes) {
       process.stderr.write(`filling to ${size.toLocaleString('en')} orders…\n`);
-      await fill(models, copy, customers, options, filled, size);
-      filled = size;
+      await fill(models, copy, generator, customers, options, size);
       if (size === options.sizes[0]) {
         const names = async (model: typeof copy) =>
           (await model.collection.indexes()).map((index) => JSON.stringify(index.key)).join(', ');

@@ -20,6 +20,7 @@ import {
 import { createActivityDeps, createWorker } from '../worker/worker';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { seedDemoData } from './demo-data';
+import { loadBooks } from './load-books';
 import { javaAvailable, projectRoot, startMongoServer, startTemporalDevServer } from './servers';
 
 const dataDir = join(projectRoot, '.data');
@@ -137,6 +138,9 @@ async function main(): Promise<void> {
   const models = await connectModels(databaseUri, config.MONGODB_DATABASE);
   stoppers.push({ name: 'database connection', stop: () => models.db.close() });
   const demoOrders = await seedDemoData(models);
+  // Beside them a small shop's books, orders in every status to search and cancel; a restart finds them there.
+  const generatedBooks = { seed: 1, orders: 200 };
+  await loadBooks(models, generatedBooks);
   done();
 
   done = step('starting the worker (bundling workflow code)');
@@ -201,7 +205,8 @@ cancelflow is running. Ctrl-C stops everything.
   Carrier          ${carrier.url}/_sim/recalls
   Data             ${config.MONGODB_URI ? 'MONGODB_URI' : join('.data', 'mongodb')} and ${join('.data', 'temporal.db')}
 
-Demo orders awaiting shipment: ${demoOrders.join(', ')}. Cancel one:
+Demo orders: ${demoOrders.join(', ')} (the last is in transit: confirm "shipped"); and ${generatedBooks.orders} generated orders in every
+status (${api}/v1/orders?status=allocated). Cancel one:
 
   curl -s -X POST ${api}/v1/cancellations -H 'content-type: application/json' \\
     -H 'idempotency-key: demo-${Date.now()}' \\

@@ -1,0 +1,109 @@
+// The books' invariants, proven on random sequences (issue #4): orders, shipments, cancellations whole and
+// partial, returns, corrections by hand, refunds that succeed, fail or are cut short, retries with the same
+// key, and groups of them at once, run through the real operations against the real database. The property
+// and its checks live in support/books-model.ts, shared with bench/properties.ts (10,000 sequences).
+//
+// Bounded for CI: fast-check draws a new seed each run and prints it, with the shrunk counterexample, when the
+// property fails; `fc.assert(…, { seed, path })` replays it.
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { connectModels, type Models } from '../models';
+import {
+  booksProperty,
+  checkBooks,
+  createBooksWorld,
+  removeRun,
+  runSequence,
+  type BooksSequence,
+  type BooksWorld,
+} from './support/books-model';
+import { testEnvironment } from './support/environment';
+
+/** About 20 s on the two-core CI machine. */
+const RUNS = 100;
+
+let models: Models;
+let world: BooksWorld;
+
+beforeAll(async () => {
+  models = await connectModels(testEnvironment().mongoUri, `books_props_${randomUUID().slice(0, 8)}`);
+  world = await createBooksWorld(models);
+});
+
+afterAll(async () => {
+  await models.db.dropDatabase();
+  await models.db.close();
+});
+
+test('after any sequence of the books’ operations, retried and concurrent, stock equals the ledger, nothing is negative, refunds stay within the capture and every voucher balances', async () => {
+  // A failure shrinks by running sequences again; the limit leaves Jest time to print what it found.
+  await fc.assert(booksProperty(world), { numRuns: RUNS, interruptAfterTimeLimit: 120_000 });
+
+  // The sequences reached what the property is about, not only the easy paths.
+  const { stats } = world;
+  expect(stats.sequences).toBe(RUNS);
+  expect(stats.operations).toBeGreaterThan(RUNS * 5);
+  expect(stats.refusals).toBeGreaterThan(0);
+  expect(stats.retries).toBeGreaterThan(0);
+  expect(stats.concurrentGroups).toBeGreaterThan(0);
+  expect(stats.crashes).toBeGreaterThan(0);
+}, 180_000);
+
+describe('the checks fail on wrong books', () => {
+  /** Stock ordered, shipped, partly returned and refunded in full, then each figure knocked off by hand. */
+  const sequence: BooksSequence = {
+    opening: [10, 10, 10],
+    commands: [
+      { kind: 'order', sku: 0, quantity: 3, secondLine: { sku: 1, quantity: 1 }, currency: 'CNY' },
+      { kind: 'ship', sku: 0, target: 0, quantity: 2, crash: false },
+      { kind: 'return', sku: 0, target: 0, warehouse: 1, quantity: 1 },
+      { kind: 'refund', target: 0, amount: 'all', outcome: 'succeeded', crash: false },
+      { kind: 'retry', pick: 0 },
+    ],
+  };
+
+  test('a level off its ledger, a negative available, a return the ledger lacks, an over-refund and an unbalanced voucher are each reported', async () => {
+    const run = await runSequence(world, sequence, { keep: true });
+    try {
+      expect(await checkBooks(models, run)).toEqual([]);
+      const [sku0, sku1] = run.skus;
+      const paymentId = `PAY-${run.prefix}-SO-1`;
+      // Straight to the collections: the models' validators would refuse some of these.
+      await models.StockLevel.collection.updateOne(
+        { sku: sku0, warehouse: 'WH-SH-01' },
+        { $inc: { onHand: 1 } },
+      );
+      await models.StockLevel.collection.updateOne(
+        { sku: sku1, warehouse: 'WH-SH-01' },
+        { $set: { onHand: 0, reserved: 1 } },
+      );
+      await models.Shipment.collection.updateOne(
+        { orderNumber: `${run.prefix}-SO-1` },
+        { $inc: { 'lines.0.returnedQuantity': 1 } },
+      );
+      await models.Payment.collection.updateOne({ paymentId }, { $inc: { refundedMinor: 1 } });
+      await models.Voucher.collection.updateOne(
+        { 'document.id': `${run.prefix}:refund:4` },
+        { $inc: { 'lines.1.creditMinor': 1 } },
+      );
+
+      const problems = await checkBooks(models, run);
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            new RegExp(`^${sku0}@WH-SH-01: level on hand 9, reserved 1; ledger on hand 8`),
+          ),
+          expect.stringMatching(new RegExp(`^${sku1}@WH-SH-01: on hand 0, reserved 1, available -1`)),
+          expect.stringMatching(/\/L1: shipped 2, returned 2, returns noted 1, returned in the ledger 1$/),
+          expect.stringMatching(
+            new RegExp(`^payment ${paymentId} \\(captured 8250 CNY\\) counts 8251 refunded`),
+          ),
+          expect.stringMatching(/^voucher .+ does not balance: debits 8250, credits 8251$/),
+          expect.stringMatching(/^vouchers in CNY: debits 8250, credits 8251$/),
+        ]),
+      );
+    } finally {
+      await removeRun(models, run);
+    }
+  });
+});
