@@ -60,7 +60,7 @@ function figures(stats: BooksStats, seconds: number): [string, string][] {
     ['sequences run, every invariant checked', count(stats.sequences)],
     ['commands (a concurrent group is one)', count(stats.commands)],
     ['operations performed', count(stats.operations)],
-    ['refusals (expected, changing nothing)', count(stats.refusals)],
+    ['refusals with an expected code (short stock, over-return, over-refund)', count(stats.refusals)],
     ['repeats with an earlier key (retries and concurrent twins)', count(stats.retries)],
     ['concurrent groups (2–4 operations at once)', count(stats.concurrentGroups)],
     ['operations cut short as by a crash', count(stats.crashes)],

@@ -19,7 +19,7 @@ seed gives the same books; loading a set again changes nothing, and finishes an 
   --mongodb-uri URI  the MongoDB to load into (default: MONGODB_URI, else the embedded one npm start runs)
   --database NAME    database to load into (default: MONGODB_DATABASE, cancelflow)
   --embedded         load into a throwaway embedded MongoDB (in memory) started for the run, and time it
-  --heap SIZE        Java heap of --embedded's server (default 4g)
+  --heap SIZE        Java heap of --embedded's server (default 6g: 100,000 orders do not fit in 4g)
   --batch N          documents per insertMany (default 2000)
   --dry-run          generate only, and print what would be written
   --help             this text`;
@@ -46,7 +46,7 @@ function readOptions(args: string[]) {
         'mongodb-uri': { type: 'string' },
         database: { type: 'string' },
         embedded: { type: 'boolean', default: false },
-        heap: { type: 'string', default: '4g' },
+        heap: { type: 'string', default: '6g' },
         batch: { type: 'string', default: '2000' },
         'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -65,7 +65,7 @@ function readOptions(args: string[]) {
       `--mongodb-uri must be a mongodb:// or mongodb+srv:// URI, not "${values['mongodb-uri']}"`,
     );
   if (!/^\d+[mg]$/.test(values.heap))
-    throw new UsageError(`--heap must be a size such as 512m or 4g, not "${values.heap}"`);
+    throw new UsageError(`--heap must be a size such as 512m or 6g, not "${values.heap}"`);
   return {
     orders: wholeNumber('orders', values.orders, 1),
     seed: wholeNumber('seed', values.seed, 0, 0xffffffff),
