@@ -30,10 +30,25 @@ export function createOrderActivities({ models }: ActivityDeps) {
         if (to === 'high' || (to === 'medium' && level === 'low')) level = to;
       };
       const { review, rules } = params;
-      // Financial: the money going back.
-      const refund = `refund of ${review.refundableMinor} minor units ${review.currency}`;
-      if (review.refundableMinor >= rules.highRefundMinor) raise('high', refund);
-      else if (review.refundableMinor >= rules.mediumRefundMinor) raise('medium', refund);
+      // Financial: what the cancellation costs, not only what goes back: the refund, goods that reached the
+      // customer (they may come back used or not at all, and cannot be counted on to be resold), and the
+      // payment fees the gateway keeps. Each part is named; their sum is weighed against the thresholds.
+      const parts = [`refund of ${review.refundableMinor} ${review.currency} minor units`];
+      const delivered = new Set(
+        review.goods?.stage === 'delivered'
+          ? review.goods.parcels.flatMap((parcel) => parcel.lines.map((line) => line.lineId))
+          : [],
+      );
+      const unsellableMinor = review.lines
+        .filter((line) => delivered.has(line.lineId))
+        .reduce((sum, line) => sum + line.amountMinor, 0);
+      if (unsellableMinor > 0) parts.push(`delivered goods worth ${unsellableMinor} may not be resold`);
+      const feesMinor = Math.round((review.refundableMinor * rules.paymentFeePercent) / 100);
+      if (feesMinor > 0) parts.push(`payment fees of ${feesMinor} are not returned`);
+      const exposureMinor = review.refundableMinor + unsellableMinor + feesMinor;
+      const financial = `financial exposure ${exposureMinor}: ${parts.join('; ')}`;
+      if (exposureMinor >= rules.highRefundMinor) raise('high', financial);
+      else if (exposureMinor >= rules.mediumRefundMinor) raise('medium', financial);
       if (rules.highRiskReasons.includes(params.reasonCode)) raise('high', `reason: ${params.reasonCode}`);
       // Customer relationship: frequent cancellers and valued customers.
       const customer = await models.Customer.findOne({ customerId: review.customerId }).lean();

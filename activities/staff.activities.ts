@@ -1,8 +1,10 @@
 import { postMessage } from '../models/message-centre.model';
+import type { Language } from '../models/organisation.model';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
+import { formatMoney } from './templates/render';
 
-export function createStaffActivities({ models }: ActivityDeps) {
+export function createStaffActivities({ models }: Pick<ActivityDeps, 'models'>) {
   /** One action-required message to each person, in both languages (each reads their own). */
   async function ask(
     people: string[],
@@ -27,15 +29,16 @@ export function createStaffActivities({ models }: ActivityDeps) {
 
     /** R11, R28: tells finance that a refund failed for good and must be settled by hand. */
     async requestSettlement(params: EffectParams['requestSettlement']): Promise<void> {
-      const amount = `${(params.outstandingMinor / 100).toFixed(2)} ${params.currency}`;
+      // In each reader's language, with the currency's own decimals (JPY none, KWD three).
+      const amount = (language: Language) => formatMoney(language, params.outstandingMinor, params.currency);
       await ask(params.clerks, `${params.cancellationId}:settlement-request`, params, 'action_required', {
         'zh-CN': {
           title: `订单 ${params.orderNumber} 退款失败，需人工处理`,
-          body: `取消申请 ${params.cancellationId} 的退款 ${amount} 被支付网关拒绝：${params.failure}。请人工退款并登记凭证号。`,
+          body: `取消申请 ${params.cancellationId} 的退款 ${amount('zh-CN')} 被支付网关拒绝：${params.failure}。请人工退款并登记凭证号。`,
         },
         en: {
           title: `Refund for ${params.orderNumber} failed: settle it by hand`,
-          body: `The gateway refused the refund of ${amount} for cancellation ${params.cancellationId}: ${params.failure}. Refund by hand and record the reference.`,
+          body: `The gateway refused the refund of ${amount('en')} for cancellation ${params.cancellationId}: ${params.failure}. Refund by hand and record the reference.`,
         },
       });
     },

@@ -132,6 +132,26 @@ export function createCancellationService(deps: {
     return null;
   }
 
+  /**
+   * R3, R26: only an active person of the books with the `requester` role may ask for a cancellation
+   * (approvers who also request carry both roles). The caller names the person; until sign-in exists, the
+   * books are what the name is checked against.
+   */
+  async function refuseUnlessRequester(personId: string): Promise<void> {
+    const person = await models.Person.findOne({ personId }).lean();
+    let why: string | undefined;
+    if (!person) why = 'is not a person in the books';
+    else if (!person.active) why = 'is no longer active';
+    else if (!person.roles.includes('requester')) why = 'does not have the requester role';
+    if (why) {
+      throw new CancelflowError(
+        'requester_not_allowed',
+        `requestedBy: ${personId} ${why}, so may not request cancellations`,
+        { field: 'requestedBy' },
+      );
+    }
+  }
+
   return {
     async create(body: unknown, idempotencyKey?: string): Promise<CancellationAccepted> {
       const parsed = createCancellationBody.safeParse(body);
@@ -144,6 +164,12 @@ export function createCancellationService(deps: {
 
       const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
       const existing = await findExisting(request.orderNumber, idempotencyKey, requestHash);
+      // A replay of a request already accepted (same key, same body) answers as the first time did, even if
+      // its requester has left since; any other request is checked, even one that would join a running one.
+      if (existing && idempotencyKey !== undefined && existing.requestKey === idempotencyKey) {
+        return accepted(existing, true);
+      }
+      await refuseUnlessRequester(request.requestedBy);
       if (existing) return accepted(existing, true);
 
       const order = await models.SalesOrder.findOne({ orderNumber: request.orderNumber }).lean();

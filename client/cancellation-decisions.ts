@@ -1,9 +1,16 @@
 // Decisions on a running cancellation, sent as Temporal Updates through the typed Temporal client: an
 // approver's decision, the requester's withdrawal, finance's settlement, ops' resumption, the customer's
-// choice and the warehouse's confirmation of returned goods. The workflow's validators refuse what is not allowed
-// now before it enters history; the refusal comes back here as a `conflict` CancelflowError with the reason.
+// choice and the warehouse's confirmation of returned goods. The workflow's validators refuse a request
+// before it enters history; the refusal comes back here as a CancelflowError with the reason:
+// `validation_failed` naming the field when the message itself is malformed, `conflict` when it is not
+// allowed now or not by that person.
 // (Their HTTP routes and sign-in come with a later issue.)
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { CancelflowError } from '../lib/errors';
 import {
   cancellationWorkflowId,
@@ -22,14 +29,47 @@ import {
   type Withdrawal,
 } from '../workflows/cancellation.contract';
 
+/**
+ * The failure type for a malformed message, once the workflow gives it one (with `details: [{ field }]`);
+ * until then its validators refuse everything as `RequestRefused`, and only the wording tells a malformed
+ * field apart.
+ */
+const requestMalformed = 'RequestMalformed';
+/** How the validators word a malformed field: "cannot approve: approver must be text". */
+const malformedFieldWording = /^cannot .+?: (\w+) must be text$/;
+
+function malformedField(failure: ApplicationFailure): string | undefined {
+  const [detail] = failure.details ?? [];
+  if (
+    typeof detail === 'object' &&
+    detail !== null &&
+    'field' in detail &&
+    typeof detail.field === 'string'
+  ) {
+    return detail.field;
+  }
+  return malformedFieldWording.exec(failure.message)?.[1];
+}
+
+/** What a refused Update means for the caller: fix the message (`validation_failed`) or not now (`conflict`). */
+export function refusalOf(error: WorkflowUpdateFailedError, cancellationId: string): CancelflowError {
+  const failure = error.cause;
+  if (failure instanceof ApplicationFailure) {
+    const field = malformedField(failure);
+    if (failure.type === requestMalformed || (failure.type === 'RequestRefused' && field !== undefined)) {
+      const details = field === undefined ? { cancellationId } : { cancellationId, field };
+      return new CancelflowError('validation_failed', failure.message, details, { cause: error });
+    }
+  }
+  const reason = failure instanceof Error ? failure.message : error.message;
+  return new CancelflowError('conflict', reason, { cancellationId }, { cause: error });
+}
+
 async function send<T>(cancellationId: string, update: () => Promise<T>): Promise<T> {
   try {
     return await update();
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) {
-      const reason = error.cause instanceof Error ? error.cause.message : error.message;
-      throw new CancelflowError('conflict', reason, { cancellationId }, { cause: error });
-    }
+    if (error instanceof WorkflowUpdateFailedError) throw refusalOf(error, cancellationId);
     if (error instanceof WorkflowNotFoundError) {
       throw new CancelflowError('not_found', `cancellation ${cancellationId} is not running`, undefined, {
         cause: error,

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'confirmation_required'
   | 'not_cancellable'
   | 'conflict'
+  | 'requester_not_allowed'
   | 'insufficient_stock'
   | 'refund_exceeds_capture'
   | 'provider_failed'
@@ -22,6 +23,9 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   confirmation_required: 409,
   not_cancellable: 409,
   conflict: 409,
+  // 422, not 403: no one signs in yet, so nothing is known about the caller; it is the request's own data
+  // that names a person who may not request, and the caller fixes it by naming one who may.
+  requester_not_allowed: 422,
   insufficient_stock: 409,
   refund_exceeds_capture: 409,
   provider_failed: 502,

@@ -1,7 +1,7 @@
 // Loads and validates a cancellation policy file. A policy that does not validate never reaches a workflow.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { REASON_CODES, RESOLUTION_OPTIONS } from '../workflows/cancellation.contract';
+import { DEPARTMENTS, REASON_CODES, RESOLUTION_OPTIONS } from '../workflows/cancellation.contract';
 import type { CancellationPolicy } from '../workflows/policy';
 import { CancelflowError } from './errors';
 
@@ -23,6 +23,9 @@ const approvalStep = z.strictObject({
   reminderEvery: duration,
 });
 const approvalSteps = z.array(approvalStep).max(3);
+const departments = z
+  .array(z.enum(DEPARTMENTS))
+  .refine((list) => new Set(list).size === list.length, 'lists a department twice');
 
 export const policySchema = z.strictObject({
   version: z.string().min(1),
@@ -36,6 +39,7 @@ export const policySchema = z.strictObject({
     mediumRefundMinor: z.number().int().positive(),
     highRefundMinor: z.number().int().positive(),
     frequentCancellerCount: z.number().int().positive(),
+    paymentFeePercent: z.number().min(0).max(20),
     relationshipTiers: z.array(z.string()),
     highRiskReasons: z.array(z.enum(REASON_CODES)),
   }),
@@ -49,6 +53,18 @@ export const policySchema = z.strictObject({
   refund: z.strictObject({
     partialCancellation: z.enum(['lines_amount', 'none']),
     wholeCancellation: z.enum(['all_captured', 'lines_amount']),
+  }),
+  // Every moment named, so a policy cannot forget one (parsePolicy's return type checks the list).
+  notices: z.strictObject({
+    received: departments,
+    approved: departments,
+    rejected: departments,
+    withdrawn: departments,
+    completed: departments,
+    recall_requested: departments,
+    options_offered: departments,
+    return_overdue: departments,
+    redelivery: departments,
   }),
   afterShipment: z
     .strictObject({

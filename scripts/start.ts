@@ -210,7 +210,7 @@ status (${api}/v1/orders?status=allocated). Cancel one:
 
   curl -s -X POST ${api}/v1/cancellations -H 'content-type: application/json' \\
     -H 'idempotency-key: demo-${Date.now()}' \\
-    -d '{"orderNumber":"${demoOrders[0]}","reasonCode":"customer_changed_mind","requestedBy":"demo","confirm":["awaiting_shipment"]}'
+    -d '{"orderNumber":"${demoOrders[0]}","reasonCode":"customer_changed_mind","requestedBy":"clerk-1","confirm":["awaiting_shipment"]}'
 `);
 }
 

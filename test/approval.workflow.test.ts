@@ -2,7 +2,14 @@
 // attributes are real there), with activities on the real database, SMTP and simulators.
 import { decideApproval, withdrawCancellation } from '../client/cancellation-decisions';
 import { CancelflowError } from '../lib/errors';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import {
+  addCustomer,
+  addPeople,
+  addProduct,
+  placePaidOrder,
+  receiveStock,
+  shipOrder,
+} from '../scripts/demo-data';
 import {
   getCancellationQuery,
   type CancellationView,
@@ -272,4 +279,29 @@ test('the same Idempotency-Key with a different request is refused', async () =>
   ).toMatchObject({
     state: 'workflow terminated',
   });
+});
+
+test('the order shipped while the approval waited: it is read again, refused, and nothing is released or refunded', async () => {
+  const { orderNumber, handle } = await cancelNewOrder();
+  await waitForState(handle, waiting);
+  // The warehouse did not hold the goods: the parcel left during the approval.
+  await shipOrder(stack.models, orderNumber, { shipmentId: `SH-${orderNumber}` });
+  const stockBefore = await stack.models.StockLevel.findOne({ sku: 'POT-1' }).lean();
+
+  await decideApproval(stack.temporal, (await handle.query(getCancellationQuery)).cancellationId, {
+    approver: 'manager-1',
+    approved: true,
+  });
+  const result = (await handle.result()) as CancellationView;
+  expect(result).toMatchObject({ outcome: 'refused', state: 'refused' });
+  expect(result.refusal).toContain('confirm "shipped"');
+  expect(await stack.models.StockLevel.findOne({ sku: 'POT-1' }).lean()).toMatchObject({
+    onHand: stockBefore?.onHand,
+    reserved: stockBefore?.reserved,
+  });
+  expect(await stack.models.Refund.countDocuments({ orderNumber })).toBe(0);
+  expect(await stack.models.SalesOrder.findOne({ orderNumber }).lean()).toMatchObject({ status: 'shipped' });
+  await stack.mail.waitForMessage(
+    (message) => message.subject === `Your request to cancel order ${orderNumber} was not accepted`,
+  );
 });

@@ -330,7 +330,59 @@ test('with an approve-on-timeout policy, the final deadline approves', () => {
     found('director-1'),
     { type: 'APPROVAL_DEADLINE_PASSED', clock: 2 },
   ];
-  expect(stateName(run(events).snapshot.value)).toBe('releasingStock');
+  const { snapshot, notices } = run(events);
+  expect(stateName(snapshot.value)).toBe('releasingStock');
+  // Recorded as the policy's decision, and told to the departments like a person's approval.
+  expect(snapshot.context.approval?.decisions).toEqual([
+    expect.objectContaining({ approver: 'policy', approved: true, level: 2 }),
+  ]);
+  expect(notices).toEqual(['received', 'approved']);
+});
+
+describe('after an approval the order is read again (it may have shipped meanwhile)', () => {
+  function runRechecking(events: CancellationEvent[]) {
+    let [snapshot, actions] = initialTransition(cancellationMachine, {
+      ...request,
+      recheckAfterApproval: true,
+    });
+    const effects = actions.map((action) => action.type);
+    for (const event of events) {
+      [snapshot, actions] = transition(cancellationMachine, snapshot, event);
+      effects.push(...actions.map((action) => action.type).filter((type) => !type.startsWith('xstate.')));
+    }
+    return { snapshot, effects, actions };
+  }
+
+  test('approved: the order is reviewed again before anything moves, and the fresh review is used', () => {
+    const { snapshot, actions } = runRechecking([...toApproval, grant('manager-1')]);
+    expect(stateName(snapshot.value)).toBe('recheckingOrder');
+    expect(actions.map((action) => action.type)).toContain('reviewOrder');
+    const fresh: CancellationEvent = { type: 'ORDER_REVIEWED', review: review(150) };
+    const [next, nextActions] = transition(cancellationMachine, snapshot, fresh);
+    expect(stateName(next.value)).toBe('releasingStock');
+    expect(next.context.review?.refundableMinor).toBe(150);
+    expect(nextActions.map((action) => action.type)).toContain('releaseStock');
+  });
+
+  test('shipped meanwhile without that confirmation: refused, and the customer and departments hear why', () => {
+    const { snapshot } = runRechecking([
+      ...toApproval,
+      grant('manager-1'),
+      { type: 'ORDER_REFUSED', reason: 'SO-1 is shipped (status shipped): confirm "shipped" to cancel it' },
+    ]);
+    expect(snapshot.status).toBe('done');
+    expect(snapshot.output).toEqual({ outcome: 'refused' });
+    expect(snapshot.context.refusal).toContain('after the approval, the order changed');
+  });
+
+  test('without the flag (cancellations started before it), nothing is read again', () => {
+    expect(stateName(run([...toApproval, grant('manager-1')]).snapshot.value)).toBe('releasingStock');
+  });
+
+  test('low risk needs no approval, and no second review', () => {
+    const { snapshot } = runRechecking([loaded, reviewed, lowRisk]);
+    expect(stateName(snapshot.value)).toBe('releasingStock');
+  });
 });
 
 test('decisions and escalations are recorded in context', () => {

@@ -5,6 +5,7 @@ import { CancelflowApiError, type OrderSearchQuery } from '../client/cancelflow-
 import type { OrderStatus } from '../models/sales-order.model';
 import {
   addCustomer,
+  addPeople,
   addProduct,
   placePaidOrder,
   receiveStock,
@@ -126,6 +127,7 @@ beforeAll(async () => {
   stack = await startTestStack('order-search');
   const { models } = stack;
   for (const customer of customers) await addCustomer(models, customer);
+  await addPeople(models); // clerk-1, who requests the cancellation below
   // insertMany: the write path of bulk loads. Search fields come from the model's own middleware.
   await models.SalesOrder.insertMany(
     [...namedOrders, ...pagingOrders].map((order) => ({
@@ -604,7 +606,7 @@ describe('GET /v1/orders/{orderNumber}', () => {
     const accepted = await stack.api.createCancellation({
       orderNumber: 'SO-DEMO-0001',
       reasonCode: 'customer_changed_mind',
-      requestedBy: 'erp:clerk-7',
+      requestedBy: 'clerk-1',
       confirm: ['awaiting_shipment'],
     });
     const order = await stack.api.getOrder('so-demo-0001');
@@ -620,7 +622,7 @@ describe('GET /v1/orders/{orderNumber}', () => {
         {
           cancellationId: accepted.cancellationId,
           reasonCode: 'customer_changed_mind',
-          requestedBy: 'erp:clerk-7',
+          requestedBy: 'clerk-1',
         },
       ],
     });

@@ -1,7 +1,7 @@
 // Partial cancellation: some lines, or part of a line's quantity. Stock, refund and the order's status follow
 // exactly the lines cancelled, and what remains can be cancelled later.
 import { stockFromLedger } from '../models/stock-ledger';
-import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
 import type { CancellationView } from '../workflows/cancellation.contract';
 import { startTestStack, type TestStack } from './support/stack';
 
@@ -9,6 +9,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack('partial');
+  await addPeople(stack.models); // clerk-1, the requester
   await addCustomer(stack.models, {
     customerId: 'C-2',
     name: 'Tom Baker',
@@ -39,7 +40,7 @@ async function cancel(lines?: { lineId: string; quantity: number }[]) {
     orderNumber: 'SO-PARTIAL-1',
     lines,
     reasonCode: 'out_of_stock',
-    requestedBy: 'erp',
+    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment'],
   });
   return (await stack.temporal.workflow.getHandle(accepted.workflowId).result()) as CancellationView;
@@ -76,7 +77,7 @@ test('more than is left of a line is refused up front, naming the line', async (
       orderNumber: 'SO-PARTIAL-1',
       lines: [{ lineId: 'L1', quantity: 2 }],
       reasonCode: 'out_of_stock',
-      requestedBy: 'erp',
+      requestedBy: 'clerk-1',
       confirm: ['awaiting_shipment'],
     })
     .catch((error: unknown) => error);

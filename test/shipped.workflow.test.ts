@@ -1,7 +1,7 @@
 // After shipment (R5, R9, R12), on the dev server against real parts: the carrier simulator over HTTP and its
 // signed webhook through the API, the customer's choice and the warehouse's confirmation as Updates, stock
 // taken back through the ledger, refunds through the gateway simulator, mail through the SMTP catcher.
-import { chooseResolution, confirmReturn } from '../client/cancellation-decisions';
+import { chooseResolution, confirmReturn, withdrawCancellation } from '../client/cancellation-decisions';
 import { stockFromLedger } from '../models/stock-ledger';
 import {
   addCustomer,
@@ -232,7 +232,7 @@ test('too late to stop it: the customer keeps the goods for a refund less the de
 
   await expect(
     chooseResolution(stack.temporal, cancellationId, { option: 'refund_without_return', by: ' ' }),
-  ).rejects.toMatchObject({ code: 'conflict' });
+  ).rejects.toMatchObject({ code: 'validation_failed', details: { field: 'by' } });
   await chooseResolution(stack.temporal, cancellationId, { option: 'refund_without_return', by: 'C-7' });
 
   const result = (await handle.result()) as CancellationView;
@@ -279,4 +279,35 @@ test('delivered: the customer sends the goods back; once the warehouse has them,
   expect(await handle.result()).toMatchObject({ outcome: 'completed', refundedMinor: 30000 });
   await recordHistory(handle, 'delivered-return');
   await expectStockMatchesLedger();
+});
+
+test('the risk weighs delivered goods that may not be resold and the fees the gateway keeps (R20)', async () => {
+  await addProduct(stack.models, {
+    sku: 'SCREEN-1',
+    name: 'Lacquer screen',
+    unitPriceMinor: 60000,
+    currency: 'CNY',
+  });
+  await receiveStock(stack.models, 'SCREEN-1', 5);
+  await addCustomer(stack.models, { customerId: 'C-SCREEN', name: 'Li Wei', language: 'en' });
+  await placePaidOrder(stack.models, {
+    orderNumber: 'SO-SHP-9',
+    customerId: 'C-SCREEN',
+    currency: 'CNY',
+    lines: [{ lineId: 'L1', sku: 'SCREEN-1', quantity: 2, unitPriceMinor: 60000 }],
+  });
+  await shipOrder(stack.models, 'SO-SHP-9', { shipmentId: 'SH-SO-SHP-9', delivered: true });
+  const { cancellationId, handle, stateIs } = await cancel('SO-SHP-9');
+
+  // 1,200 back alone is below the policy's 2,000 for medium risk; with the delivered goods and the
+  // gateway's 0.6 % it is above.
+  const waiting = await stateIs('awaitingApproval.waitingForDecision');
+  expect(waiting.risk).toEqual({
+    level: 'medium',
+    reasons: [
+      'financial exposure 240720: refund of 120000 CNY minor units; delivered goods worth 120000 may not be resold; payment fees of 720 are not returned',
+    ],
+  });
+  await withdrawCancellation(stack.temporal, cancellationId, { by: 'clerk-1', reason: 'asked by mistake' });
+  expect(await handle.result()).toMatchObject({ outcome: 'withdrawn' });
 });

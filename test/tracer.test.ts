@@ -2,7 +2,7 @@
 // against real servers (Temporal, MongoDB wire protocol, SMTP, the twilio client, the gateway over HTTP).
 import { CancelflowApiError } from '../client/cancelflow-client';
 import { stockFromLedger } from '../models/stock-ledger';
-import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
 import {
   cancellationWorkflowId,
   getCancellationQuery,
@@ -16,6 +16,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack('tracer');
+  await addPeople(stack.models); // clerk-1, the requester (R3, R26)
   await addCustomer(stack.models, {
     customerId: 'C-1',
     name: '王芳',
@@ -41,7 +42,7 @@ const request = {
   orderNumber: 'SO-TRACER-1',
   reasonCode: 'customer_changed_mind' as const,
   note: '客户来电取消',
-  requestedBy: 'erp:clerk-7',
+  requestedBy: 'clerk-1',
 };
 
 test('an order awaiting shipment is not cancelled without the explicit confirmation (R2)', async () => {
@@ -144,7 +145,7 @@ test('cancels a paid order awaiting shipment end to end, once, however often it 
     state: 'completed',
     outcome: 'completed',
     refundedMinor: 33600,
-    policyVersion: '2026-11-28.2',
+    policyVersion: '2026-11-28.3',
     source: 'database',
   });
   expect(read.timeline.map((entry) => entry.state)).toEqual([
@@ -199,4 +200,86 @@ test('bad input gets a 4xx naming the field, and starts nothing', async () => {
   });
   expect(malformed.status).toBe(400);
   expect(await stack.models.Cancellation.countDocuments()).toBe(before);
+});
+
+describe('who may request a cancellation (R3, R26)', () => {
+  const orderNumber = 'SO-TRACER-2';
+  const confirmed = { ...request, orderNumber, confirm: ['awaiting_shipment' as const] };
+
+  beforeAll(async () => {
+    await placePaidOrder(stack.models, {
+      orderNumber,
+      customerId: 'C-1',
+      currency: 'CNY',
+      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1, unitPriceMinor: 16800 }],
+    });
+    await addPeople(stack.models, [
+      {
+        personId: 'clerk-left',
+        name: '李娜',
+        email: 'li.na@cancelflow.local',
+        language: 'zh-CN',
+        department: 'sales',
+        roles: ['requester'],
+        approvalLevel: 0,
+      },
+      {
+        personId: 'warehouse-9',
+        name: '赵磊',
+        email: 'zhao.lei@cancelflow.local',
+        language: 'zh-CN',
+        department: 'logistics',
+        roles: ['warehouse_clerk'],
+        approvalLevel: 0,
+      },
+    ]);
+    await stack.models.Person.updateOne({ personId: 'clerk-left' }, { $set: { active: false } });
+  });
+
+  test('anyone but an active requester is refused, naming requestedBy, and nothing starts', async () => {
+    const cases: [string, string][] = [
+      ['erp:clerk-7', 'is not a person in the books'],
+      ['clerk-left', 'is no longer active'],
+      ['warehouse-9', 'does not have the requester role'],
+    ];
+    for (const [requestedBy, why] of cases) {
+      // The same key each time: a refused request claims nothing, not even its Idempotency-Key.
+      const response = await fetch(`${stack.apiUrl}/v1/cancellations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'erp-req-0002' },
+        body: JSON.stringify({ ...confirmed, requestedBy }),
+      });
+      expect(response.status).toBe(422);
+      expect(await response.json()).toMatchObject({
+        error: 'requester_not_allowed',
+        message: expect.stringContaining(`${requestedBy} ${why}`) as unknown,
+        details: { field: 'requestedBy' },
+      });
+    }
+    expect(await stack.models.Cancellation.countDocuments({ orderNumber })).toBe(0);
+    const order = await stack.models.SalesOrder.findOne({ orderNumber }).lean();
+    expect(order).toMatchObject({ status: 'allocated', cancellation: { cancellationIds: [] } });
+
+    // An approver who also has the requester role may ask; so may the clerk, with the key the refusals used.
+    const accepted = await stack.api.createCancellation(
+      { ...confirmed, requestedBy: 'clerk-1' },
+      { idempotencyKey: 'erp-req-0002' },
+    );
+    expect(accepted).toMatchObject({ orderNumber, existing: false });
+    const handle = stack.temporal.workflow.getHandle(accepted.workflowId);
+    expect(await handle.result()).toMatchObject({ outcome: 'completed', refundedMinor: 16800 });
+    expect(await stack.models.Cancellation.find({ orderNumber }).lean()).toMatchObject([
+      { cancellationId: accepted.cancellationId, requestedBy: 'clerk-1' },
+    ]);
+    // Had a refused request started a workflow, it would be listed for this order beside the accepted one.
+    await eventually(async () => {
+      const started: string[] = [];
+      for await (const execution of stack.temporal.workflow.list({
+        query: `CancellationOrderNumber = '${orderNumber}' AND TaskQueue = '${stack.taskQueue}'`,
+      })) {
+        started.push(execution.workflowId);
+      }
+      expect(started).toEqual([accepted.workflowId]);
+    });
+  });
 });

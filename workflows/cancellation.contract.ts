@@ -14,6 +14,24 @@ export const REASON_CODES = [
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
+/** The departments that hear of a cancellation (R6, R24). */
+export const DEPARTMENTS = ['sales', 'purchasing', 'logistics', 'finance'] as const;
+export type Department = (typeof DEPARTMENTS)[number];
+
+/** The moments of a cancellation that are told to people (the customer, the departments). */
+export const NOTICE_MOMENTS = [
+  'received',
+  'approved',
+  'rejected',
+  'withdrawn',
+  'completed',
+  'recall_requested',
+  'options_offered',
+  'return_overdue',
+  'redelivery',
+] as const;
+export type NoticeMoment = (typeof NOTICE_MOMENTS)[number];
+
 /** Order statuses whose cancellation needs the requester's explicit confirmation (R2). */
 export const CONFIRMABLE_STAGES = ['awaiting_shipment', 'shipped'] as const;
 export type ConfirmableStage = (typeof CONFIRMABLE_STAGES)[number];

@@ -12,8 +12,10 @@ import type {
   CancellationOutcome,
   CancellationView,
   CancelledLine,
+  Department,
   GoodsFate,
   GoodsOutside,
+  NoticeMoment,
   OrderReview,
   ReasonCode,
   ResolutionOffer,
@@ -74,11 +76,22 @@ export const ATTENTION_STATES = [
   'agreeingWithCustomer',
   'returningStock',
   'arrangingRedelivery',
+  'recheckingOrder',
 ] as const;
 export type AttentionState = (typeof ATTENTION_STATES)[number];
 
+/**
+ * What the workflow starts the machine with: the request, and behaviour that changed while cancellations were
+ * running, decided once by the workflow's patch markers (the machine itself knows nothing of patches).
+ */
+export type MachineInput = CancellationInput & {
+  /** Review the order again after an approval (it may have shipped meanwhile). */
+  recheckAfterApproval?: boolean;
+};
+
 export interface CancellationContext {
   request: CancellationInput;
+  recheckAfterApproval?: boolean;
   policy?: CancellationPolicy;
   review?: OrderReview;
   risk?: RiskAssessment;
@@ -220,16 +233,9 @@ export interface EffectParams {
   notify: {
     cancellationId: string;
     orderNumber: string;
-    moment:
-      | 'received'
-      | 'approved'
-      | 'rejected'
-      | 'withdrawn'
-      | 'completed'
-      | 'recall_requested'
-      | 'options_offered'
-      | 'return_overdue'
-      | 'redelivery';
+    moment: NoticeMoment;
+    /** R6, R24: who hears of it, per the policy; absent before the policy is loaded (the defaults apply). */
+    departments?: Department[];
     /** Absent when the order was never reviewed: then only the departments hear. */
     customerId?: string;
     tellCustomer: boolean;
@@ -350,6 +356,7 @@ function notice(
     cancellationId: context.request.cancellationId,
     orderNumber: context.request.orderNumber,
     moment,
+    departments: context.policy?.notices?.[moment],
     customerId: context.review?.customerId,
     tellCustomer: tellCustomer && context.review !== undefined,
     reasonCode: context.request.reasonCode,
@@ -423,7 +430,7 @@ export const cancellationMachine = setup({
   types: {
     context: {} as CancellationContext,
     events: {} as CancellationEvent,
-    input: {} as CancellationInput,
+    input: {} as MachineInput,
     output: {} as { outcome: CancellationOutcome },
   },
   actions: {
@@ -592,6 +599,19 @@ export const cancellationMachine = setup({
       refusal: ({ event }) =>
         event.type === 'APPROVAL_REJECTED' ? `rejected by ${event.approver}: ${event.reason}` : undefined,
     }),
+    /** An approval by the policy on the final timeout is recorded as a decision, like a person's. */
+    recordTimeoutApproval: assign({
+      approval: ({ context }) => {
+        const progress = approval(context);
+        const decision = {
+          approver: 'policy',
+          approved: true,
+          reason: 'no approver decided before the final deadline; the policy approves on timeout',
+          level: progress.requiredLevel,
+        };
+        return { ...progress, decisions: [...progress.decisions, decision] };
+      },
+    }),
     recordTimeoutRejection: assign({
       outcome: 'rejected' as const,
       refusal: 'no approver decided before the final deadline; the policy rejects on timeout',
@@ -649,6 +669,7 @@ export const cancellationMachine = setup({
     canEscalate: ({ context }) =>
       approval(context).escalations < policy(context).approval.escalation.maxEscalations,
     timeoutApproves: ({ context }) => policy(context).approval.onFinalTimeout === 'approve',
+    rechecksAfterApproval: ({ context }) => context.recheckAfterApproval === true,
     isRequester: ({ context, event }) =>
       event.type === 'WITHDRAW' && event.by === context.request.requestedBy,
     isFinanceClerk: ({ context, event }) =>
@@ -660,7 +681,13 @@ export const cancellationMachine = setup({
   },
 }).createMachine({
   id: 'cancellation',
-  context: ({ input }) => ({ request: input, refundedMinor: 0, notifications: [], attentions: 0 }),
+  context: ({ input: { recheckAfterApproval, ...request } }) => ({
+    request,
+    recheckAfterApproval,
+    refundedMinor: 0,
+    notifications: [],
+    attentions: 0,
+  }),
   initial: 'loadingPolicy',
   states: {
     // R8, R21: the rules this cancellation runs under, recorded by version.
@@ -785,7 +812,7 @@ export const cancellationMachine = setup({
               },
               {
                 guard: 'isEligibleApprover',
-                target: '#cancellation.proceeding',
+                target: '#cancellation.approved',
                 actions: [
                   'recordDecision',
                   { type: 'notify', params: ({ context }) => notice(context, 'approved', false) },
@@ -811,7 +838,14 @@ export const cancellationMachine = setup({
                 target: 'findingApprovers',
                 actions: 'escalate',
               },
-              { guard: and(['isCurrentClock', 'timeoutApproves']), target: '#cancellation.proceeding' },
+              {
+                guard: and(['isCurrentClock', 'timeoutApproves']),
+                target: '#cancellation.approved',
+                actions: [
+                  'recordTimeoutApproval',
+                  { type: 'notify', params: ({ context }) => notice(context, 'approved', false) },
+                ],
+              },
               {
                 guard: 'isCurrentClock',
                 target: '#cancellation.rejected',
@@ -819,6 +853,39 @@ export const cancellationMachine = setup({
               },
             ],
           },
+        },
+      },
+    },
+    // Approved, perhaps days after the review: the order is read again, since it may have shipped meanwhile.
+    approved: {
+      always: [{ guard: 'rechecksAfterApproval', target: 'recheckingOrder' }, { target: 'proceeding' }],
+    },
+    recheckingOrder: {
+      entry: {
+        type: 'reviewOrder',
+        params: ({ context }) => ({
+          cancellationId: context.request.cancellationId,
+          orderNumber: context.request.orderNumber,
+          lines: context.request.lines,
+          confirmed: context.request.confirmed,
+          cancellableStatuses: policy(context).cancellableStatuses,
+          refundRules: policy(context).refund,
+        }),
+      },
+      on: {
+        EFFECT_FAILED: attentionFrom('recheckingOrder'),
+        ORDER_REVIEWED: { target: 'proceeding', actions: assign({ review: ({ event }) => event.review }) },
+        // Shipped without the requester's confirmation of that, cancelled or completed meanwhile: the
+        // customer and the departments hear it did not go ahead, and why.
+        ORDER_REFUSED: {
+          target: 'refused',
+          actions: [
+            assign({
+              outcome: 'refused' as const,
+              refusal: ({ event }) => `after the approval, the order changed: ${event.reason}`,
+            }),
+            { type: 'notify', params: ({ context }) => notice(context, 'rejected', true) },
+          ],
         },
       },
     },

@@ -5,6 +5,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -120,7 +121,11 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   const { continued, historyLimit, ...request } = input;
   let [snapshot, actions] = continued
     ? [cancellationMachine.resolveState({ value: continued.value, context: continued.context }), []]
-    : initialTransition(cancellationMachine, request);
+    : initialTransition(cancellationMachine, {
+        ...request,
+        // Cancellations started before the order was read again after an approval keep going without it.
+        recheckAfterApproval: patched('recheck-after-approval'),
+      });
   let step = continued?.step ?? 0;
   const inbox: CancellationEvent[] = [...(continued?.inbox ?? [])];
   /** How the loop dealt with each person's event: taken by the machine, or ignored because it moved on. */
@@ -155,12 +160,20 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   }
 
   function refuseUnlessAccepted(event: CancellationEvent, what: string): void {
+    // Malformed input is told apart from a refusal (RequestMalformed, naming the field), so callers can
+    // answer 400 rather than 409.
+    const malformedField = (field: string, problem: string) =>
+      ApplicationFailure.create({
+        type: 'RequestMalformed',
+        message: `cannot ${what}: ${field} ${problem}`,
+        details: [{ field }],
+        nonRetryable: true,
+      });
     const malformed = Object.entries(event).find(
       ([key, value]) => key !== 'type' && value !== undefined && typeof value !== 'string',
     );
-    if (malformed) {
-      throw ApplicationFailure.nonRetryable(`cannot ${what}: ${malformed[0]} must be text`, 'RequestRefused');
-    }
+    if (malformed) throw malformedField(malformed[0], 'must be text');
+    if ('by' in event && event.by.trim() === '') throw malformedField('by', 'must name who sends it');
     if (snapshot.can(event)) return;
     const state = stateName(snapshot.value);
     let why = `the cancellation is ${state}`;
@@ -179,10 +192,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       why = `it is past the point of no return (${state}): stock or money has started to move`;
     } else if (event.type === 'RESOLUTION_CHOSEN' && state === 'agreeingWithCustomer') {
       const offered = snapshot.context.goods?.offer?.options.join(', ') ?? 'none';
-      why =
-        event.by.trim() === ''
-          ? 'say who passes the choice on (by)'
-          : `${event.option} is not offered (offered: ${offered})`;
+      why = `${event.option} is not offered (offered: ${offered})`;
     } else if (event.type === 'RETURN_CONFIRMED' && state === 'awaitingReturn.waitingForGoods') {
       const expected = snapshot.context.goods?.eligibleClerks.includes(event.by)
         ? `${event.shipmentId} is not a parcel of this cancellation still expected back`

@@ -1,7 +1,13 @@
 // The cancellation policy (R8, R21) as the workflow sees it: plain data, loaded and validated by an activity
 // (activities/policy.activities.ts) from a versioned file, so rules change without a code change and every
 // cancellation records the version it ran under. Durations are milliseconds here.
-import type { ReasonCode, ResolutionOption, RiskLevel } from './cancellation.contract';
+import type {
+  Department,
+  NoticeMoment,
+  ReasonCode,
+  ResolutionOption,
+  RiskLevel,
+} from './cancellation.contract';
 
 export interface ApprovalStep {
   /** The approval level (people's `approvalLevel`) an approver needs for this step. */
@@ -17,6 +23,8 @@ export interface CancellationPolicy {
     mediumRefundMinor: number;
     highRefundMinor: number;
     frequentCancellerCount: number;
+    /** Payment fees the gateway keeps on a refund, as a share of it (percent): money lost, not returned. */
+    paymentFeePercent: number;
     relationshipTiers: string[];
     highRiskReasons: ReasonCode[];
   };
@@ -28,6 +36,11 @@ export interface CancellationPolicy {
     partialCancellation: 'lines_amount' | 'none';
     wholeCancellation: 'all_captured' | 'lines_amount';
   };
+  /**
+   * R6, R24: which departments hear of each moment. Absent only in policies that running cancellations
+   * recorded before it was part of the policy; they keep the defaults (DEPARTMENTS_BY_MOMENT).
+   */
+  notices?: Record<NoticeMoment, Department[]>;
   /** R9, R12: when the goods have left the warehouse. */
   afterShipment: {
     /** How long to wait for the carrier's later answer on a recall. */

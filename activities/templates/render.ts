@@ -59,11 +59,24 @@ export function renderTemplate<T extends MessageTemplate>(
   return Object.fromEntries(filled) as { [K in keyof T]: string };
 }
 
+/**
+ * How many decimal digits the currency's minor unit has (ISO 4217, as ICU knows it): CNY and USD 2, JPY and
+ * KRW 0, KWD and BHD 3. Amounts are stored as integers of that unit, so this is what divides them.
+ */
+export function minorUnitDigits(currency: string): number {
+  const { maximumFractionDigits } = new Intl.NumberFormat('en', {
+    style: 'currency',
+    currency,
+  }).resolvedOptions();
+  // Always set for a currency format; the type leaves it open for significant-digit rounding, unused here.
+  return maximumFractionDigits ?? 2;
+}
+
 /** An amount in minor units as the language writes it, with the currency's own number of decimals. */
 export function formatMoney(language: Language, minor: number, currency: string): string {
-  const format = new Intl.NumberFormat(language, { style: 'currency', currency });
-  const decimals = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minor / 10 ** decimals);
+  return new Intl.NumberFormat(language, { style: 'currency', currency }).format(
+    minor / 10 ** minorUnitDigits(currency),
+  );
 }
 
 const englishMonths = [
