@@ -13,7 +13,13 @@ import {
   shipOrder,
 } from '../scripts/demo-data';
 import { temporalTestServerPath } from '../scripts/servers';
-import { getCancellationQuery, type CancellationView } from '../workflows/cancellation.contract';
+import {
+  cancellationWorkflowId,
+  getCancellationQuery,
+  WORKFLOW_TYPE,
+  type CancellationView,
+} from '../workflows/cancellation.contract';
+import type { CancellationWorkflowInput } from '../workflows/cancellation.workflow';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';
@@ -103,4 +109,60 @@ test('carrier silent, customer silent, goods back late: the policy decides each 
   expect(
     await stack.models.StockMovement.countDocuments({ type: 'return', 'document.id': 'SH-WAIT-1' }),
   ).toBe(1);
+});
+
+test('a long history continues as new while the customer is asked, and the deadline goes on in the new run', async () => {
+  await placePaidOrder(stack.models, {
+    orderNumber: 'SO-WAIT-2',
+    customerId: 'C-8',
+    currency: 'CNY',
+    lines: [{ lineId: 'L1', sku: 'LAMP-2', quantity: 1, unitPriceMinor: 25000 }],
+  });
+  await shipOrder(stack.models, 'SO-WAIT-2', { shipmentId: 'SH-WAIT-2', delivered: true });
+  // Started directly, with a small limit standing in for the server's suggestion (thousands of events).
+  const input: CancellationWorkflowInput = {
+    cancellationId: 'cxl-SO-WAIT-2',
+    orderNumber: 'SO-WAIT-2',
+    reasonCode: 'other',
+    requestedBy: 'clerk-1',
+    confirmed: ['shipped'],
+    requestedAt: new Date().toISOString(),
+    historyLimit: 30,
+  };
+  await stack.models.Cancellation.create({
+    cancellationId: input.cancellationId,
+    workflowId: cancellationWorkflowId(input.cancellationId),
+    orderNumber: input.orderNumber,
+    customerId: 'C-8',
+    reasonCode: input.reasonCode,
+    requestedBy: input.requestedBy,
+    state: 'requested',
+  });
+  const first = await stack.temporal.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: stack.taskQueue,
+    workflowId: cancellationWorkflowId(input.cancellationId),
+    args: [input],
+  });
+  const latest = stack.temporal.workflow.getHandle(first.workflowId);
+  await eventually(async () => expect((await latest.describe()).runId).not.toBe(first.firstExecutionRunId));
+  const carried = await latest.query(getCancellationQuery);
+  expect(carried.state).toBe('agreeingWithCustomer');
+  expect(carried.goods?.offer).toMatchObject({ defaultOption: 'return', refundableMinor: 25000 });
+
+  // The customer's 7 days run on in the new run: then the default applies.
+  await env.sleep('6 days');
+  expect((await latest.query(getCancellationQuery)).state).toBe('agreeingWithCustomer');
+  await env.sleep('2 days');
+  await eventually(async () =>
+    expect((await latest.query(getCancellationQuery)).goods?.choice).toMatchObject({
+      option: 'return',
+      defaulted: true,
+    }),
+  );
+  await eventually(async () =>
+    expect((await latest.query(getCancellationQuery)).state).toBe('awaitingReturn.waitingForGoods'),
+  );
+  await confirmReturn(stack.temporal, input.cancellationId, { shipmentId: 'SH-WAIT-2', by: 'warehouse-1' });
+  const result = (await latest.result()) as CancellationView;
+  expect(result).toMatchObject({ outcome: 'completed', refundedMinor: 25000 });
 });
