@@ -1,7 +1,17 @@
 // Delivering one outbox entry, attempt by attempt, for the delivery workflow: the workflow's retry policy is
-// the backoff; these activities say whether another attempt can help and record the end.
-import { ApplicationFailure } from '@temporalio/activity';
+// the backoff; these activities say whether another attempt can help and record the end. And handing entries
+// to their delivery workflows, for the cancellation.
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+} from '@temporalio/common';
 import { isCancelflowError } from '../lib/errors';
+import {
+  notificationDeliveryWorkflowId,
+  type notificationDeliveryWorkflow,
+} from '../workflows/notification-delivery.workflow';
 import type { ActivityDeps } from './deps';
 import { deliverOutboxEntry, markOutboxFailed, type OutboxSettings } from './outbox';
 
@@ -46,6 +56,32 @@ export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
             type: outcome.permanent ? 'NotificationRejected' : 'ProviderUnavailable',
             nonRetryable: outcome.permanent,
           });
+      }
+    },
+
+    /**
+     * Starts the delivery workflow of each recorded entry, as a workflow of its own (no parent) on this
+     * worker's task queue, and returns once they started. One per key, ever: a retry of this activity, or a
+     * second notice naming the same key, finds the running one (USE_EXISTING) or the finished one
+     * (REJECT_DUPLICATE) and starts nothing; the outbox's claim and mark keep a sent message from going twice.
+     */
+    async startDeliveryWorkflows(keys: readonly string[]): Promise<void> {
+      const { taskQueue } = activityInfo();
+      for (const key of keys) {
+        try {
+          await deps.temporal.workflow.start<typeof notificationDeliveryWorkflow>(
+            'notificationDeliveryWorkflow',
+            {
+              taskQueue,
+              workflowId: notificationDeliveryWorkflowId(key),
+              args: [key, deps.deliveryRetry ?? {}],
+              workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            },
+          );
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        }
       }
     },
 

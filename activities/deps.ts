@@ -1,9 +1,11 @@
+import type { Client } from '@temporalio/client';
 import type { Carrier } from '../integrations/carrier';
 import type { Mailer } from '../integrations/mailer';
 import type { PaymentGateway } from '../integrations/payment-gateway';
 import type { SmsClient } from '../integrations/sms';
 import type { Logger } from '../lib/logger';
 import type { Models } from '../models';
+import type { DeliveryOptions } from '../workflows/notification-delivery.workflow';
 
 /** Everything activities touch in the outside world, handed in by the worker (or a test) through one factory. */
 export interface ActivityDeps {
@@ -19,4 +21,8 @@ export interface ActivityDeps {
   /** Path of the cancellation policy file, read (and validated) when a cancellation starts. */
   policyFile: string;
   logger: Logger;
+  /** Temporal, on the worker's namespace: starts the durable per-message delivery workflows. */
+  temporal: Client;
+  /** How those deliveries retry; absent, the delivery workflow's own defaults (30 s doubling, 24 h). */
+  deliveryRetry?: DeliveryOptions;
 }

@@ -145,11 +145,16 @@ async function main(): Promise<void> {
 
   done = step('starting the worker (bundling workflow code)');
   const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // One client for the API and the activities (which start the notices' delivery workflows).
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  stoppers.push({ name: 'Temporal client', stop: () => clientConnection.close() });
   // Unless real Twilio is configured, SMS goes to the simulator started above.
   const deps = await createActivityDeps(
     { ...config, TWILIO_API_BASE_URL: config.TWILIO_API_BASE_URL ?? sms.url },
     logger,
     models,
+    temporal,
   );
   const worker = await createWorker({
     connection: workerConnection,
@@ -171,8 +176,6 @@ async function main(): Promise<void> {
   done();
 
   done = step(`starting the API on ${config.API_HOST}:${config.API_PORT}`);
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const policy = await loadPolicyFile(config.CANCELLATION_POLICY_FILE);
   const app = buildApp({
     models,
@@ -183,13 +186,7 @@ async function main(): Promise<void> {
     webhooks: webhookSettingsFrom(config),
   });
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
-  stoppers.push({
-    name: 'API',
-    stop: async () => {
-      await app.close();
-      await clientConnection.close();
-    },
-  });
+  stoppers.push({ name: 'API', stop: () => app.close() });
   done();
 
   const api = `http://${config.API_HOST}:${config.API_PORT}`;

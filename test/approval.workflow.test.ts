@@ -295,6 +295,7 @@ test('the order shipped while the approval waited: it is read again, refused, an
   const result = (await handle.result()) as CancellationView;
   expect(result).toMatchObject({ outcome: 'refused', state: 'refused' });
   expect(result.refusal).toContain('confirm "shipped"');
+  await recordHistory(handle, 'shipped-during-approval-refused');
   expect(await stack.models.StockLevel.findOne({ sku: 'POT-1' }).lean()).toMatchObject({
     onHand: stockBefore?.onHand,
     reserved: stockBefore?.reserved,

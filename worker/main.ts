@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     await worker.run(); // the SDK shuts the worker down on SIGINT/SIGTERM
   } finally {
     await connection.close();
+    await deps.temporal.connection.close();
     await deps.models.db.close();
     deps.mailer.close();
   }

@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createHttpCarrier } from '../integrations/carrier';
@@ -10,12 +11,14 @@ import { connectModels, type Models } from '../models';
 
 /**
  * Builds the activities' real dependencies from configuration: the one place that wires them, for the worker
- * process, `npm start` and the tests alike. An open database connection may be handed in to share it.
+ * process, `npm start` and the tests alike. An open database connection may be handed in to share it, and
+ * a Temporal client (a test's own server); otherwise one is connected to TEMPORAL_ADDRESS.
  */
 export async function createActivityDeps(
   config: Config,
   logger: Logger,
   models?: Models,
+  temporal?: Client,
 ): Promise<ActivityDeps> {
   return {
     models: models ?? (await connectModels(mongoUri(config), config.MONGODB_DATABASE)),
@@ -28,6 +31,12 @@ export async function createActivityDeps(
     policyFile: config.CANCELLATION_POLICY_FILE,
     publicBaseUrl: config.PUBLIC_BASE_URL,
     logger,
+    temporal:
+      temporal ??
+      new Client({
+        connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
+        namespace: config.TEMPORAL_NAMESPACE,
+      }),
   };
 }
 

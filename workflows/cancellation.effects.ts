@@ -131,6 +131,21 @@ export interface EffectRunner {
  */
 const NOTICES_IN_BACKGROUND = 'notices-in-background';
 
+/**
+ * Each recorded message is handed to its own delivery workflow (notification-delivery.workflow.ts: Temporal's
+ * retries, 30 s doubling up to 2 h apart, for a day), started by an activity as a workflow with no parent.
+ * Histories recorded before this delivered each message here with a few attempts, and replay that way.
+ *
+ * Why not the alternatives. Abandoned children: correct on a real server, but the time-skipping test server
+ * (1.40.0) locks time skipping when a child closes, until the parent takes the news; a parent already closed
+ * (or continued as new) never does, so from then on time passes in real time (sdk-java #2392, #1540) and our
+ * deadline tests stall. Retrying here for a day: the workflow waits for its notices before it ends or
+ * continues as new (`drain()`), so a mail server down for hours would hold the end, the continue-as-new and
+ * every decision queued meanwhile. A workflow of its own per message has neither cost, outlives the
+ * cancellation's end, and its workflow id (one per outbox key) makes starting it again harmless.
+ */
+const DELIVERY_WORKFLOWS = 'notices-delivered-by-workflows';
+
 export function createEffectRunner(emit: (event: CancellationEvent) => void): EffectRunner {
   const sending: Promise<undefined>[] = [];
   /** Starts a notice; `tell` never throws, so nothing sent in the background can fail the workflow. */
@@ -295,13 +310,27 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
             deductionMinor: offer.deductionMinor,
           },
         };
-        const keys = await notices.queueDepartmentNotifications(about);
         const moment = params.moment;
         // The customer hears of approval only as the cancellation's completion; recalls and late goods are
         // the departments' business.
-        if (tellCustomer && customerId && isCustomerMoment(moment)) {
-          keys.push(...(await notices.queueCustomerNotifications({ ...about, customerId, moment })));
+        const customerNotice =
+          tellCustomer && customerId && isCustomerMoment(moment)
+            ? { ...about, customerId, moment }
+            : undefined;
+        if (patched(DELIVERY_WORKFLOWS)) {
+          // Recorded independently: a customer message that cannot be made does not silence the departments.
+          const queued = await Promise.allSettled([
+            notices.queueDepartmentNotifications(about),
+            ...(customerNotice ? [notices.queueCustomerNotifications(customerNotice)] : []),
+          ]);
+          const keys = queued.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
+          if (keys.length > 0) await notices.startDeliveryWorkflows(keys);
+          const refused = queued.find((result) => result.status === 'rejected');
+          if (refused) throw refused.reason;
+          return;
         }
+        const keys = await notices.queueDepartmentNotifications(about);
+        if (customerNotice) keys.push(...(await notices.queueCustomerNotifications(customerNotice)));
         // Each message is recorded in the outbox before this; a few tries here, and a failure stays recorded
         // there (visible on the cancellation) for redelivery, without holding the cancellation up.
         for (const key of keys)

@@ -1,7 +1,8 @@
 // One small durable workflow per outbox entry: it delivers the message with retries and exponential backoff,
-// for up to a day, and records the end. The cancellation workflow starts it as an abandoned child, so the
-// cancellation neither waits for a slow provider nor fails with it, and the delivery outlives the
-// cancellation's own end (docs/notifications.md).
+// for up to a day, and records the end. The cancellation starts it through an activity
+// (startDeliveryWorkflows, activities/delivery.activities.ts) as a workflow of its own, so the cancellation
+// neither waits for a slow provider nor fails with it, and the delivery outlives the cancellation's own end
+// (docs/notifications.md).
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
@@ -61,6 +62,8 @@ export async function notificationDeliveryWorkflow(
 /**
  * Starts a delivery workflow for each outbox key, as a child the caller does not wait for and that goes on
  * when the caller closes (ParentClosePolicy ABANDON). A key whose delivery was started before is skipped.
+ * The cancellation does not use it: on the time-skipping test server a child that closes after its parent
+ * leaves time skipping locked for good (docs/notifications.md, "Why not child workflows").
  */
 export async function startNotificationDeliveries(
   keys: readonly string[],

@@ -69,8 +69,12 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET,
   };
   const bundle = await bundleQuietly(require.resolve('./test-workflows'));
+  const temporal = new Client({
+    connection: await Connection.connect({ address: env.temporalAddress }),
+    namespace: 'default',
+  });
   const deps = {
-    ...(await createActivityDeps(world.config, logger, models)),
+    ...(await createActivityDeps(world.config, logger, models, temporal)),
     publicBaseUrl: apiUrl,
   };
   const activities = createActivities(deps);
@@ -84,10 +88,6 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     workflowBundle: bundle,
   });
   const workerRun = worker.run();
-  const temporal = new Client({
-    connection: await Connection.connect({ address: env.temporalAddress }),
-    namespace: 'default',
-  });
 
   const app = buildApp({
     models,

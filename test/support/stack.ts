@@ -3,6 +3,7 @@
 // the bundled workflow code, and the API on a free port with the typed client pointed at it.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities';
 import { buildApp } from '../../api/app';
 import { webhookSettingsFrom } from '../../api/webhooks.routes';
 import { CancelflowClient } from '../../client/cancelflow-client';
@@ -13,11 +14,14 @@ import type { Models } from '../../models';
 import { freePort } from '../../scripts/servers';
 import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
 import { createActivityDeps, createWorker } from '../../worker/worker';
+import type { DeliveryOptions } from '../../workflows/notification-delivery.workflow';
 import { testEnvironment } from './environment';
 import { startSimulatedWorld } from './simulated-world';
 
 export interface TestStack {
   models: Models;
+  /** What the worker's activities were built from. */
+  deps: ActivityDeps;
   temporal: Client;
   taskQueue: string;
   api: CancelflowClient;
@@ -32,11 +36,13 @@ export interface TestStack {
 
 /**
  * By default the stack runs on the run's Temporal dev server; a test that needs to move time hands in a
- * time-skipping TestWorkflowEnvironment's connections instead.
+ * time-skipping TestWorkflowEnvironment's connections instead. `deliveryRetry` shortens the notification
+ * deliveries' backoff (the delivery workflow's defaults otherwise).
  */
 export async function startTestStack(
   name: string,
   temporalServer?: { nativeConnection: NativeConnection; client: Client },
+  options: { deliveryRetry?: DeliveryOptions } = {},
 ): Promise<TestStack> {
   const env = testEnvironment();
   const config = parseConfig({ LOG_LEVEL: 'warn' });
@@ -47,7 +53,17 @@ export async function startTestStack(
   const taskQueue = `${name}-${world.suffix}`;
   const logger = createLogger({ LOG_LEVEL: 'silent' }, name);
 
-  const deps = await createActivityDeps(world.config, logger, models);
+  const temporal =
+    temporalServer?.client ??
+    new Client({
+      connection: await Connection.connect({ address: env.temporalAddress }),
+      namespace: 'default',
+    });
+  // Activities start notification deliveries on the same server the worker runs on.
+  const deps = {
+    ...(await createActivityDeps(world.config, logger, models, temporal)),
+    deliveryRetry: options.deliveryRetry,
+  };
 
   const ownConnections = !temporalServer;
   const workerConnection =
@@ -61,12 +77,6 @@ export async function startTestStack(
   });
   const workerRun = worker.run();
 
-  const temporal =
-    temporalServer?.client ??
-    new Client({
-      connection: await Connection.connect({ address: env.temporalAddress }),
-      namespace: 'default',
-    });
   const app = buildApp({
     models,
     temporal,
@@ -79,6 +89,7 @@ export async function startTestStack(
 
   return {
     models,
+    deps,
     temporal,
     taskQueue,
     api: new CancelflowClient({ baseUrl: apiUrl }),

@@ -1,0 +1,167 @@
+// How a cancellation's notices reach people when a provider is down (issue #5): each message recorded in the
+// outbox is handed to its own delivery workflow, which retries with backoff beside and after the
+// cancellation. On the run's Temporal dev server, with the real mail catcher stopped and started again on
+// the same port, the real SMS simulator, database and worker.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createDeliveryActivities } from '../activities/delivery.activities';
+import {
+  addCustomer,
+  addDepartments,
+  addPeople,
+  addProduct,
+  placePaidOrder,
+  receiveStock,
+} from '../scripts/demo-data';
+import { startMailCatcher } from '../simulators';
+import type { CancellationView } from '../workflows/cancellation.contract';
+import { notificationDeliveryWorkflowId } from '../workflows/notification-delivery.workflow';
+import { eventually } from './support/eventually';
+import { startTestStack, type TestStack } from './support/stack';
+
+let stack: TestStack;
+/** The mail server started again in a test, closed here (the stack closes the one it started). */
+let restartedMail: TestStack['mail'] | undefined;
+
+beforeAll(async () => {
+  // A short first wait between attempts, so that a test sees several; production waits 30 s, doubling.
+  stack = await startTestStack('cancellation-notices', undefined, {
+    deliveryRetry: { firstRetryAfterMs: 300 },
+  });
+  await addPeople(stack.models);
+  await addDepartments(stack.models);
+  await addCustomer(stack.models, {
+    customerId: 'C-1',
+    name: '王芳',
+    email: 'wang.fang@example.cn',
+    phone: '+8613800138000',
+    language: 'zh-CN',
+  });
+  await addProduct(stack.models, { sku: 'TEA-1', name: '龙井茶', unitPriceMinor: 16800, currency: 'CNY' });
+  await receiveStock(stack.models, 'TEA-1', 20);
+});
+
+afterAll(async () => {
+  await stack.stop();
+  await restartedMail?.close();
+});
+
+async function cancel(orderNumber: string, customerId: string) {
+  await placePaidOrder(stack.models, {
+    orderNumber,
+    customerId,
+    currency: 'CNY',
+    lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 2, unitPriceMinor: 16800 }],
+  });
+  const { cancellationId, workflowId } = await stack.api.createCancellation({
+    orderNumber,
+    reasonCode: 'customer_changed_mind',
+    requestedBy: 'clerk-1',
+    confirm: ['awaiting_shipment'],
+  });
+  return { cancellationId, handle: stack.temporal.workflow.getHandle(workflowId) };
+}
+
+const outbox = (cancellationId: string) =>
+  stack.models.Notification.find({ cancellationId }).sort({ idempotencyKey: 1 }).lean();
+const delivery = (key: string) => stack.temporal.workflow.getHandle(notificationDeliveryWorkflowId(key));
+
+/** Starts the deliveries again, as a retry of the cancellation's activity would, on the stack's task queue. */
+function startDeliveriesAgain(keys: string[]) {
+  const activities = createDeliveryActivities(stack.deps);
+  return new MockActivityEnvironment({ taskQueue: stack.taskQueue }).run(
+    (again: string[]) => activities.startDeliveryWorkflows(again),
+    keys,
+  );
+}
+
+test('with the mail server down, the cancellation completes at once; its mails go out once the server is back', async () => {
+  const { smtpPort } = stack.mail;
+  await stack.mail.close();
+
+  const { cancellationId, handle } = await cancel('SO-NOTICE-1', 'C-1');
+  const result = (await handle.result()) as CancellationView;
+  expect(result).toMatchObject({ outcome: 'completed', refundedMinor: 33600 });
+
+  // It ended while every mail but the customer's "cancelled" one (below) was still waiting for the server:
+  // recorded, tried, neither sent nor given up.
+  const mailed = (await outbox(cancellationId)).filter((entry) => entry.channel === 'email');
+  const waiting = mailed.filter(
+    (entry) => entry.idempotencyKey !== `${cancellationId}:customer:completed:email`,
+  );
+  expect(waiting.map((entry) => entry.status)).toEqual(waiting.map(() => 'queued'));
+  const keys = waiting.map((entry) => entry.idempotencyKey);
+  expect(keys).toEqual(
+    expect.arrayContaining([
+      `${cancellationId}:customer:received:email`,
+      `${cancellationId}:department:sales:received:email`,
+      `${cancellationId}:department:sales:completed:email`,
+      `${cancellationId}:department:finance:completed:email`,
+    ]),
+  );
+  for (const key of keys) {
+    const running = await delivery(key).describe();
+    expect(running.status.name).toBe('RUNNING');
+    // A workflow of its own, not a child: nothing ties it to the cancellation that ended.
+    expect(running.parentExecution).toBeUndefined();
+  }
+  // The text messages went out at once: the SMS provider was up.
+  expect(stack.sms.messages.filter((sms) => sms.body.includes('SO-NOTICE-1'))).toHaveLength(2);
+
+  // Each delivery retries with backoff while the server is down, keeping the provider's error.
+  await eventually(async () => {
+    for (const entry of await outbox(cancellationId)) {
+      if (!keys.includes(entry.idempotencyKey)) continue;
+      expect(entry.attempts).toBeGreaterThanOrEqual(2);
+      expect(entry.error).toContain('ECONNREFUSED');
+    }
+  });
+  // Started again meanwhile (a retried activity), each key finds its running delivery.
+  const runIds = await Promise.all(keys.map(async (key) => (await delivery(key).describe()).runId));
+  await startDeliveriesAgain(keys);
+  expect(await Promise.all(keys.map(async (key) => (await delivery(key).describe()).runId))).toEqual(runIds);
+
+  stack.mail = restartedMail = await startMailCatcher({ smtpPort, httpPort: 0, logger: false });
+  for (const key of keys) expect(await delivery(key).result()).toMatchObject({ key, status: 'sent' });
+  // Each once, to its recipient.
+  const mails = stack.mail.messages.filter((mail) => mail.subject.includes('SO-NOTICE-1'));
+  expect(mails.map((mail) => mail.to.join()).sort()).toEqual(waiting.map((entry) => entry.recipient).sort());
+  for (const entry of await outbox(cancellationId)) {
+    if (keys.includes(entry.idempotencyKey)) expect(entry).toMatchObject({ status: 'sent' });
+  }
+
+  // Started again after they ended, nothing is started or sent again.
+  await startDeliveriesAgain(keys);
+  for (const [index, key] of keys.entries()) {
+    const ended = await delivery(key).describe();
+    expect({ runId: ended.runId, status: ended.status.name }).toEqual({
+      runId: runIds[index],
+      status: 'COMPLETED',
+    });
+  }
+  expect(stack.mail.messages.filter((mail) => mail.subject.includes('SO-NOTICE-1'))).toHaveLength(
+    keys.length,
+  );
+
+  // Not covered: the customer's "cancelled" mail is sent by the cancellation's own notifyingCustomer step,
+  // once, and stays failed when the server is down then (docs/notifications.md, "Delivery").
+  expect(result.notifications).toEqual([
+    { channel: 'email', status: 'failed', detail: expect.stringContaining('ECONNREFUSED') as string },
+    { channel: 'sms', status: 'sent' },
+  ]);
+});
+
+test('a customer message that cannot be made does not keep the departments from hearing', async () => {
+  // An order whose customer is not on file: the customer's "received" message cannot be made.
+  const { cancellationId, handle } = await cancel('SO-NOTICE-2', 'C-UNKNOWN');
+  expect(await handle.result()).toMatchObject({ outcome: 'completed' });
+  await eventually(async () => {
+    const entries = await outbox(cancellationId);
+    expect(entries.map((entry) => entry.idempotencyKey)).toContain(
+      `${cancellationId}:department:sales:received:email`,
+    );
+    expect(entries.every((entry) => entry.audience === 'department' && entry.status === 'sent')).toBe(true);
+  });
+  await stack.mail.waitForMessage(
+    (mail) => mail.to.includes('sales@cancelflow.local') && mail.subject.includes('SO-NOTICE-2'),
+  );
+});
