@@ -1,9 +1,81 @@
 import { postMessage } from '../models/message-centre.model';
+import type { Language } from '../models/organisation.model';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
-import { deliverThroughOutbox } from './outbox';
+import { deliverThroughOutbox, recordOutboxEntry } from './outbox';
 
 export function createApprovalActivities({ models, mailer, mailFrom, logger }: ActivityDeps) {
+  /**
+   * Asks the eligible approvers to decide (R3), or reminds them: an action-required entry in each one's
+   * message centre (R19), and a mail to each one with an address, recorded in the outbox with its content.
+   * Keys include the clock and its reminder count, so each reminder is one message per approver, however often
+   * the activity is retried. Returns the mails recorded, with their content.
+   */
+  async function recordApprovalRequest(params: EffectParams['requestApproval']) {
+    const isReminder = params.reminder > 0;
+    const kind = isReminder ? 'reminder' : 'request';
+    const key = `${params.cancellationId}:approval:clock-${params.clock}:${kind}-${params.reminder}`;
+    const risk = params.risk
+      ? `${params.risk.level} (${params.risk.reasons.join('; ') || 'no reasons'})`
+      : 'unknown';
+    const mails: {
+      key: string;
+      personId: string;
+      email: string;
+      language: Language;
+      subject: string;
+      text: string;
+    }[] = [];
+    for (const personId of params.approvers) {
+      await postMessage(models, {
+        idempotencyKey: key,
+        to: { personId },
+        cancellationId: params.cancellationId,
+        orderNumber: params.orderNumber,
+        category: 'action_required',
+        content: {
+          'zh-CN': {
+            title: `${isReminder ? '提醒：' : ''}订单 ${params.orderNumber} 取消待审批`,
+            body: `取消申请 ${params.cancellationId} 需要 ${params.level} 级审批。风险：${risk}。`,
+          },
+          en: {
+            title: `${isReminder ? 'Reminder: ' : ''}cancellation of ${params.orderNumber} awaits your approval`,
+            body: `Cancellation ${params.cancellationId} needs a level ${params.level} approval. Risk: ${risk}.`,
+          },
+        },
+      });
+      const person = await models.Person.findOne({ personId }).lean();
+      if (!person?.email) continue;
+      const subject =
+        person.language === 'en'
+          ? `${isReminder ? 'Reminder: ' : ''}approve the cancellation of ${params.orderNumber}`
+          : `${isReminder ? '提醒：' : ''}请审批订单 ${params.orderNumber} 的取消申请`;
+      const text = `${subject}\n\ncancellation ${params.cancellationId}, level ${params.level}, risk ${risk}`;
+      const mailKey = `${key}:${personId}:email`;
+      // A retry finds the entry as first recorded: the same mail on every attempt.
+      const entry = await recordOutboxEntry(models, {
+        idempotencyKey: mailKey,
+        cancellationId: params.cancellationId,
+        channel: 'email',
+        recipient: person.email,
+        audience: 'person',
+        template: `approval-${kind}`,
+        language: person.language,
+        payload: { personId, level: String(params.level), risk },
+        content: { subject, text },
+      });
+      mails.push({
+        key: mailKey,
+        personId,
+        email: entry.recipient,
+        language: person.language,
+        subject: entry.content?.subject ?? subject,
+        text: entry.content?.text ?? text,
+      });
+    }
+    return { key, mails };
+  }
+
   return {
     /** R3, R15: who may decide at this level: active approvers of that level or higher, never the requester. */
     async findApprovers(params: EffectParams['findApprovers']): Promise<string[]> {
@@ -19,59 +91,38 @@ export function createApprovalActivities({ models, mailer, mailFrom, logger }: A
     },
 
     /**
-     * Asks the eligible approvers to decide (R3), or reminds them: an action-required entry in each one's
-     * message centre (R19) and an email. Keys include the clock's reminder count, so each reminder is one
-     * message, however often the activity is retried.
+     * The approval request or reminder (R3, R19): message-centre entries, and mails recorded in the outbox.
+     * Returns the mails' outbox keys, for their delivery workflows (startDeliveryWorkflows).
+     */
+    async queueApprovalRequest(params: EffectParams['requestApproval']): Promise<string[]> {
+      const { mails } = await recordApprovalRequest(params);
+      return mails.map((mail) => mail.key);
+    },
+
+    /**
+     * The same, with each mail sent at once in one attempt; a failure is final. What histories recorded before
+     * the `approval-mails-delivered-by-workflows` patch call (queueApprovalRequest since), under the same keys.
      */
     async requestApproval(params: EffectParams['requestApproval']): Promise<void> {
-      const isReminder = params.reminder > 0;
-      const kind = isReminder ? 'reminder' : 'request';
-      const key = `${params.cancellationId}:approval:clock-${params.clock}:${kind}-${params.reminder}`;
-      const risk = params.risk
-        ? `${params.risk.level} (${params.risk.reasons.join('; ') || 'no reasons'})`
-        : 'unknown';
-      for (const personId of params.approvers) {
-        await postMessage(models, {
-          idempotencyKey: key,
-          to: { personId },
-          cancellationId: params.cancellationId,
-          orderNumber: params.orderNumber,
-          category: 'action_required',
-          content: {
-            'zh-CN': {
-              title: `${isReminder ? '提醒：' : ''}订单 ${params.orderNumber} 取消待审批`,
-              body: `取消申请 ${params.cancellationId} 需要 ${params.level} 级审批。风险：${risk}。`,
-            },
-            en: {
-              title: `${isReminder ? 'Reminder: ' : ''}cancellation of ${params.orderNumber} awaits your approval`,
-              body: `Cancellation ${params.cancellationId} needs a level ${params.level} approval. Risk: ${risk}.`,
-            },
-          },
-        });
-        const person = await models.Person.findOne({ personId }).lean();
-        if (!person?.email) continue;
-        const email = person.email;
+      const { key, mails } = await recordApprovalRequest(params);
+      for (const mail of mails) {
         await deliverThroughOutbox(
           { models, logger },
           {
-            idempotencyKey: `${key}:${personId}:email`,
+            idempotencyKey: mail.key,
             cancellationId: params.cancellationId,
             channel: 'email',
-            recipient: email,
-            template: `approval-${kind}`,
-            language: person.language,
+            recipient: mail.email,
+            template: `approval-${params.reminder > 0 ? 'reminder' : 'request'}`,
+            language: mail.language,
           },
           async () => {
-            const subject =
-              person.language === 'en'
-                ? `${isReminder ? 'Reminder: ' : ''}approve the cancellation of ${params.orderNumber}`
-                : `${isReminder ? '提醒：' : ''}请审批订单 ${params.orderNumber} 的取消申请`;
             const info = (await mailer.sendMail({
               from: mailFrom,
-              to: email,
-              subject,
-              text: `${subject}\n\ncancellation ${params.cancellationId}, level ${params.level}, risk ${risk}`,
-              messageId: `<${key}:${personId}@cancelflow>`,
+              to: mail.email,
+              subject: mail.subject,
+              text: mail.text,
+              messageId: `<${key}:${mail.personId}@cancelflow>`,
             })) as { messageId: string };
             return info.messageId;
           },

@@ -283,10 +283,37 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
     },
 
     /**
-     * The "cancelled" message, recorded and sent at once, one attempt per channel. Kept for the workflow
-     * until it starts delivery workflows instead; a failure is recorded and reported, never thrown. Its keys
-     * are those of `queueCustomerNotifications` for `completed`, so switching over never sends twice.
-     * `goods` and `deductionMinor` say what became of shipped goods (absent: released, never shipped).
+     * The "cancelled" message (R12, R18), recorded for each consented channel, for its delivery workflows
+     * (startDeliveryWorkflows): returns the keys to start and, for the cancellation's view, each channel
+     * `queued` or `skipped` with the reason. A message that cannot be made is reported as skipped, never
+     * thrown: it must not fail the cancellation. Same keys as `queueCustomerNotifications` for `completed`.
+     */
+    async queueCustomerCompletion(
+      params: EffectParams['notifyCustomer'],
+    ): Promise<{ keys: string[]; results: NotificationResult[] }> {
+      let recorded;
+      try {
+        recorded = await queueForCustomer({ ...params, moment: 'completed' });
+      } catch (error) {
+        if (!(error instanceof ApplicationFailure) || error.type !== 'NotificationNotQueued') throw error;
+        return { keys: [], results: [{ channel: 'email', status: 'skipped', detail: error.message }] };
+      }
+      const { queued, skipped } = recorded;
+      const results: NotificationResult[] = [
+        ...queued.map(({ channel }) => ({ channel, status: 'queued' as const })),
+        ...skipped,
+      ];
+      return {
+        keys: queued.map((entry) => entry.key),
+        results: results.sort((a, b) => a.channel.localeCompare(b.channel)),
+      };
+    },
+
+    /**
+     * The "cancelled" message, recorded and sent at once, one attempt per channel: what histories recorded
+     * before the `customer-completion-delivered-by-workflow` patch call (queueCustomerCompletion since). A
+     * failure is recorded and reported, never thrown. Its keys are those of `queueCustomerCompletion`, so
+     * switching over never sends twice. `goods` and `deductionMinor` say what became of shipped goods.
      */
     async notifyCustomer(
       params: EffectParams['notifyCustomer'] & { goods?: GoodsFate; deductionMinor?: number },

@@ -12,8 +12,9 @@ import {
   placePaidOrder,
   receiveStock,
 } from '../scripts/demo-data';
+import { withdrawCancellation } from '../client/cancellation-decisions';
 import { startMailCatcher } from '../simulators';
-import type { CancellationView } from '../workflows/cancellation.contract';
+import { getCancellationQuery, type CancellationView } from '../workflows/cancellation.contract';
 import { notificationDeliveryWorkflowId } from '../workflows/notification-delivery.workflow';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
@@ -35,6 +36,14 @@ beforeAll(async () => {
     email: 'wang.fang@example.cn',
     phone: '+8613800138000',
     language: 'zh-CN',
+  });
+  // A VIP relationship makes the risk medium: one approval of level 1 (manager-1, director-1).
+  await addCustomer(stack.models, {
+    customerId: 'C-VIP',
+    name: 'Emily Carter',
+    email: 'emily@example.com',
+    language: 'en',
+    tier: 'vip',
   });
   await addProduct(stack.models, { sku: 'TEA-1', name: '龙井茶', unitPriceMinor: 16800, currency: 'CNY' });
   await receiveStock(stack.models, 'TEA-1', 20);
@@ -74,7 +83,7 @@ function startDeliveriesAgain(keys: string[]) {
   );
 }
 
-test('with the mail server down, the cancellation completes at once; its mails go out once the server is back', async () => {
+test('with the mail server down, the cancellation completes at once; its mails, the "cancelled" one too, go out once the server is back', async () => {
   const { smtpPort } = stack.mail;
   await stack.mail.close();
 
@@ -82,17 +91,19 @@ test('with the mail server down, the cancellation completes at once; its mails g
   const result = (await handle.result()) as CancellationView;
   expect(result).toMatchObject({ outcome: 'completed', refundedMinor: 33600 });
 
-  // It ended while every mail but the customer's "cancelled" one (below) was still waiting for the server:
-  // recorded, tried, neither sent nor given up.
-  const mailed = (await outbox(cancellationId)).filter((entry) => entry.channel === 'email');
-  const waiting = mailed.filter(
-    (entry) => entry.idempotencyKey !== `${cancellationId}:customer:completed:email`,
-  );
+  // It ended while every mail was still waiting for the server: recorded, tried, neither sent nor given up.
+  // Its view says what it handed over: the customer's "cancelled" message, queued on both channels.
+  expect(result.notifications).toEqual([
+    { channel: 'email', status: 'queued' },
+    { channel: 'sms', status: 'queued' },
+  ]);
+  const waiting = (await outbox(cancellationId)).filter((entry) => entry.channel === 'email');
   expect(waiting.map((entry) => entry.status)).toEqual(waiting.map(() => 'queued'));
   const keys = waiting.map((entry) => entry.idempotencyKey);
   expect(keys).toEqual(
     expect.arrayContaining([
       `${cancellationId}:customer:received:email`,
+      `${cancellationId}:customer:completed:email`,
       `${cancellationId}:department:sales:received:email`,
       `${cancellationId}:department:sales:completed:email`,
       `${cancellationId}:department:finance:completed:email`,
@@ -104,8 +115,10 @@ test('with the mail server down, the cancellation completes at once; its mails g
     // A workflow of its own, not a child: nothing ties it to the cancellation that ended.
     expect(running.parentExecution).toBeUndefined();
   }
-  // The text messages went out at once: the SMS provider was up.
-  expect(stack.sms.messages.filter((sms) => sms.body.includes('SO-NOTICE-1'))).toHaveLength(2);
+  // The text messages went out at once, through their own deliveries: the SMS provider was up.
+  await eventually(() =>
+    expect(stack.sms.messages.filter((sms) => sms.body.includes('SO-NOTICE-1'))).toHaveLength(2),
+  );
 
   // Each delivery retries with backoff while the server is down, keeping the provider's error.
   await eventually(async () => {
@@ -122,9 +135,13 @@ test('with the mail server down, the cancellation completes at once; its mails g
 
   stack.mail = restartedMail = await startMailCatcher({ smtpPort, httpPort: 0, logger: false });
   for (const key of keys) expect(await delivery(key).result()).toMatchObject({ key, status: 'sent' });
-  // Each once, to its recipient.
+  // Each once, to its recipient; the customer's "cancelled" mail among them, as recorded.
   const mails = stack.mail.messages.filter((mail) => mail.subject.includes('SO-NOTICE-1'));
   expect(mails.map((mail) => mail.to.join()).sort()).toEqual(waiting.map((entry) => entry.recipient).sort());
+  const cancelledMail = mails.find((mail) => mail.subject === '订单 SO-NOTICE-1 已取消');
+  expect(cancelledMail?.to).toEqual(['wang.fang@example.cn']);
+  expect(cancelledMail?.text).toContain('336.00');
+  expect(cancelledMail?.text).toContain('/v1/feedback/');
   for (const entry of await outbox(cancellationId)) {
     if (keys.includes(entry.idempotencyKey)) expect(entry).toMatchObject({ status: 'sent' });
   }
@@ -141,13 +158,6 @@ test('with the mail server down, the cancellation completes at once; its mails g
   expect(stack.mail.messages.filter((mail) => mail.subject.includes('SO-NOTICE-1'))).toHaveLength(
     keys.length,
   );
-
-  // Not covered: the customer's "cancelled" mail is sent by the cancellation's own notifyingCustomer step,
-  // once, and stays failed when the server is down then (docs/notifications.md, "Delivery").
-  expect(result.notifications).toEqual([
-    { channel: 'email', status: 'failed', detail: expect.stringContaining('ECONNREFUSED') as string },
-    { channel: 'sms', status: 'sent' },
-  ]);
 });
 
 test('a customer message that cannot be made does not keep the departments from hearing', async () => {
@@ -164,4 +174,58 @@ test('a customer message that cannot be made does not keep the departments from 
   await stack.mail.waitForMessage(
     (mail) => mail.to.includes('sales@cancelflow.local') && mail.subject.includes('SO-NOTICE-2'),
   );
+});
+
+test("with the mail server down, the approvers' request mails wait in the outbox, recorded, and go out once it is back", async () => {
+  const { smtpPort } = stack.mail;
+  await stack.mail.close();
+  const { cancellationId, handle } = await cancel('SO-NOTICE-3', 'C-VIP');
+  await eventually(async () =>
+    expect((await handle.query(getCancellationQuery)).state).toBe('awaitingApproval.waitingForDecision'),
+  );
+
+  // One mail per approver, recorded with what it says, each handed to its own delivery, which keeps trying.
+  const keys = ['director-1', 'manager-1'].map(
+    (personId) => `${cancellationId}:approval:clock-1:request-0:${personId}:email`,
+  );
+  await eventually(async () => {
+    const asked = await stack.models.Notification.find({ idempotencyKey: { $in: keys } })
+      .sort({ idempotencyKey: 1 })
+      .lean();
+    expect(asked).toMatchObject([
+      { recipient: 'grace.lin@cancelflow.local', status: 'queued' },
+      { recipient: 'liu.qiang@cancelflow.local', status: 'queued' },
+    ]);
+    for (const entry of asked) {
+      expect(entry.content?.subject).toContain('SO-NOTICE-3');
+      expect(entry.content?.text).toContain(cancellationId);
+      expect(entry.attempts).toBeGreaterThanOrEqual(2);
+      expect(entry.error).toContain('ECONNREFUSED');
+    }
+  });
+  for (const key of keys) expect((await delivery(key).describe()).status.name).toBe('RUNNING');
+  // The message centre has them meanwhile, as before.
+  const centre = await stack.models.MessageCentreEntry.find({ cancellationId, category: 'action_required' });
+  expect(centre.map((entry) => entry.recipientId).sort()).toEqual(['director-1', 'manager-1']);
+
+  stack.mail = await startMailCatcher({ smtpPort, httpPort: 0, logger: false });
+  restartedMail = stack.mail;
+  for (const key of keys) expect(await delivery(key).result()).toMatchObject({ key, status: 'sent' });
+  // (The received notices to the customer and departments may go out meanwhile too: only the approvers' here.)
+  const approvers = ['grace.lin@cancelflow.local', 'liu.qiang@cancelflow.local'];
+  const mailsToApprovers = () =>
+    stack.mail.messages.filter(
+      (mail) => mail.subject.includes('SO-NOTICE-3') && approvers.includes(mail.to.join()),
+    );
+  expect(
+    mailsToApprovers()
+      .map((mail) => mail.to.join())
+      .sort(),
+  ).toEqual(approvers);
+  // Started again (a retried activity), nothing goes twice.
+  await startDeliveriesAgain(keys);
+  expect(mailsToApprovers()).toHaveLength(2);
+
+  await withdrawCancellation(stack.temporal, cancellationId, { by: 'clerk-1', reason: 'test done' });
+  expect(await handle.result()).toMatchObject({ outcome: 'withdrawn' });
 });

@@ -294,7 +294,32 @@ describe('customer messages (R12, R18)', () => {
     expect(await stack.models.Notification.countDocuments({ cancellationId: order.cancellationId })).toBe(0);
   });
 
-  test("notifyCustomer, the workflow's current activity, sends under the same keys: switching over sends nothing twice", async () => {
+  test('queueCustomerCompletion records the cancelled message under the same keys, sends nothing itself, and says queued', async () => {
+    const order = await paidOrder('C-EN');
+    const params = completed('C-EN', order);
+    const { moment: _moment, ...effect } = params;
+    const queued = await stack.activities.queueCustomerCompletion({
+      ...effect,
+      goods: 'released',
+      deductionMinor: 0,
+    });
+    expect(queued.results).toEqual([
+      { channel: 'email', status: 'queued' },
+      { channel: 'sms', status: 'queued' },
+    ]);
+    expect(queued.keys).toEqual(await stack.activities.queueCustomerNotifications(params));
+    for (const key of queued.keys) expect(await entry(key)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect((await entry(queued.keys[0] ?? '')).content?.text).toContain('/v1/feedback/');
+    expect(stack.mail.messages.filter((mail) => mail.subject.includes(order.orderNumber))).toHaveLength(0);
+    for (const key of queued.keys)
+      expect(await deliver(key)).toMatchObject({ status: 'sent', alreadyDone: false });
+    for (const key of queued.keys)
+      expect(await deliver(key)).toMatchObject({ status: 'sent', alreadyDone: true });
+    expect(stack.mail.messages.filter((mail) => mail.subject.includes(order.orderNumber))).toHaveLength(1);
+    expect(stack.sms.messages.filter((sms) => sms.body.includes(order.orderNumber))).toHaveLength(1);
+  });
+
+  test('notifyCustomer, the activity of histories recorded before the patch, sends under the same keys: switching over sends nothing twice', async () => {
     const order = await paidOrder('C-EN');
     const params = completed('C-EN', order);
     const results = await stack.activities.notifyCustomer({
@@ -330,6 +355,23 @@ test('notifyCustomer reports a message it cannot make instead of failing the can
     deductionMinor: 0,
   });
   expect(results).toEqual([{ channel: 'email', status: 'skipped', detail: 'no customer C-NOBODY' }]);
+});
+
+test('queueCustomerCompletion, what the workflow calls now, records without sending and reports a message it cannot make', async () => {
+  const nobody = randomUUID();
+  expect(
+    await stack.activities.queueCustomerCompletion({
+      cancellationId: nobody,
+      orderNumber: 'SO-NOBODY',
+      customerId: 'C-NOBODY',
+      reasonCode: 'other',
+      refundedMinor: 0,
+      currency: 'CNY',
+      goods: 'released',
+      deductionMinor: 0,
+    }),
+  ).toEqual({ keys: [], results: [{ channel: 'email', status: 'skipped', detail: 'no customer C-NOBODY' }] });
+  expect(await stack.models.Notification.countDocuments({ cancellationId: nobody })).toBe(0);
 });
 
 describe('delivery with retries and backoff', () => {

@@ -134,10 +134,24 @@ test('cancels a paid order awaiting shipment end to end, once, however often it 
   expect(
     stack.sms.messages.every((sms) => sms.to === '+8613800138000' && sms.body.includes('SO-TRACER-1')),
   ).toBe(true);
+  // The view says what the cancellation handed to the deliveries; the outbox, that they were sent.
   expect(result.notifications).toEqual([
-    { channel: 'email', status: 'sent' },
-    { channel: 'sms', status: 'sent' },
+    { channel: 'email', status: 'queued' },
+    { channel: 'sms', status: 'queued' },
   ]);
+  await eventually(async () =>
+    expect(
+      await models.Notification.find(
+        { idempotencyKey: { $regex: `^${first.cancellationId}:customer:completed:` } },
+        { channel: 1, status: 1 },
+      )
+        .sort({ channel: 1 })
+        .lean(),
+    ).toMatchObject([
+      { channel: 'email', status: 'sent' },
+      { channel: 'sms', status: 'sent' },
+    ]),
+  );
 
   // The database copy answers after the workflow closed, through the API and the typed client.
   const read = await stack.api.getCancellation(first.cancellationId);

@@ -182,7 +182,11 @@ export interface CancellationView {
   review?: OrderReview;
   risk?: RiskAssessment;
   refundedMinor: number;
-  notifications: { channel: 'email' | 'sms'; status: 'sent' | 'failed' | 'skipped'; detail?: string }[];
+  notifications: {
+    channel: 'email' | 'sms';
+    status: 'sent' | 'failed' | 'skipped' | 'queued';
+    detail?: string;
+  }[];
 }
 
 export const TASK_QUEUE_DEFAULT = 'cancellations';

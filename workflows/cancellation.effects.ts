@@ -146,6 +146,19 @@ const NOTICES_IN_BACKGROUND = 'notices-in-background';
  */
 const DELIVERY_WORKFLOWS = 'notices-delivered-by-workflows';
 
+/**
+ * The customer's "cancelled" message goes the same way: recorded, handed to its delivery workflows, and the
+ * view says `queued` (the outbox says what became of it). Histories recorded before this sent it here in
+ * one attempt per channel, which a provider down at that moment failed for good.
+ */
+const CUSTOMER_COMPLETION_DELIVERY = 'customer-completion-delivered-by-workflow';
+
+/**
+ * The approvers' request and reminder mails too: recorded with their content, then handed to their delivery
+ * workflows. Histories recorded before this sent each once, at once.
+ */
+const APPROVAL_MAIL_DELIVERY = 'approval-mails-delivered-by-workflows';
+
 export function createEffectRunner(emit: (event: CancellationEvent) => void): EffectRunner {
   const sending: Promise<undefined>[] = [];
   /** Starts a notice; `tell` never throws, so nothing sent in the background can fail the workflow. */
@@ -235,7 +248,11 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       return Promise.resolve(undefined);
     },
     requestApproval(params) {
-      return notice('ask the approvers', () => notices.requestApproval(params));
+      return notice('ask the approvers', async () => {
+        if (!patched(APPROVAL_MAIL_DELIVERY)) return notices.requestApproval(params);
+        const keys = await notices.queueApprovalRequest(params);
+        if (keys.length > 0) await notices.startDeliveryWorkflows(keys);
+      });
     },
     async releaseStock(params) {
       await books.releaseReservedStock(params);
@@ -338,7 +355,27 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       });
     },
     async notifyCustomer(params) {
-      return { type: 'CUSTOMER_NOTIFIED', results: await providers.notifyCustomer(params) };
+      if (!patched(CUSTOMER_COMPLETION_DELIVERY)) {
+        return { type: 'CUSTOMER_NOTIFIED', results: await providers.notifyCustomer(params) };
+      }
+      // Recording is our own database (a message that cannot be made comes back as skipped); starting the
+      // deliveries gets a few tries, and failing that the view says so: the cancellation is complete anyway.
+      const { keys, results } = await books.queueCustomerCompletion(params);
+      if (keys.length === 0) return { type: 'CUSTOMER_NOTIFIED', results };
+      try {
+        await notices.startDeliveryWorkflows(keys);
+      } catch (error) {
+        const detail = `recorded, but its delivery could not be started: ${String(error)}`;
+        log.warn('could not start the delivery of the cancelled message', { error: String(error) });
+        await tell('give up the cancelled message', async () => {
+          for (const key of keys) await notices.recordNotificationFailure({ key, reason: detail });
+        });
+        const failed = results.map((result) =>
+          result.status === 'queued' ? { ...result, status: 'failed' as const, detail } : result,
+        );
+        return { type: 'CUSTOMER_NOTIFIED', results: failed };
+      }
+      return { type: 'CUSTOMER_NOTIFIED', results };
     },
   };
 

@@ -27,7 +27,8 @@ import type { ApprovalStep, CancellationPolicy } from './policy';
 
 export interface NotificationResult {
   channel: 'email' | 'sms';
-  status: 'sent' | 'failed' | 'skipped';
+  /** `queued`: recorded and handed to its delivery workflow; the outbox says what became of it. */
+  status: 'sent' | 'failed' | 'skipped' | 'queued';
   detail?: string;
 }
 
