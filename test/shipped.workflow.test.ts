@@ -207,6 +207,7 @@ test('a failing carrier is asked again with the same key, and one recall results
   expect(stack.carrier.recalls.filter((recall) => recall.shipmentId === 'SH-SO-SHP-3')).toHaveLength(1);
   await confirmReturn(stack.temporal, cancellationId, { shipmentId: 'SH-SO-SHP-3', by: 'warehouse-1' });
   expect(await handle.result()).toMatchObject({ outcome: 'completed' });
+  await recordHistory(handle, 'shipped-carrier-failing-then-accepted');
 });
 
 test('too late to stop it: the customer keeps the goods for a refund less the deduction; stock stays out', async () => {
