@@ -7,6 +7,8 @@ export const productSchema = new Schema(
     sku: { type: String, required: true, unique: true },
     name: { type: String, required: true },
     unitPriceMinor: { type: Number, required: true, min: 0, validate: wholeUnits },
+    /** What a unit costs the shop (its purchase price), in the same currency; absent where not known. */
+    unitCostMinor: { type: Number, min: 0, validate: wholeUnits },
     currency: { type: String, required: true, minlength: 3, maxlength: 3 },
   },
   { timestamps: true },

@@ -535,6 +535,7 @@ export interface ProductDocument extends Stamped {
   /** The Product model has one name: both languages, as on the shop's labels. */
   name: string;
   unitPriceMinor: number;
+  unitCostMinor: number;
   currency: string;
 }
 
@@ -918,6 +919,7 @@ export class BooksGenerator {
         sku: item.sku,
         name: `${item.names['zh-CN']} / ${item.names.en}`,
         unitPriceMinor: item.unitPriceMinor,
+        unitCostMinor: item.unitCostMinor,
         currency: 'CNY',
         createdAt: at,
         updatedAt: at,

@@ -370,6 +370,11 @@ describe('generated books in the database', () => {
     const storedOrders = byId(books.salesOrders);
     for (const order of plain(generated.salesOrders))
       expect(storedOrders.get(String(order._id))).toMatchObject(order);
+    // Products carry what a unit costs the shop as well as its price, below it.
+    for (const product of books.products) {
+      expect(product.unitCostMinor).toBeGreaterThan(0);
+      expect(product.unitCostMinor).toBeLessThan(product.unitPriceMinor);
+    }
     const storedCustomers = byId(books.customers);
     for (const customer of plain(generated.customers)) {
       const { cancellationCount: _count, cancellationIds: _ids, updatedAt: _at, ...contact } = customer;
