@@ -23,6 +23,7 @@ import {
   cancellationWorkflowId,
   REASON_CODES,
   type ApprovalProgress,
+  type PurchasingReport,
   type ReasonCode,
   type RiskAssessment,
 } from '../workflows/cancellation.contract';
@@ -658,23 +659,6 @@ export interface PurchaseOrderDocument extends Stamped {
     statusAfter: PurchaseOrderStatus;
   }[];
   revision: number;
-}
-
-interface PurchasingReport {
-  reduced: {
-    poNumber: string;
-    poLineId: string;
-    salesLineId: string;
-    quantity: number;
-    supplierMustBeTold: boolean;
-  }[];
-  notReduced: {
-    poNumber: string;
-    poLineId: string;
-    salesLineId: string;
-    quantity: number;
-    reason: ReductionRefusal;
-  }[];
 }
 
 export interface CancellationDocument extends Stamped {

@@ -1,39 +1,26 @@
 // Approval deadlines, reminders and escalation (R3, R8, R15) on the time-skipping test server: days pass in
 // milliseconds. Activities run on the real database, SMTP and simulators. Time is moved with env.sleep;
 // waiting on an Update's result does not skip time on this server (sdk-typescript #1549).
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
-import { temporalTestServerPath } from '../scripts/servers';
 import {
   cancellationWorkflowId,
   getCancellationQuery,
   WORKFLOW_TYPE,
   type CancellationView,
 } from '../workflows/cancellation.contract';
-import { CANCELFLOW_SEARCH_ATTRIBUTES, searchAttributeKeys } from '../workflows/search-attributes';
+import { searchAttributeKeys } from '../workflows/search-attributes';
 import type { CancellationWorkflowInput } from '../workflows/cancellation.workflow';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';
 import { startTestStack, type TestStack } from './support/stack';
+import { startTimeSkippingEnvironment } from './support/time-skipping';
 
 let env: TestWorkflowEnvironment;
 let stack: TestStack;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
-  });
-  // The test server knows no custom search attributes until told, as a real namespace would be.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      Object.keys(CANCELFLOW_SEARCH_ATTRIBUTES).map((name) => [
-        name,
-        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      ]),
-    ),
-  });
+  env = await startTimeSkippingEnvironment();
   stack = await startTestStack('deadlines', env);
   await addPeople(stack.models);
   await addCustomer(stack.models, {

@@ -16,6 +16,7 @@ import {
   type Withdrawal,
 } from '../workflows/cancellation.contract';
 import { searchAttributeKeys } from '../workflows/search-attributes';
+import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';
 import { startTestStack, type TestStack } from './support/stack';
@@ -69,18 +70,6 @@ async function cancelNewOrder(
     cancellationId: accepted.cancellationId,
     handle: stack.temporal.workflow.getHandle(accepted.workflowId),
   };
-}
-
-/** Polls the workflow's query until it reports the state. */
-function waitForState(
-  handle: { query: (q: typeof getCancellationQuery) => Promise<CancellationView> },
-  state: string,
-) {
-  return eventually(async () => {
-    const view = await handle.query(getCancellationQuery);
-    expect(view.state).toBe(state);
-    return view;
-  });
 }
 
 const waiting = 'awaitingApproval.waitingForDecision';

@@ -3,8 +3,9 @@
 // the customer is told "refunded" only after the money moved. On the dev server, against real parts.
 import { resumeCancellation, settleRefund } from '../client/cancellation-decisions';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
-import { getCancellationQuery, type CancellationView } from '../workflows/cancellation.contract';
+import type { CancellationView } from '../workflows/cancellation.contract';
 import { searchAttributeKeys } from '../workflows/search-attributes';
+import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';
 import { startTestStack, type TestStack } from './support/stack';
@@ -36,12 +37,7 @@ async function cancel(orderNumber: string) {
     confirm: ['awaiting_shipment'],
   });
   const handle = stack.temporal.workflow.getHandle(accepted.workflowId);
-  const stateIs = (state: string) =>
-    eventually(async () => {
-      const view = await handle.query(getCancellationQuery);
-      expect(view.state).toBe(state);
-      return view;
-    });
+  const stateIs = (state: string) => waitForState(handle, state);
   return { cancellationId: accepted.cancellationId, handle, stateIs };
 }
 

@@ -1,8 +1,7 @@
 // The waits after shipment (R9, R12) on the time-skipping test server: a carrier that never answers, a
 // customer who never chooses, goods that come back late. Days pass in milliseconds; activities run on the
 // real database, SMTP and simulators. Time moves with env.sleep (waiting on an Update does not skip time).
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { confirmReturn } from '../client/cancellation-decisions';
 import {
   addCustomer,
@@ -12,7 +11,6 @@ import {
   receiveStock,
   shipOrder,
 } from '../scripts/demo-data';
-import { temporalTestServerPath } from '../scripts/servers';
 import {
   cancellationWorkflowId,
   getCancellationQuery,
@@ -20,27 +18,17 @@ import {
   type CancellationView,
 } from '../workflows/cancellation.contract';
 import type { CancellationWorkflowInput } from '../workflows/cancellation.workflow';
-import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';
 import { startTestStack, type TestStack } from './support/stack';
+import { startTimeSkippingEnvironment } from './support/time-skipping';
 
 let env: TestWorkflowEnvironment;
 let stack: TestStack;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
-  });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      Object.keys(CANCELFLOW_SEARCH_ATTRIBUTES).map((name) => [
-        name,
-        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      ]),
-    ),
-  });
+  env = await startTimeSkippingEnvironment();
   stack = await startTestStack('shipped-deadlines', env);
   await addPeople(stack.models);
   await addCustomer(stack.models, {
@@ -74,12 +62,7 @@ test('carrier silent, customer silent, goods back late: the policy decides each 
     confirm: ['shipped'],
   });
   const handle = stack.temporal.workflow.getHandle(workflowId);
-  const stateIs = (state: string) =>
-    eventually(async () => {
-      const view = await handle.query(getCancellationQuery);
-      expect(view.state).toBe(state);
-      return view;
-    });
+  const stateIs = (state: string) => waitForState(handle, state);
 
   await stateIs('awaitingCarrier');
   // The policy waits 2 days for the carrier, then asks the customer.

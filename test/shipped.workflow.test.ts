@@ -11,7 +11,8 @@ import {
   receiveStock,
   shipOrder,
 } from '../scripts/demo-data';
-import { getCancellationQuery, type CancellationView } from '../workflows/cancellation.contract';
+import type { CancellationView } from '../workflows/cancellation.contract';
+import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';
 import { startTestStack, type TestStack } from './support/stack';
@@ -66,12 +67,7 @@ async function cancel(orderNumber: string) {
     confirm: ['shipped'],
   });
   const handle = stack.temporal.workflow.getHandle(accepted.workflowId);
-  const stateIs = (state: string) =>
-    eventually(async () => {
-      const view = await handle.query(getCancellationQuery);
-      expect(view.state).toBe(state);
-      return view;
-    });
+  const stateIs = (state: string) => waitForState(handle, state);
   return { cancellationId: accepted.cancellationId, handle, stateIs };
 }
 

@@ -103,6 +103,45 @@ export interface ResolutionOffer {
   deductionMinor: number;
 }
 
+/** What the carrier said about stopping one parcel (R9). */
+export interface ParcelRecall {
+  shipmentId: string;
+  /** The carrier's id of the recall; absent when the request itself was refused. */
+  recallId?: string;
+  status: 'accepted' | 'pending' | 'too_late' | 'failed';
+  reason?: string;
+}
+
+/** R9, R12: what became of goods that had left the warehouse, as the query shows it. */
+export interface GoodsView {
+  recalls: ParcelRecall[];
+  /** The offer put to the customer; the wait becomes a date when it is sent. */
+  offer?: Omit<ResolutionOffer, 'decideBy'> & { decideWithinMs: number };
+  choice?: { option: ResolutionOption; by: string; defaulted: boolean };
+  /** Parcels the warehouse confirmed back, and by whom. */
+  returned: { shipmentId: string; by: string }[];
+  /** The return deadline passed before every parcel was back (logistics was reminded). */
+  returnOverdue: boolean;
+}
+
+/** What the cancellation did to the purchase orders raised for its lines (R27, R29). */
+export interface PurchasingReport {
+  reduced: {
+    poNumber: string;
+    poLineId: string;
+    salesLineId: string;
+    quantity: number;
+    supplierMustBeTold: boolean;
+  }[];
+  notReduced: {
+    poNumber: string;
+    poLineId: string;
+    salesLineId: string;
+    quantity: number;
+    reason: string;
+  }[];
+}
+
 /** What became of the cancelled goods, for the customer's last message. */
 export type GoodsFate = 'released' | 'returned' | 'kept';
 
@@ -150,34 +189,8 @@ export interface CancellationView {
   /** Why the cancellation waits for a person, and which step resumes. */
   attention?: { from: string; reason: string };
   /** R9, R12: goods that had left the warehouse: the carrier's answers, the customer's choice, returns. */
-  goods?: {
-    recalls: {
-      shipmentId: string;
-      recallId?: string;
-      status: 'accepted' | 'pending' | 'too_late' | 'failed';
-      reason?: string;
-    }[];
-    offer?: Omit<ResolutionOffer, 'decideBy'> & { decideWithinMs: number };
-    choice?: { option: ResolutionOption; by: string; defaulted: boolean };
-    returned: { shipmentId: string; by: string }[];
-    returnOverdue: boolean;
-  };
-  purchasing?: {
-    reduced: {
-      poNumber: string;
-      poLineId: string;
-      salesLineId: string;
-      quantity: number;
-      supplierMustBeTold: boolean;
-    }[];
-    notReduced: {
-      poNumber: string;
-      poLineId: string;
-      salesLineId: string;
-      quantity: number;
-      reason: string;
-    }[];
-  };
+  goods?: GoodsView;
+  purchasing?: PurchasingReport;
   reasonCode: ReasonCode;
   review?: OrderReview;
   risk?: RiskAssessment;

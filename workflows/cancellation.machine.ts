@@ -15,10 +15,11 @@ import type {
   Department,
   GoodsFate,
   GoodsOutside,
+  GoodsView,
   NoticeMoment,
   OrderReview,
+  ParcelRecall,
   ReasonCode,
-  ResolutionOffer,
   ResolutionOption,
   RiskAssessment,
   ShippedParcel,
@@ -37,27 +38,11 @@ export type PurchasingOutcome = NonNullable<CancellationView['purchasing']>;
 
 export type StaffRole = 'finance_clerk' | 'ops' | 'warehouse_clerk';
 
-/** What the carrier said about stopping one parcel (R9). */
-export interface ParcelRecall {
-  shipmentId: string;
-  /** The carrier's id of the recall; absent when the request itself was refused. */
-  recallId?: string;
-  status: 'accepted' | 'pending' | 'too_late' | 'failed';
-  reason?: string;
-}
-
 /** The waits after shipment that have a deadline (the approval clock is separate: it also reminds). */
 export type DeadlineName = 'carrierAnswer' | 'customerChoice' | 'goodsReturn';
 
 /** R9, R12: what became of goods that had left the warehouse. */
-export interface GoodsProgress {
-  recalls: ParcelRecall[];
-  offer?: Omit<ResolutionOffer, 'decideBy'> & { decideWithinMs: number };
-  choice?: { option: ResolutionOption; by: string; defaulted: boolean };
-  /** Parcels the warehouse confirmed back, and by whom. */
-  returned: { shipmentId: string; by: string }[];
-  /** The return deadline passed before every parcel was back (logistics was reminded). */
-  returnOverdue: boolean;
+export interface GoodsProgress extends GoodsView {
   /** Warehouse clerks who may confirm that goods are back. */
   eligibleClerks: string[];
 }
@@ -409,6 +394,18 @@ function recallRouting(whileWaiting: boolean) {
   ] as const;
 }
 
+/** What the review reads: the request's lines and confirmations under the policy's rules. */
+function reviewRequest(context: Context): EffectParams['reviewOrder'] {
+  return {
+    cancellationId: context.request.cancellationId,
+    orderNumber: context.request.orderNumber,
+    lines: context.request.lines,
+    confirmed: context.request.confirmed,
+    cancellableStatuses: policy(context).cancellableStatuses,
+    refundRules: policy(context).refund,
+  };
+}
+
 function approvalRequest(context: Context): EffectParams['requestApproval'] {
   return {
     cancellationId: context.request.cancellationId,
@@ -707,14 +704,7 @@ export const cancellationMachine = setup({
     reviewing: {
       entry: {
         type: 'reviewOrder',
-        params: ({ context }) => ({
-          cancellationId: context.request.cancellationId,
-          orderNumber: context.request.orderNumber,
-          lines: context.request.lines,
-          confirmed: context.request.confirmed,
-          cancellableStatuses: policy(context).cancellableStatuses,
-          refundRules: policy(context).refund,
-        }),
+        params: ({ context }) => reviewRequest(context),
       },
       on: {
         EFFECT_FAILED: attentionFrom('reviewing'),
@@ -864,14 +854,7 @@ export const cancellationMachine = setup({
     recheckingOrder: {
       entry: {
         type: 'reviewOrder',
-        params: ({ context }) => ({
-          cancellationId: context.request.cancellationId,
-          orderNumber: context.request.orderNumber,
-          lines: context.request.lines,
-          confirmed: context.request.confirmed,
-          cancellableStatuses: policy(context).cancellableStatuses,
-          refundRules: policy(context).refund,
-        }),
+        params: ({ context }) => reviewRequest(context),
       },
       on: {
         EFFECT_FAILED: attentionFrom('recheckingOrder'),

@@ -1,0 +1,22 @@
+// The time-skipping test server for tests of deadlines: days pass in milliseconds. It knows no custom search
+// attributes until told, as a real namespace would not, so they are registered here.
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalTestServerPath } from '../../scripts/servers';
+import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+
+export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      Object.keys(CANCELFLOW_SEARCH_ATTRIBUTES).map((name) => [
+        name,
+        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  return env;
+}
