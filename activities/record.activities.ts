@@ -20,6 +20,7 @@ export function createRecordActivities({ models }: ActivityDeps) {
         purchasing: view.purchasing,
         settlement: view.settlement,
         attention: view.attention ?? null,
+        goods: view.goods,
         outcome: view.outcome,
         refusal: view.refusal,
         risk: view.risk,

@@ -13,6 +13,7 @@ import {
   getCancellationQuery,
   WORKFLOW_TYPE,
   type ApprovalProgress,
+  type GoodsView,
   type CancellationInput,
   type CancellationView,
 } from '../workflows/cancellation.contract';
@@ -254,6 +255,7 @@ export function createCancellationService(deps: {
         policyVersion: live?.policyVersion ?? record.policyVersion ?? undefined,
         approval: live?.approval ?? (record.approval as ApprovalProgress | undefined),
         risk: live?.risk ?? (record.risk?.level ? (record.risk as CancellationResource['risk']) : undefined),
+        goods: live?.goods ?? (record.goods as GoodsView | undefined),
         refundedMinor: live?.refundedMinor ?? record.refundedMinor ?? 0,
         currency: live?.review?.currency ?? record.currency ?? undefined,
         lines: (live?.review?.lines ?? record.lines).map((line) => ({

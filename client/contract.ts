@@ -5,6 +5,7 @@ import {
   REASON_CODES,
   type ApprovalProgress,
   type CancellationOutcome,
+  type GoodsView,
   type RiskAssessment,
 } from '../workflows/cancellation.contract';
 import type { OrderStatus } from '../models/sales-order.model';
@@ -46,6 +47,8 @@ export interface CancellationResource {
   policyVersion?: string;
   approval?: ApprovalProgress;
   risk?: RiskAssessment;
+  /** R9, R12: for goods that had left the warehouse: recalls, the offer and choice, returns. */
+  goods?: GoodsView;
   refundedMinor: number;
   currency?: string;
   lines: { lineId: string; sku: string; warehouse: string; quantity: number; amountMinor: number }[];

@@ -17,6 +17,8 @@ export const cancellationSchema = new Schema(
     /** Purchase-order lines reduced, and those left because the supplier had shipped (R27, R29). */
     purchasing: { type: Schema.Types.Mixed },
     settlement: { type: Schema.Types.Mixed },
+    /** R9, R12: the carrier's answers, the customer's choice and the returns, for goods that had left. */
+    goods: { type: Schema.Types.Mixed },
     /** Why the cancellation waits for ops, and which step resumes: visible to ops in lists. */
     attention: { type: Schema.Types.Mixed },
     /**

@@ -116,6 +116,14 @@ test('the carrier stops the parcel at once: it comes back, the warehouse confirm
   const result = (await handle.result()) as CancellationView;
   expect(result).toMatchObject({ outcome: 'completed', refundedMinor: 30000 });
   await recordHistory(handle, 'shipped-recall-accepted-returned');
+  // The API shows what became of the goods, from the database copy once the cancellation ended.
+  expect(await stack.api.getCancellation(cancellationId)).toMatchObject({
+    source: 'database',
+    goods: {
+      recalls: [{ shipmentId: 'SH-SO-SHP-1', status: 'accepted' }],
+      returned: [{ shipmentId: 'SH-SO-SHP-1', by: 'warehouse-1' }],
+    },
+  });
   expect(await stockLevel()).toEqual({ onHand: before.onHand + 2, reserved: before.reserved });
   await expectStockMatchesLedger();
   expect(
