@@ -118,6 +118,8 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
       await workerRun;
       await Promise.all([temporal.connection.close(), workerConnection.close()]);
       deps.mailer.close();
+      // A test may have replaced the mail catcher; the world closes only the one it started.
+      if (stack.mail !== world.mail) await stack.mail.close();
       await world.stop();
     },
   };
