@@ -35,6 +35,7 @@ import {
   type CustomerMoment,
   type GoodsWhereabouts,
   type ItemLine,
+  type RefundedAmount,
 } from './templates/customer.templates';
 
 export interface NotifiedLine {
@@ -105,6 +106,27 @@ const offerInput = z.object({
  */
 export function checkedOffer(offer: ResolutionOffer | undefined): ResolutionOffer {
   return parseInput(offerInput, { offer }).offer;
+}
+
+/**
+ * What went back to the customer for this cancellation, per currency: a payment in another currency than the
+ * order's is refunded in its own (R11), and the message says so. The books' refunds are the truth; without
+ * them (nothing refunded yet, or a message asked for by hand) the amount the workflow gives stands.
+ */
+async function refundedAmounts(
+  models: Models,
+  params: Pick<CustomerNotificationParams, 'cancellationId' | 'refundedMinor' | 'currency'>,
+): Promise<RefundedAmount[]> {
+  const refunds = await models.Refund.find(
+    { cancellationId: params.cancellationId, status: { $in: ['succeeded', 'settled_manually'] } },
+    { amountMinor: 1, currency: 1 },
+  ).lean();
+  if (refunds.length === 0) return [{ amountMinor: params.refundedMinor, currency: params.currency }];
+  const byCurrency = new Map<string, number>([[params.currency, 0]]);
+  for (const refund of refunds) {
+    byCurrency.set(refund.currency, (byCurrency.get(refund.currency) ?? 0) + refund.amountMinor);
+  }
+  return [...byCurrency].map(([currency, amountMinor]) => ({ currency, amountMinor }));
 }
 
 // Parcels in these states have left the warehouse and are not (yet) back.
@@ -190,7 +212,7 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
       });
       Object.assign(
         variables,
-        refundWording(language, params.refundedMinor, params.currency),
+        refundWording(language, await refundedAmounts(models, params)),
         goodsFateWording(language, params.goods ?? 'released', {
           restOfOrderShips,
           currency: params.currency,

@@ -1,129 +1,164 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
+import type { Models } from '../models';
 import { completeRefund, failRefund, reserveRefund } from '../models/refund-ledger';
+import { shareOf, type RefundShare } from '../models/refund-plan';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
 
 export interface RefundResult {
   refundId: string;
+  /** In the order's currency, whatever currencies the payments were in. */
   refundedMinor: number;
+}
+
+interface Refunding {
+  cancellationId: string;
+  orderNumber: string;
+  /** In the order's currency. */
+  amountMinor: number;
+  /** The order's. */
+  currency: string;
+}
+
+type Share = RefundShare & { key: string; providerReference: string };
+
+/**
+ * Walks the order's payments oldest first, giving each its share of what is to be refunded, and hands each
+ * share to `refund`; returns what is still outstanding, in the order's currency. A share keyed by an earlier
+ * attempt keeps that attempt's amounts: a retry must ask for what it reserved before, not what is left now.
+ */
+async function refundInShares(
+  models: Models,
+  refunding: Refunding,
+  keyKind: 'refund' | 'manual-settlement',
+  refund: (share: Share) => Promise<void>,
+): Promise<number> {
+  const payments = await models.Payment.find({ orderNumber: refunding.orderNumber })
+    .sort({ createdAt: 1, paymentId: 1 })
+    .lean();
+  let outstanding = refunding.amountMinor;
+  for (const payment of payments) {
+    if (outstanding <= 0) break;
+    const key = `${refunding.cancellationId}:${keyKind}:${payment.paymentId}`;
+    const earlier = await models.Refund.findOne({ idempotencyKey: key }).lean();
+    let share: RefundShare;
+    try {
+      share = earlier
+        ? {
+            paymentId: payment.paymentId,
+            currency: payment.currency,
+            amountMinor: earlier.amountMinor,
+            orderCurrencyMinor: earlier.orderCurrencyMinor ?? earlier.amountMinor,
+          }
+        : shareOf(payment, refunding.currency, outstanding);
+    } catch (error) {
+      // The review refuses such an order; the books changed since. Only a person can say what it is worth.
+      if (isCancelflowError(error))
+        throw ApplicationFailure.nonRetryable(error.message, 'PaymentWorthUnknown');
+      throw error;
+    }
+    if (share.amountMinor <= 0) continue;
+    try {
+      await refund({ ...share, key, providerReference: payment.providerReference });
+    } catch (error) {
+      if (isCancelflowError(error) && error.code === 'refund_exceeds_capture') {
+        throw ApplicationFailure.nonRetryable(error.message, 'RefundExceedsCapture');
+      }
+      // The key was used for another amount: asking again cannot help, a person must look (needs attention).
+      if (isCancelflowError(error) && error.code === 'conflict') {
+        throw ApplicationFailure.nonRetryable(error.message, 'RefundKeyConflict');
+      }
+      throw error;
+    }
+    outstanding -= share.orderCurrencyMinor;
+  }
+  return outstanding;
+}
+
+function intentOf(refunding: Refunding, share: Share) {
+  return {
+    idempotencyKey: share.key,
+    paymentId: share.paymentId,
+    orderNumber: refunding.orderNumber,
+    cancellationId: refunding.cancellationId,
+    amountMinor: share.amountMinor,
+    currency: share.currency,
+    ...(share.currency === refunding.currency ? {} : { orderCurrencyMinor: share.orderCurrencyMinor }),
+  };
 }
 
 export function createPaymentActivities({ models, paymentGateway, logger }: ActivityDeps) {
   return {
     /**
-     * R11, R28: refunds the order's captured payments, in their own currency, up to the amount asked, with a
-     * voucher for each refund. Safe to retry: every write and the gateway call carry the same keys.
+     * R11, R28: refunds the order's captured payments, each in its own currency, up to the amount asked (in the
+     * order's), with a voucher for each refund. Safe to retry: every write and the gateway call carry the same
+     * keys.
      */
     async refundPayment(params: EffectParams['refundPayment']): Promise<RefundResult> {
-      const payments = await models.Payment.find({
-        orderNumber: params.orderNumber,
-        currency: params.currency,
-      })
-        .sort({ createdAt: 1 })
-        .lean();
-      let outstanding = params.amountMinor;
       const refundIds: string[] = [];
-      for (const payment of payments) {
-        const key = `${params.cancellationId}:refund:${payment.paymentId}`;
-        const earlier = await models.Refund.findOne({ idempotencyKey: key }).lean();
-        // A retried activity must ask for the same amount it reserved before, not what is left now.
-        const amountMinor =
-          earlier?.amountMinor ?? Math.min(outstanding, payment.capturedMinor - payment.refundedMinor);
-        if (amountMinor <= 0) continue;
-        try {
-          const refund = await reserveRefund(models, {
-            idempotencyKey: key,
-            paymentId: payment.paymentId,
-            orderNumber: params.orderNumber,
-            cancellationId: params.cancellationId,
-            amountMinor,
-            currency: payment.currency,
+      const outstanding = await refundInShares(models, params, 'refund', async (share) => {
+        const refund = await reserveRefund(models, intentOf(params, share));
+        if (refund.status === 'succeeded') {
+          // A crash may have come between marking it succeeded and writing its voucher: finish (idempotent).
+          await completeRefund(models, share.key, refund.providerRefundId ?? share.key);
+        } else {
+          const outcome = await paymentGateway.refund({
+            idempotencyKey: share.key,
+            paymentReference: share.providerReference,
+            amountMinor: share.amountMinor,
+            currency: share.currency,
+            reason: `cancellation ${params.cancellationId}`,
           });
-          if (refund.status === 'succeeded') {
-            // A crash may have come between marking it succeeded and writing its voucher: finish (idempotent).
-            await completeRefund(models, key, refund.providerRefundId ?? key);
-          } else {
-            const outcome = await paymentGateway.refund({
-              idempotencyKey: key,
-              paymentReference: payment.providerReference,
-              amountMinor,
-              currency: payment.currency,
-              reason: `cancellation ${params.cancellationId}`,
-            });
-            if (outcome.status === 'failed') {
-              if (outcome.retryable) throw new Error(`payment gateway: ${outcome.message}`);
-              await failRefund(models, key, outcome.message);
-              throw ApplicationFailure.nonRetryable(
-                `payment gateway refused: ${outcome.message}`,
-                'RefundRefused',
-              );
-            }
-            // The customer is never told "refunded" before the money moved: a pending refund is asked again
-            // (same key, so the gateway reports on the same refund) on the activity's next attempt.
-            if (outcome.status === 'pending') throw new Error(`refund ${outcome.refundId} is still pending`);
-            await completeRefund(models, key, outcome.refundId);
-            logger.info({ key, amountMinor, refundId: outcome.refundId }, 'refund recorded');
+          if (outcome.status === 'failed') {
+            if (outcome.retryable) throw new Error(`payment gateway: ${outcome.message}`);
+            await failRefund(models, share.key, outcome.message);
+            throw ApplicationFailure.nonRetryable(
+              `payment gateway refused: ${outcome.message}`,
+              'RefundRefused',
+            );
           }
-          refundIds.push(key);
-          outstanding -= amountMinor;
-        } catch (error) {
-          if (isCancelflowError(error) && error.code === 'refund_exceeds_capture') {
-            throw ApplicationFailure.nonRetryable(error.message, 'RefundExceedsCapture');
-          }
-          throw error;
+          // The customer is never told "refunded" before the money moved: a pending refund is asked again
+          // (same key, so the gateway reports on the same refund) on the activity's next attempt.
+          if (outcome.status === 'pending') throw new Error(`refund ${outcome.refundId} is still pending`);
+          await completeRefund(models, share.key, outcome.refundId);
+          logger.info(
+            {
+              key: share.key,
+              amountMinor: share.amountMinor,
+              currency: share.currency,
+              refundId: outcome.refundId,
+            },
+            'refund recorded',
+          );
         }
-        if (outstanding <= 0) break;
-      }
+        refundIds.push(share.key);
+      });
       return { refundId: refundIds.join(','), refundedMinor: params.amountMinor - outstanding };
     },
 
-    /** What has gone back to the customer for this cancellation so far, through the gateway or by hand. */
+    /**
+     * What has gone back to the customer for this cancellation so far, through the gateway or by hand, in the
+     * order's currency.
+     */
     async refundedForCancellation(params: { cancellationId: string }): Promise<number> {
       const refunds = await models.Refund.find({
         cancellationId: params.cancellationId,
         status: { $in: ['succeeded', 'settled_manually'] },
       }).lean();
-      return refunds.reduce((sum, refund) => sum + refund.amountMinor, 0);
+      return refunds.reduce((sum, refund) => sum + (refund.orderCurrencyMinor ?? refund.amountMinor), 0);
     },
 
     /**
      * R11, R28: finance refunded by hand; the refund is recorded against the order's payments (oldest first,
-     * one key each, like the gateway's refunds) with its reference and a voucher, once. Returns the amount.
+     * each in its own currency, one key each, like the gateway's refunds) with its reference and a voucher,
+     * once. Returns the amount, in the order's currency.
      */
     async recordManualSettlement(params: EffectParams['recordManualSettlement']): Promise<number> {
-      const payments = await models.Payment.find({
-        orderNumber: params.orderNumber,
-        currency: params.currency,
-      })
-        .sort({ createdAt: 1, paymentId: 1 })
-        .lean();
-      let outstanding = params.amountMinor;
-      for (const payment of payments) {
-        if (outstanding <= 0) break;
-        const key = `${params.cancellationId}:manual-settlement:${payment.paymentId}`;
-        const earlier = await models.Refund.findOne({ idempotencyKey: key }).lean();
-        // A retry records the amounts the first attempt chose, not what is left now.
-        const amountMinor =
-          earlier?.amountMinor ?? Math.min(outstanding, payment.capturedMinor - payment.refundedMinor);
-        if (amountMinor <= 0) continue;
-        try {
-          await reserveRefund(models, {
-            idempotencyKey: key,
-            paymentId: payment.paymentId,
-            orderNumber: params.orderNumber,
-            cancellationId: params.cancellationId,
-            amountMinor,
-            currency: params.currency,
-          });
-        } catch (error) {
-          if (isCancelflowError(error))
-            throw ApplicationFailure.nonRetryable(error.message, 'RefundExceedsCapture');
-          throw error;
-        }
-        await completeRefund(models, key, `manual:${params.reference}`, 'settled_manually');
-        outstanding -= amountMinor;
-      }
+      const outstanding = await refundInShares(models, params, 'manual-settlement', async (share) => {
+        await reserveRefund(models, intentOf(params, share));
+        await completeRefund(models, share.key, `manual:${params.reference}`, 'settled_manually');
+      });
       if (outstanding > 0) {
         throw ApplicationFailure.nonRetryable(
           `the payments of ${params.orderNumber} have ${params.amountMinor - outstanding} of ${params.amountMinor} ${params.currency} left to refund`,

@@ -15,6 +15,11 @@ export const paymentSchema = new Schema(
     capturedMinor: { type: Number, required: true, min: 0, validate: minorUnits },
     refundedMinor: { type: Number, required: true, min: 0, default: 0, validate: minorUnits },
     currency,
+    /**
+     * R11: what the payment settled of the order, in the order's currency, when the customer paid in another
+     * (the rate at capture); absent when they paid in the order's own. Refunds give back shares at that rate.
+     */
+    orderCurrencyMinor: { type: Number, min: 1, validate: minorUnits },
     method: { type: String, required: true },
     providerReference: { type: String, required: true },
     pendingRefunds: { type: [String], default: [] },
@@ -32,6 +37,8 @@ export const refundSchema = new Schema(
     cancellationId: { type: String, required: true, index: true },
     amountMinor: { type: Number, required: true, min: 1, validate: minorUnits },
     currency,
+    /** What the refund gives back of the order, in the order's currency; absent when it is the payment's. */
+    orderCurrencyMinor: { type: Number, min: 0, validate: minorUnits },
     status: { type: String, enum: REFUND_STATUSES, required: true, default: 'pending' },
     providerRefundId: { type: String },
     failure: { type: String },

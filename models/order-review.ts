@@ -8,7 +8,9 @@ import type {
   RequestedLine,
   ShippedParcel,
 } from '../workflows/cancellation.contract';
+import { isCancelflowError } from '../lib/errors';
 import type { CancellationPolicy } from '../workflows/policy';
+import { leftInOrderCurrency, type RefundablePayment } from './refund-plan';
 import type { OrderStatus } from './sales-order.model';
 
 export interface ReviewableOrder {
@@ -36,11 +38,7 @@ export interface ReviewableShipment {
   lines: { lineId: string; sku: string; quantity: number; returnedQuantity: number }[];
 }
 
-export interface ReviewablePayment {
-  capturedMinor: number;
-  refundedMinor: number;
-  currency: string;
-}
+export type ReviewablePayment = RefundablePayment;
 
 export type ReviewOutcome =
   | { ok: true; review: OrderReview }
@@ -236,9 +234,14 @@ export function reviewOrder(
     (line) =>
       remaining(line) === (lines.find((cancelled) => cancelled.lineId === line.lineId)?.quantity ?? 0),
   );
-  const refundLeft = payments
-    .filter((payment) => payment.currency === order.currency)
-    .reduce((sum, payment) => sum + payment.capturedMinor - payment.refundedMinor, 0);
+  let refundLeft = 0;
+  try {
+    for (const payment of payments) refundLeft += leftInOrderCurrency(payment, order.currency);
+  } catch (error) {
+    // A payment in another currency whose worth in the order's is unknown: refunding would be a guess.
+    if (isCancelflowError(error)) return { ok: false, code: 'not_cancellable', reason: error.message };
+    throw error;
+  }
   const linesAmount = lines.reduce((sum, line) => sum + line.amountMinor, 0);
   // Per policy: a whole cancellation usually gives back all that is left of the money (shipping fees
   // included); a partial one what the cancelled lines cost.

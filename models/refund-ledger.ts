@@ -13,6 +13,8 @@ export interface RefundIntent {
   cancellationId: string;
   amountMinor: number;
   currency: string;
+  /** Its worth in the order's currency, when the payment's currency is another. */
+  orderCurrencyMinor?: number;
 }
 
 export type RefundRecord = { status: string; providerRefundId?: string | null; amountMinor: number };

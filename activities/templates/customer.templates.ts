@@ -300,17 +300,25 @@ export function itemsWording(language: Language, lines: ItemLine[] | undefined):
 }
 
 /** What happens to the customer's money once the cancellation is done: the long and the SMS wording. */
+/** An amount of money gone back, in the currency it went back in. */
+export interface RefundedAmount {
+  amountMinor: number;
+  currency: string;
+}
+
+/** What was refunded: one amount per currency the customer paid in (R11: each payment's own). */
 export function refundWording(
   language: Language,
-  refundedMinor: number,
-  currency: string,
+  refunded: RefundedAmount[],
 ): { money: string; moneyShort: string } {
-  if (refundedMinor <= 0) {
+  const amounts = refunded.filter((part) => part.amountMinor > 0);
+  if (amounts.length === 0) {
     return language === 'zh-CN'
       ? { money: '该订单没有需要退还的款项。', moneyShort: '无需退款。' }
       : { money: 'nothing you paid needs refunding.', moneyShort: 'Nothing to refund.' };
   }
-  const amount = formatMoney(language, refundedMinor, currency);
+  const formatted = amounts.map((part) => formatMoney(language, part.amountMinor, part.currency));
+  const amount = language === 'zh-CN' ? formatted.join('和') : formatted.join(' and ');
   return language === 'zh-CN'
     ? {
         money: `已退款 ${amount}，将原路退回您的支付账户，通常 1–5 个工作日到账。`,
