@@ -1,13 +1,17 @@
 // Every stored history (test/histories/) replays through the current workflow code without
-// non-determinism: a change that would break running cancellations fails here first. Two fixtures show the
-// test has teeth: an incompatible change is caught, and the same change behind `patched()` is not.
+// non-determinism: a change that would break running cancellations fails here first. Fixtures show the test
+// has teeth (an incompatible change is caught, the same change behind `patched()` is not) and how a patch is
+// retired (`deprecatePatch`, once no run from before the patch is open). docs/versioning.md tells the rules.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleQuietly } from './support/bundle';
-import { historiesDir } from './support/histories';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { PATCHES } from '../workflows/patches';
+import { historiesDir, patchMarkers } from './support/histories';
 import { testEnvironment } from './support/environment';
+import { startTestStack } from './support/stack';
 
 const files = readdirSync(historiesDir).filter((file) => file.endsWith('.json'));
 const load = (file: string) =>
@@ -27,6 +31,17 @@ test.each(files)('%s replays without non-determinism', async (file) => {
   );
 });
 
+test.each(Object.values(PATCHES))(
+  'patch %s: the stored histories hold runs that recorded it and runs without it',
+  (patch) => {
+    const withMarker = files.filter((file) => patchMarkers(load(file)).has(patch));
+    // Without the marker: recorded before the patch (replayed the old way), or a path that never reaches it.
+    const without = files.filter((file) => !patchMarkers(load(file)).has(patch));
+    expect(withMarker.length).toBeGreaterThan(0);
+    expect(without.length).toBeGreaterThan(0);
+  },
+);
+
 test('a deliberately incompatible change is caught', async () => {
   const incompatible = await bundle('incompatible.workflows');
   await expect(
@@ -45,4 +60,65 @@ test('the same change behind a patch replays old histories cleanly', async () =>
     load('completed-low-risk.json'),
     'patched',
   );
+});
+
+test('a patch is retired with deprecatePatch: runs started under the patch replay, runs from before it do not', async () => {
+  const [patchedBundle, deprecatedBundle] = await Promise.all([
+    bundle('patched.workflows'),
+    bundle('deprecated-patch.workflows'),
+  ]);
+  // A cancellation runs to its end on a worker of the patched version, as one would in production.
+  const stack = await startTestStack('patch-lifecycle', undefined, {
+    workflows: { workflowBundle: patchedBundle },
+  });
+  let startedUnderPatch;
+  try {
+    await addPeople(stack.models);
+    await addCustomer(stack.models, {
+      customerId: 'C-1',
+      name: 'Li Lei',
+      email: 'li.lei@example.cn',
+      language: 'en',
+    });
+    await addProduct(stack.models, {
+      sku: 'TEA-1',
+      name: 'Longjing',
+      unitPriceMinor: 16800,
+      currency: 'CNY',
+    });
+    await receiveStock(stack.models, 'TEA-1', 5);
+    await placePaidOrder(stack.models, {
+      orderNumber: 'SO-PATCH-1',
+      customerId: 'C-1',
+      currency: 'CNY',
+      lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1, unitPriceMinor: 16800 }],
+    });
+    const accepted = await stack.api.createCancellation({
+      orderNumber: 'SO-PATCH-1',
+      reasonCode: 'customer_changed_mind',
+      requestedBy: 'clerk-1',
+      confirm: ['awaiting_shipment'],
+    });
+    const handle = stack.temporal.workflow.getHandle(accepted.workflowId);
+    await handle.result();
+    startedUnderPatch = await handle.fetchHistory();
+  } finally {
+    await stack.stop();
+  }
+  // The run recorded the patch's marker before its first command (the timer).
+  const marker = startedUnderPatch.events?.find((event) => event.markerRecordedEventAttributes);
+  expect(marker?.markerRecordedEventAttributes?.markerName).toBe('core_patch');
+
+  await Worker.runReplayHistory(
+    { workflowBundle: deprecatedBundle },
+    startedUnderPatch,
+    'started-under-patch',
+  );
+  await expect(
+    Worker.runReplayHistory(
+      { workflowBundle: deprecatedBundle },
+      load('completed-low-risk.json'),
+      'started-before-patch',
+    ),
+  ).rejects.toBeInstanceOf(DeterminismViolationError);
 });

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { CancellationActivities } from '../activities';
 import type { CancellationEvent, DeadlineName, EffectParams, EffectType } from './cancellation.machine';
+import { PATCHES } from './patches';
 
 /**
  * Business failures that retrying cannot fix and a person can: the activity says so with one of these types,
@@ -124,46 +125,11 @@ export interface EffectRunner {
 }
 
 /** `emit` receives events that arrive later, on their own (the approval clock's reminders and deadline). */
-/**
- * Notices (approvers, finance, ops, customers, departments) are sent beside the cancellation rather than before
- * its next step: a mail server retried for minutes used to hold the whole cancellation up. Histories recorded
- * before this change sent them inline, and replay that way behind this patch.
- */
-const NOTICES_IN_BACKGROUND = 'notices-in-background';
-
-/**
- * Each recorded message is handed to its own delivery workflow (notification-delivery.workflow.ts: Temporal's
- * retries, 30 s doubling up to 2 h apart, for a day), started by an activity as a workflow with no parent.
- * Histories recorded before this delivered each message here with a few attempts, and replay that way.
- *
- * Why not the alternatives. Abandoned children: correct on a real server, but the time-skipping test server
- * (1.40.0) locks time skipping when a child closes, until the parent takes the news; a parent already closed
- * (or continued as new) never does, so from then on time passes in real time (sdk-java #2392, #1540) and our
- * deadline tests stall. Retrying here for a day: the workflow waits for its notices before it ends or
- * continues as new (`drain()`), so a mail server down for hours would hold the end, the continue-as-new and
- * every decision queued meanwhile. A workflow of its own per message has neither cost, outlives the
- * cancellation's end, and its workflow id (one per outbox key) makes starting it again harmless.
- */
-const DELIVERY_WORKFLOWS = 'notices-delivered-by-workflows';
-
-/**
- * The customer's "cancelled" message goes the same way: recorded, handed to its delivery workflows, and the
- * view says `queued` (the outbox says what became of it). Histories recorded before this sent it here in
- * one attempt per channel, which a provider down at that moment failed for good.
- */
-const CUSTOMER_COMPLETION_DELIVERY = 'customer-completion-delivered-by-workflow';
-
-/**
- * The approvers' request and reminder mails too: recorded with their content, then handed to their delivery
- * workflows. Histories recorded before this sent each once, at once.
- */
-const APPROVAL_MAIL_DELIVERY = 'approval-mails-delivered-by-workflows';
-
 export function createEffectRunner(emit: (event: CancellationEvent) => void): EffectRunner {
   const sending: Promise<undefined>[] = [];
   /** Starts a notice; `tell` never throws, so nothing sent in the background can fail the workflow. */
   function notice(what: string, send: () => Promise<void>): Promise<undefined> {
-    if (!patched(NOTICES_IN_BACKGROUND)) return tell(what, send);
+    if (!patched(PATCHES.noticesInBackground)) return tell(what, send);
     sending.push(tell(what, send));
     return Promise.resolve(undefined);
   }
@@ -249,7 +215,7 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
     },
     requestApproval(params) {
       return notice('ask the approvers', async () => {
-        if (!patched(APPROVAL_MAIL_DELIVERY)) return notices.requestApproval(params);
+        if (!patched(PATCHES.approvalMailDelivery)) return notices.requestApproval(params);
         const keys = await notices.queueApprovalRequest(params);
         if (keys.length > 0) await notices.startDeliveryWorkflows(keys);
       });
@@ -334,7 +300,7 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
           tellCustomer && customerId && isCustomerMoment(moment)
             ? { ...about, customerId, moment }
             : undefined;
-        if (patched(DELIVERY_WORKFLOWS)) {
+        if (patched(PATCHES.noticesDeliveredByWorkflows)) {
           // Recorded independently: a customer message that cannot be made does not silence the departments.
           const queued = await Promise.allSettled([
             notices.queueDepartmentNotifications(about),
@@ -355,7 +321,7 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       });
     },
     async notifyCustomer(params) {
-      if (!patched(CUSTOMER_COMPLETION_DELIVERY)) {
+      if (!patched(PATCHES.customerCompletionDelivery)) {
         return { type: 'CUSTOMER_NOTIFIED', results: await providers.notifyCustomer(params) };
       }
       // Recording is our own database (a message that cannot be made comes back as skipped); starting the

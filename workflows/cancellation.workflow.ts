@@ -43,6 +43,7 @@ import {
   type CancellationEvent,
   type EffectParams,
 } from './cancellation.machine';
+import { PATCHES } from './patches';
 import { searchAttributeKeys } from './search-attributes';
 
 type Snapshot = SnapshotFrom<typeof cancellationMachine>;
@@ -124,7 +125,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     : initialTransition(cancellationMachine, {
         ...request,
         // Cancellations started before the order was read again after an approval keep going without it.
-        recheckAfterApproval: patched('recheck-after-approval'),
+        recheckAfterApproval: patched(PATCHES.recheckAfterApproval),
       });
   let step = continued?.step ?? 0;
   const inbox: CancellationEvent[] = [...(continued?.inbox ?? [])];

@@ -17,3 +17,20 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (process.env.CANCELFLOW_RECORD_HISTORIES !== '1') return;
   writeFileSync(join(historiesDir, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
 }
+
+/** The ids of the patches (`patched`) a history recorded the marker of. */
+export function patchMarkers(history: unknown): Set<string> {
+  const ids = new Set<string>();
+  const { events } = history as { events?: { markerRecordedEventAttributes?: unknown }[] | null };
+  for (const event of events ?? []) {
+    const marker = event.markerRecordedEventAttributes as
+      | { markerName?: string; details?: Record<string, { payloads?: { data?: string | Uint8Array }[] }> }
+      | undefined;
+    const data =
+      marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    if (data === undefined) continue;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data);
+    ids.add((JSON.parse(bytes.toString('utf8')) as { id: string }).id);
+  }
+  return ids;
+}

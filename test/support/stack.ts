@@ -13,7 +13,7 @@ import { loadPolicyFile } from '../../lib/policy';
 import type { Models } from '../../models';
 import { freePort } from '../../scripts/servers';
 import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
-import { createActivityDeps, createWorker } from '../../worker/worker';
+import { createActivityDeps, createWorker, type WorkflowSource } from '../../worker/worker';
 import type { DeliveryOptions } from '../../workflows/notification-delivery.workflow';
 import { testEnvironment } from './environment';
 import { startSimulatedWorld } from './simulated-world';
@@ -42,7 +42,8 @@ export interface TestStack {
 export async function startTestStack(
   name: string,
   temporalServer?: { nativeConnection: NativeConnection; client: Client },
-  options: { deliveryRetry?: DeliveryOptions } = {},
+  /** `workflows`: another version of the workflow code (a fixture) in place of the run's bundle. */
+  options: { deliveryRetry?: DeliveryOptions; workflows?: WorkflowSource } = {},
 ): Promise<TestStack> {
   const env = testEnvironment();
   const config = parseConfig({ LOG_LEVEL: 'warn' });
@@ -73,7 +74,7 @@ export async function startTestStack(
     namespace: 'default',
     taskQueue,
     deps,
-    workflows: { workflowBundle: { codePath: env.workflowBundlePath } },
+    workflows: options.workflows ?? { workflowBundle: { codePath: env.workflowBundlePath } },
   });
   const workerRun = worker.run();
 

@@ -1,0 +1,44 @@
+// Every patch the workflow code branches on (the SDK's `patched`), oldest first. A running cancellation keeps the
+// way it started: new runs record each patch's marker and take the new way, histories without the marker replay
+// the old way. docs/versioning.md tells when a patch may be retired (`deprecatePatch`, then removed); the replay
+// test checks that the stored histories replay each of them both ways.
+export const PATCHES = {
+  /**
+   * After an approval the order is read again (it may have shipped meanwhile). Runs started before this keep
+   * going without the second look; the flag is kept in the machine's context, so it crosses continue-as-new.
+   */
+  recheckAfterApproval: 'recheck-after-approval',
+  /**
+   * Notices (approvers, finance, ops, customers, departments) are sent beside the cancellation rather than before
+   * its next step: a mail server retried for minutes used to hold the whole cancellation up. Histories recorded
+   * before this change sent them inline, and replay that way behind this patch.
+   */
+  noticesInBackground: 'notices-in-background',
+  /**
+   * Each recorded message is handed to its own delivery workflow (notification-delivery.workflow.ts: Temporal's
+   * retries, 30 s doubling up to 2 h apart, for a day), started by an activity as a workflow with no parent.
+   * Histories recorded before this delivered each message here with a few attempts, and replay that way.
+   *
+   * Why not the alternatives. Abandoned children: correct on a real server, but the time-skipping test server
+   * (1.40.0) locks time skipping when a child closes, until the parent takes the news; a parent already closed
+   * (or continued as new) never does, so from then on time passes in real time (sdk-java #2392, #1540) and our
+   * deadline tests stall. Retrying here for a day: the workflow waits for its notices before it ends or
+   * continues as new (`drain()`), so a mail server down for hours would hold the end, the continue-as-new and
+   * every decision queued meanwhile. A workflow of its own per message has neither cost, outlives the
+   * cancellation's end, and its workflow id (one per outbox key) makes starting it again harmless.
+   */
+  noticesDeliveredByWorkflows: 'notices-delivered-by-workflows',
+  /**
+   * The customer's "cancelled" message goes the same way: recorded, handed to its delivery workflows, and the
+   * view says `queued` (the outbox says what became of it). Histories recorded before this sent it here in
+   * one attempt per channel, which a provider down at that moment failed for good.
+   */
+  customerCompletionDelivery: 'customer-completion-delivered-by-workflow',
+  /**
+   * The approvers' request and reminder mails too: recorded with their content, then handed to their delivery
+   * workflows. Histories recorded before this sent each once, at once.
+   */
+  approvalMailDelivery: 'approval-mails-delivered-by-workflows',
+} as const;
+
+export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
