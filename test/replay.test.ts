@@ -16,6 +16,7 @@ import { startTestStack } from './support/stack';
 const files = readdirSync(historiesDir).filter((file) => file.endsWith('.json'));
 const load = (file: string) =>
   JSON.parse(readFileSync(join(historiesDir, file), 'utf8')) as Parameters<typeof Worker.runReplayHistory>[1];
+// Other versions of the workflow code, which this file is about: bundled here, the only bundles a test makes.
 const bundle = (fixture: string): Promise<WorkflowBundleWithSourceMap> =>
   bundleQuietly(require.resolve(`./fixtures/${fixture}`));
 

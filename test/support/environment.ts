@@ -3,6 +3,7 @@ export const testEnvironmentKeys = {
   temporalAddress: 'CANCELFLOW_TEST_TEMPORAL_ADDRESS',
   mongoUri: 'CANCELFLOW_TEST_MONGODB_URI',
   workflowBundle: 'CANCELFLOW_TEST_WORKFLOW_BUNDLE',
+  testWorkflowBundle: 'CANCELFLOW_TEST_TEST_WORKFLOW_BUNDLE',
   workDir: 'CANCELFLOW_TEST_WORK_DIR',
 } as const;
 
@@ -16,6 +17,9 @@ export function testEnvironment() {
   return {
     temporalAddress: read(testEnvironmentKeys.temporalAddress),
     mongoUri: read(testEnvironmentKeys.mongoUri),
+    /** The product's workflows, as the worker runs them. */
     workflowBundlePath: read(testEnvironmentKeys.workflowBundle),
+    /** The same, with the workflows only the integration tests run (test/support/test-workflows.ts). */
+    testWorkflowBundlePath: read(testEnvironmentKeys.testWorkflowBundle),
   };
 }

@@ -1,5 +1,6 @@
 // Starts the servers the suite talks to (a Temporal dev server, the embedded MongoDB), bundles the workflow
-// code once, and hands their addresses to the test files through environment variables.
+// code once for the whole run (the product's, and the same with the test workflows), and hands their
+// addresses and the bundles' paths to the test files through environment variables.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ export default async function globalSetup(): Promise<void> {
       ? undefined
       : startMongoServer({ port: 0, logFile: join(workDir, 'mongodb.log') }),
     bundleQuietly(require.resolve('../../workflows')),
+    bundleQuietly(require.resolve('./test-workflows')),
   ]);
   const failure = started.find((result) => result.status === 'rejected');
   if (failure) {
@@ -44,15 +46,19 @@ export default async function globalSetup(): Promise<void> {
     await Promise.all(servers.map((server) => server.stop()));
     throw failure.reason;
   }
-  const [temporal, mongo, bundle] = started.map(
+  type Bundle = Awaited<ReturnType<typeof bundleQuietly>>;
+  const [temporal, mongo, bundle, testBundle] = started.map(
     (result) => (result as PromiseFulfilledResult<unknown>).value,
-  ) as [TemporalServer, MongoServer | undefined, Awaited<ReturnType<typeof bundleQuietly>>];
+  ) as [TemporalServer, MongoServer | undefined, Bundle, Bundle];
   const bundlePath = join(workDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
+  const testBundlePath = join(workDir, 'test-workflow-bundle.js');
+  writeFileSync(testBundlePath, testBundle.code);
 
   globalThis.cancelflowTestServers = [temporal, ...(mongo ? [mongo] : [])];
   process.env[keys.temporalAddress] = temporal.address;
   process.env[keys.mongoUri] = process.env.MONGODB_URI ?? mongo?.uri;
   process.env[keys.workflowBundle] = bundlePath;
+  process.env[keys.testWorkflowBundle] = testBundlePath;
   process.env[keys.workDir] = workDir;
 }

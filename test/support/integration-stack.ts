@@ -17,7 +17,6 @@ import type { Models } from '../../models';
 import { freePort } from '../../scripts/servers';
 import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
 import { createActivityDeps } from '../../worker/worker';
-import { bundleQuietly } from './bundle';
 import { testEnvironment } from './environment';
 import { startSimulatedWorld } from './simulated-world';
 
@@ -68,7 +67,6 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     twilioAuthToken: config.TWILIO_AUTH_TOKEN,
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET,
   };
-  const bundle = await bundleQuietly(require.resolve('./test-workflows'));
   const temporal = new Client({
     connection: await Connection.connect({ address: env.temporalAddress }),
     namespace: 'default',
@@ -85,7 +83,7 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     namespace: 'default',
     taskQueue,
     activities,
-    workflowBundle: bundle,
+    workflowBundle: { codePath: env.testWorkflowBundlePath },
   });
   const workerRun = worker.run();
 
