@@ -24,6 +24,14 @@ export function createCarrierActivities({ models, carrier, logger }: ActivityDep
           { shipmentId: parcel.shipmentId, trackingNumber: parcel.trackingNumber, reason: params.reasonCode },
           recallKey(params.cancellationId, parcel.shipmentId),
         );
+        if (outcome.status === 'unrecognised') {
+          // Neither stopped nor refused: guessing either way could lose the goods or the customer's money.
+          throw ApplicationFailure.nonRetryable(
+            `${outcome.message}, which cancelflow does not know, for ${parcel.shipmentId}: find out from the ` +
+              'carrier what became of the parcel, then resume to ask again (the carrier answers with the same recall)',
+            'CarrierAnswerUnknown',
+          );
+        }
         if (outcome.status === 'failed') {
           if (outcome.retryable) throw new Error(`carrier: ${outcome.message}`);
           recalls.push({ shipmentId: parcel.shipmentId, status: 'failed', reason: outcome.message });

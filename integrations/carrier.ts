@@ -16,7 +16,9 @@ export type RecallOutcome =
   /** The carrier decides later and posts the outcome to the webhook. */
   | { status: 'pending'; recallId: string }
   | { status: 'too_late'; recallId: string; message: string }
-  | { status: 'failed'; retryable: boolean; message: string };
+  | { status: 'failed'; retryable: boolean; message: string }
+  /** A status we do not know: only a person can find out what the carrier meant. */
+  | { status: 'unrecognised'; recallId: string; message: string };
 
 export interface Carrier {
   /** Asks to stop the shipment; the same idempotency key always means the same request. */
@@ -67,6 +69,11 @@ export function createHttpCarrier(
             message: body.message ?? 'too late to stop the shipment',
           };
         }
+        return {
+          status: 'unrecognised',
+          recallId: body.id,
+          message: `the carrier answered recall ${body.id} with status ${JSON.stringify(body.status ?? null)}`,
+        };
       }
       return {
         status: 'failed',

@@ -1,7 +1,7 @@
 // A local stand-in for a carrier's recall API (R9), speaking what integrations/carrier.ts sends and expects.
 // It can be told to accept a recall, refuse it (too late: the parcel is out for delivery), answer late
-// (pending now, the outcome posted to the webhook later, signed with the shared secret), or fail
-// (unavailable). Like a real carrier it honours idempotency keys: a repeated request returns the first
+// (pending now, the outcome posted to the webhook later, signed with the shared secret), fail
+// (unavailable), or answer with a status cancelflow does not know. Like a real carrier it honours idempotency keys: a repeated request returns the first
 // recall, never a second one.
 import { createHmac, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
@@ -9,7 +9,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { frameworkLogger, httpUrl, listeningPort } from './server-support';
 
-export type CarrierMode = 'accept' | 'refuse' | 'late' | 'fail';
+/**
+ * `unknown` answers with a status cancelflow does not know (`held_for_inspection`), as a carrier that changed its
+ * API would; the recall stays open until an outcome is reported for it.
+ */
+export type CarrierMode = 'accept' | 'refuse' | 'late' | 'fail' | 'unknown';
 export type CarrierFinalOutcome = 'accepted' | 'failed' | 'too_late';
 
 export interface CarrierBehaviour {
@@ -28,7 +32,7 @@ export interface SimulatedRecall {
   trackingNumber: string | null;
   reason: string | null;
   idempotencyKey: string;
-  status: 'pending' | CarrierFinalOutcome;
+  status: 'pending' | 'held_for_inspection' | CarrierFinalOutcome;
   /** Why it was refused or failed. */
   message: string | null;
   createdAt: Date;
@@ -82,7 +86,7 @@ export interface CarrierSimulator {
 }
 
 const behaviourSchema = z.object({
-  mode: z.enum(['accept', 'refuse', 'late', 'fail']),
+  mode: z.enum(['accept', 'refuse', 'late', 'fail', 'unknown']),
   times: z.int().min(1).optional(),
   lateOutcome: z.enum(['accepted', 'failed', 'too_late']).optional(),
   answerAfterMs: z.int().min(0).max(600_000).optional(),
@@ -241,10 +245,17 @@ export async function startCarrierSimulator(
       trackingNumber: parsed.data.trackingNumber ?? null,
       reason: parsed.data.reason ?? null,
       idempotencyKey: key,
-      status: mode === 'accept' ? 'accepted' : mode === 'refuse' ? 'too_late' : 'pending',
+      status:
+        mode === 'accept'
+          ? 'accepted'
+          : mode === 'refuse'
+            ? 'too_late'
+            : mode === 'unknown'
+              ? 'held_for_inspection'
+              : 'pending',
       message: mode === 'refuse' ? tooLateMessage : null,
       createdAt: new Date(),
-      decidedAt: mode === 'late' ? null : new Date(),
+      decidedAt: mode === 'late' || mode === 'unknown' ? null : new Date(),
     };
     recalls.push(recall);
     recallsByKey.set(key, recall);

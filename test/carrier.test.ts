@@ -44,6 +44,16 @@ describe('recall requests', () => {
     });
   });
 
+  test('a status the client does not know is reported as unrecognised, naming it, never read as stopped or refused', async () => {
+    sim.setBehaviour({ mode: 'unknown' });
+    const answer = await createHttpCarrier(sim.url).requestRecall(shipment, 'cancel-9:recall:SH-1');
+    expect(answer).toEqual({
+      status: 'unrecognised',
+      recallId: sim.recalls[0]?.id,
+      message: `the carrier answered recall ${sim.recalls[0]?.id ?? ''} with status "held_for_inspection"`,
+    });
+  });
+
   test('a failing carrier is worth a retry with the same key, which then creates one recall', async () => {
     sim.setBehaviour({ mode: 'fail', times: 2 });
     const carrier = createHttpCarrier(sim.url);

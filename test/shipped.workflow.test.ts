@@ -1,7 +1,12 @@
 // After shipment (R5, R9, R12), on the dev server against real parts: the carrier simulator over HTTP and its
 // signed webhook through the API, the customer's choice and the warehouse's confirmation as Updates, stock
 // taken back through the ledger, refunds through the gateway simulator, mail through the SMTP catcher.
-import { chooseResolution, confirmReturn, withdrawCancellation } from '../client/cancellation-decisions';
+import {
+  chooseResolution,
+  confirmReturn,
+  resumeCancellation,
+  withdrawCancellation,
+} from '../client/cancellation-decisions';
 import { stockFromLedger } from '../models/stock-ledger';
 import {
   addCustomer,
@@ -212,6 +217,42 @@ test('a failing carrier is asked again with the same key, and one recall results
   await confirmReturn(stack.temporal, cancellationId, { shipmentId: 'SH-SO-SHP-3', by: 'warehouse-1' });
   expect(await handle.result()).toMatchObject({ outcome: 'completed' });
   await recordHistory(handle, 'shipped-carrier-failing-then-accepted');
+});
+
+test('an answer the carrier gives that cancelflow does not know waits for ops; resumed, the carrier is asked again', async () => {
+  await shipped('SO-SHP-11');
+  stack.carrier.setBehaviour({ mode: 'unknown', times: 1 });
+  const { cancellationId, handle, stateIs } = await cancel('SO-SHP-11');
+
+  const stopped = await stateIs('needsAttention.waitingForOps');
+  expect(stopped.attention).toMatchObject({
+    from: 'recallingShipment',
+    reason: expect.stringContaining('with status "held_for_inspection"') as string,
+  });
+  const record = await stack.models.Cancellation.findOne({ cancellationId }).lean();
+  expect(record?.state).toBe('needsAttention.waitingForOps');
+  // Nothing was guessed: no customer was offered options, and no stock or money moved.
+  expect(await stockLevel()).toEqual(await stockFromLedger(stack.models, SKU, WAREHOUSE));
+  expect(stack.gateway.refunds.filter((refund) => refund.reason?.includes(cancellationId))).toHaveLength(0);
+
+  // Ops learn from the carrier that it stopped the parcel after all; its webhook finds no recall waiting.
+  const [recall] = stack.carrier.recalls.filter((candidate) => candidate.shipmentId === 'SH-SO-SHP-11');
+  const delivery = await stack.carrier.reportOutcome(recall?.id ?? '', 'accepted');
+  expect(delivery.responseStatus).toBe(409);
+  await resumeCancellation(stack.temporal, cancellationId, {
+    by: 'ops-1',
+    note: 'carrier confirmed the stop',
+  });
+
+  const back = await stateIs('awaitingReturn.waitingForGoods');
+  expect(back.goods?.recalls[0]).toMatchObject({ recallId: recall?.id, status: 'accepted' });
+  expect(stack.carrier.recalls.filter((candidate) => candidate.shipmentId === 'SH-SO-SHP-11')).toHaveLength(
+    1,
+  );
+  await confirmReturn(stack.temporal, cancellationId, { shipmentId: 'SH-SO-SHP-11', by: 'warehouse-1' });
+  expect(await handle.result()).toMatchObject({ outcome: 'completed', refundedMinor: 30000 });
+  await recordHistory(handle, 'shipped-carrier-answer-unknown-resumed');
+  await expectStockMatchesLedger();
 });
 
 test('too late to stop it: the customer keeps the goods for a refund less the deduction; stock stays out', async () => {
