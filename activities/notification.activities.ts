@@ -132,20 +132,48 @@ async function refundedAmounts(
 // Parcels in these states have left the warehouse and are not (yet) back.
 const OUTSIDE: readonly string[] = ['picked_up', 'in_transit', 'delivered'];
 
-/** Where the parcels carrying the lines are: all delivered, some, or none yet (on their way). */
+/**
+ * Where the parcels carrying the lines are (all delivered, some, or none yet: on their way), and where they go
+ * back to: the return address of each parcel's warehouse, in the customer's language, when the books have it.
+ */
 async function goodsWhereabouts(
   models: Models,
   orderNumber: string,
   lines: NotifiedLine[] | undefined,
-): Promise<GoodsWhereabouts> {
+  language: Language,
+): Promise<{ whereabouts: GoodsWhereabouts; returnAddress?: string }> {
   const lineIds = lines && new Set(lines.map((line) => line.lineId));
-  const parcels = (await models.Shipment.find({ orderNumber }, { status: 1, lines: 1 }).lean()).filter(
+  const parcels = (
+    await models.Shipment.find({ orderNumber }, { shipmentId: 1, status: 1, lines: 1, warehouse: 1 }).lean()
+  ).filter(
     (parcel) =>
       OUTSIDE.includes(parcel.status) && (!lineIds || parcel.lines.some((line) => lineIds.has(line.lineId))),
   );
   const delivered = parcels.filter((parcel) => parcel.status === 'delivered').length;
-  if (delivered > 0 && delivered === parcels.length) return 'delivered';
-  return delivered > 0 ? 'partly_delivered' : 'on_the_way';
+  const whereabouts =
+    delivered > 0 && delivered === parcels.length
+      ? 'delivered'
+      : delivered > 0
+        ? 'partly_delivered'
+        : 'on_the_way';
+
+  const codes = [...new Set(parcels.map((parcel) => parcel.warehouse))];
+  const warehouses = await models.Warehouse.find(
+    { code: { $in: codes } },
+    { code: 1, returnAddress: 1 },
+  ).lean();
+  const addresses = new Map(
+    warehouses.map((warehouse) => [warehouse.code, warehouse.returnAddress[language]]),
+  );
+  // Without an address for every parcel, the message says customer service gives it rather than half of it.
+  if (codes.length === 0 || codes.some((code) => !addresses.has(code))) return { whereabouts };
+  if (codes.length === 1) return { whereabouts, returnAddress: addresses.get(codes[0] ?? '') };
+  const perParcel = parcels.map((parcel) =>
+    language === 'zh-CN'
+      ? `包裹 ${parcel.shipmentId} 寄至 ${addresses.get(parcel.warehouse) ?? ''}`
+      : `parcel ${parcel.shipmentId} to ${addresses.get(parcel.warehouse) ?? ''}`,
+  );
+  return { whereabouts, returnAddress: perParcel.join(language === 'zh-CN' ? '；' : '; ') };
 }
 
 /** The outbox key of the customer's message for a moment on a channel: one message, however often asked. */
@@ -228,10 +256,11 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
       } catch (error) {
         notQueued(error);
       }
+      const goods = await goodsWhereabouts(models, params.orderNumber, params.lines, language);
       Object.assign(
         variables,
-        offerWording(language, offer, params.currency),
-        goodsWhereWording(language, await goodsWhereabouts(models, params.orderNumber, params.lines)),
+        offerWording(language, offer, params.currency, goods.returnAddress),
+        goodsWhereWording(language, goods.whereabouts),
       );
     }
     // Rendered before anything is recorded: a missing variable stops every channel, not just the second.

@@ -12,6 +12,7 @@ import { purchaseOrderModel } from './purchase-order.model';
 import { salesOrderModel } from './sales-order.model';
 import { shipmentModel } from './shipment.model';
 import { productModel, stockLevelModel, stockMovementModel } from './stock.model';
+import { warehouseModel } from './warehouse.model';
 
 export function createModels(db: Connection) {
   return {
@@ -28,6 +29,7 @@ export function createModels(db: Connection) {
     Notification: notificationModel(db),
     PurchaseOrder: purchaseOrderModel(db),
     Shipment: shipmentModel(db),
+    Warehouse: warehouseModel(db),
     Department: departmentModel(db),
     Person: personModel(db),
     MessageCentreEntry: messageCentreEntryModel(db),
@@ -42,7 +44,7 @@ export type Models = ReturnType<typeof createModels>;
  * Collections and indexes are created here, one model after another, instead of by mongoose in the background
  * (`autoCreate`, `autoIndex`): the embedded mongo-java-server creates a collection twice when a
  * `createCollection` and a `createIndex` for it race, and keeps the copy without the unique index, which both
- * loses an idempotency guarantee and later fails `dropDatabase` with "index not found". Sixteen models take a
+ * loses an idempotency guarantee and later fails `dropDatabase` with "index not found". Seventeen models take a
  * few milliseconds in sequence.
  */
 export async function connectModels(uri: string, dbName?: string): Promise<Models> {

@@ -17,7 +17,8 @@ export type PersonRole = (typeof PERSON_ROLES)[number];
 /** 0: may not approve; 1..3: may approve cancellations up to that risk or amount band (policy decides). */
 export const MAX_APPROVAL_LEVEL = 3;
 
-const localisedName = new Schema(
+/** A text in each language cancelflow writes in. */
+export const localisedName = new Schema(
   {
     'zh-CN': { type: String, required: true, trim: true },
     en: { type: String, required: true, trim: true },

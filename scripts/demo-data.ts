@@ -3,6 +3,7 @@
 import type { Models } from '../models';
 import type { OrderStatus } from '../models/sales-order.model';
 import { applyStockMovement } from '../models/stock-ledger';
+import { WAREHOUSES } from './generate-books';
 
 export interface DemoCustomer {
   customerId: string;
@@ -215,6 +216,7 @@ export async function seedDemoData(models: Models): Promise<string[]> {
   ];
   await addDepartments(models);
   await addPeople(models);
+  await addWarehouse(models);
   for (const customer of customers) await addCustomer(models, customer);
   for (const product of products) {
     await addProduct(models, product);
@@ -330,6 +332,25 @@ export const DEMO_DEPARTMENTS = [
   { code: 'logistics', name: { 'zh-CN': '物流部', en: 'Logistics' }, email: 'logistics@cancelflow.local' },
   { code: 'finance', name: { 'zh-CN': '财务部', en: 'Finance' }, email: 'finance@cancelflow.local' },
 ] as const;
+
+/** The warehouse the demo orders ship from, as the generated books have it (its return address included). */
+const [DEMO_WAREHOUSE] = WAREHOUSES;
+
+export async function addWarehouse(
+  models: Models,
+  warehouse: {
+    code: string;
+    name: Record<'zh-CN' | 'en', string>;
+    returnAddress: Record<'zh-CN' | 'en', string>;
+  } = DEMO_WAREHOUSE,
+): Promise<void> {
+  const { code, name, returnAddress } = warehouse;
+  await models.Warehouse.updateOne(
+    { code },
+    { $setOnInsert: { code, name, returnAddress } },
+    { upsert: true, runValidators: true },
+  );
+}
 
 export async function addDepartments(models: Models): Promise<void> {
   for (const department of DEMO_DEPARTMENTS) {

@@ -306,10 +306,35 @@ function makeCustomer(seed: number, index: number): GeneratedCustomer {
 
 // ---- Catalogue -------------------------------------------------------------------------------------------
 
+/** Where customers send goods back to each warehouse (the options offered after shipment give it). */
 export const WAREHOUSES = [
-  { code: 'WH-SH-01', name: { 'zh-CN': '上海仓', en: 'Shanghai' }, market: 'CN' },
-  { code: 'WH-GZ-01', name: { 'zh-CN': '广州仓', en: 'Guangzhou' }, market: 'CN' },
-  { code: 'WH-LA-01', name: { 'zh-CN': '洛杉矶仓', en: 'Los Angeles' }, market: 'US' },
+  {
+    code: 'WH-SH-01',
+    name: { 'zh-CN': '上海仓', en: 'Shanghai' },
+    market: 'CN',
+    returnAddress: {
+      'zh-CN': '上海市浦东新区金科路 88 号 上海仓 退货组（邮编 201203）',
+      en: 'Returns desk, Shanghai warehouse, 88 Jinke Road, Pudong, Shanghai 201203, China',
+    },
+  },
+  {
+    code: 'WH-GZ-01',
+    name: { 'zh-CN': '广州仓', en: 'Guangzhou' },
+    market: 'CN',
+    returnAddress: {
+      'zh-CN': '广州市白云区太和镇物流大道 12 号 广州仓 退货组（邮编 510540）',
+      en: 'Returns desk, Guangzhou warehouse, 12 Wuliu Avenue, Baiyun, Guangzhou 510540, China',
+    },
+  },
+  {
+    code: 'WH-LA-01',
+    name: { 'zh-CN': '洛杉矶仓', en: 'Los Angeles' },
+    market: 'US',
+    returnAddress: {
+      'zh-CN': '美国加州安大略市 E Airport Dr 4200 号 退货组（邮编 91761）',
+      en: 'Returns, 4200 E Airport Dr, Ontario, CA 91761, USA',
+    },
+  },
 ] as const;
 /** Where a drop-shipped line "ships from": the supplier sends it, no warehouse of ours holds stock for it. */
 export const DROP_SHIP_LOCATION = 'DROP-SHIP';

@@ -12,6 +12,7 @@
 // a stock level with a ledger movement in flight is refused rather than overwritten.
 import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
+import { addWarehouse } from './demo-data';
 import {
   BooksGenerator,
   emptyBooks,
@@ -21,6 +22,7 @@ import {
   type SalesOrderDocument,
   type StockLevelFigures,
   type StockMovementDocument,
+  WAREHOUSES,
 } from './generate-books';
 
 export type BooksCollection = keyof Books;
@@ -357,6 +359,8 @@ export async function loadBooks(models: Models, options: LoadOptions): Promise<L
       { field: 'seed' },
     );
   }
+  // The warehouses are the same at any size: written (once) before the orders that ship from them.
+  for (const warehouse of WAREHOUSES) await addWarehouse(models, warehouse);
   const counts = noCounts();
   const stockLevels = { created: 0, updated: 0, unchanged: 0 };
   if (await models.SalesOrder.exists({ orderNumber: orderNumberOf(orders - 1) })) {

@@ -370,6 +370,14 @@ describe('generated books in the database', () => {
     const storedOrders = byId(books.salesOrders);
     for (const order of plain(generated.salesOrders))
       expect(storedOrders.get(String(order._id))).toMatchObject(order);
+    // Every warehouse an order ships from is in the books, with where goods go back to.
+    const warehouses = await models.Warehouse.find({}, { _id: 0, code: 1, returnAddress: 1 })
+      .sort({ code: 1 })
+      .lean();
+    expect(warehouses.map((warehouse) => warehouse.code)).toEqual(['WH-GZ-01', 'WH-LA-01', 'WH-SH-01']);
+    for (const warehouse of warehouses) expect(warehouse.returnAddress.en).toMatch(/^Returns/);
+    const shippedFrom = new Set(books.shipments.map((shipment) => shipment.warehouse));
+    for (const code of shippedFrom) expect(warehouses.map((warehouse) => warehouse.code)).toContain(code);
     // Products carry what a unit costs the shop as well as its price, below it.
     for (const product of books.products) {
       expect(product.unitCostMinor).toBeGreaterThan(0);

@@ -19,7 +19,7 @@ import type { ShipmentStatus } from '../models/shipment.model';
 import { applyStockMovement } from '../models/stock-ledger';
 import { returnShippedStock } from '../models/stock-operations';
 import { startMailCatcher } from '../simulators';
-import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addProduct, addWarehouse, placePaidOrder, receiveStock } from '../scripts/demo-data';
 import type { ResolutionOffer } from '../workflows/cancellation.contract';
 import {
   notificationDeliveryWorkflow,
@@ -906,7 +906,10 @@ describe('when the goods already left: options, re-delivery, recall and returns 
   });
 
   /** Parcels of the order that left the warehouse, one per entry, each carrying the lines it names. */
-  async function shipped(orderNumber: string, parcels: { status: ShipmentStatus; lines: ('L1' | 'L2')[] }[]) {
+  async function shipped(
+    orderNumber: string,
+    parcels: { status: ShipmentStatus; lines: ('L1' | 'L2')[]; warehouse?: string }[],
+  ) {
     const contents = {
       L1: { lineId: 'L1', sku: 'TEA-1', quantity: 2 },
       L2: { lineId: 'L2', sku: 'CUP-1', quantity: 1 },
@@ -917,7 +920,7 @@ describe('when the goods already left: options, re-delivery, recall and returns 
       await stack.models.Shipment.create({
         shipmentId,
         orderNumber,
-        warehouse: 'WH-SH-01',
+        warehouse: parcel.warehouse ?? 'WH-SH-01',
         carrier: 'SF',
         trackingNumber: `SF${orderNumber}${index + 1}`,
         status: parcel.status,
@@ -1053,6 +1056,55 @@ describe('when the goods already left: options, re-delivery, recall and returns 
     );
     expect((await entry(smsKey ?? '')).content?.body).toContain(
       'were partly delivered and could not be stopped',
+    );
+  });
+
+  test("the return option gives the warehouse's return address in the customer's language, per parcel when they differ", async () => {
+    // Until now the books knew no address, and the offers above said customer service gives it.
+    await addWarehouse(stack.models, {
+      code: 'WH-SH-01',
+      name: { 'zh-CN': '上海一号仓', en: 'Shanghai warehouse 1' },
+      returnAddress: {
+        'zh-CN': '上海市浦东新区金科路 88 号 退货组',
+        en: 'Returns desk, 88 Jinke Road, Shanghai',
+      },
+    });
+    const one = await paidOrder('C-ZH', []);
+    await shipped(one.orderNumber, [{ status: 'delivered', lines: ['L1', 'L2'] }]);
+    const [zhMail] = await stack.activities.queueCustomerNotifications(offered('C-ZH', one));
+    expect((await entry(zhMail ?? '')).content?.text).toContain(
+      '1. 退货退款：请将商品寄回我们的仓库（寄至：上海市浦东新区金科路 88 号 退货组，并在包裹上注明取消编号）',
+    );
+
+    await addWarehouse(stack.models, {
+      code: 'WH-BJ-02',
+      name: { 'zh-CN': '北京二号仓', en: 'Beijing warehouse 2' },
+      returnAddress: {
+        'zh-CN': '北京市顺义区空港物流园 2 号库',
+        en: 'Dock 2, Airport Logistics Park, Beijing',
+      },
+    });
+    const two = await paidOrder('C-EN', []);
+    const [first, second] = await shipped(two.orderNumber, [
+      { status: 'delivered', lines: ['L1'] },
+      { status: 'delivered', lines: ['L2'], warehouse: 'WH-BJ-02' },
+    ]);
+    const [enMail] = await stack.activities.queueCustomerNotifications(offered('C-EN', two));
+    expect((await entry(enMail ?? '')).content?.text).toContain(
+      'Return for a refund: send the goods back to our warehouse (to: ' +
+        `parcel ${first ?? ''} to Returns desk, 88 Jinke Road, Shanghai; ` +
+        `parcel ${second ?? ''} to Dock 2, Airport Logistics Park, Beijing; write the cancellation number on the parcel).`,
+    );
+
+    // A parcel from a warehouse the books have no address for: customer service gives it, not half of it.
+    const three = await paidOrder('C-EN', []);
+    await shipped(three.orderNumber, [
+      { status: 'delivered', lines: ['L1'] },
+      { status: 'delivered', lines: ['L2'], warehouse: 'WH-UNKNOWN' },
+    ]);
+    const [unknownMail] = await stack.activities.queueCustomerNotifications(offered('C-EN', three));
+    expect((await entry(unknownMail ?? '')).content?.text).toContain(
+      '(customer service gives you the return address; write the cancellation number on the parcel)',
     );
   });
 

@@ -438,6 +438,7 @@ function optionWording(
   option: ResolutionOption,
   offer: ResolutionOffer,
   currency: string,
+  returnAddress: string | undefined,
 ): OptionWording {
   const refundable = formatMoney(language, offer.refundableMinor, currency);
   const deduction = formatMoney(language, offer.deductionMinor, currency);
@@ -446,7 +447,7 @@ function optionWording(
     'zh-CN': {
       return: {
         label: '退货退款',
-        detail: `退货退款：请将商品寄回我们的仓库（联系客服获取退货地址，并在包裹上注明取消编号）；仓库收到后，全额退款 ${refundable}，原路退回您的支付账户。`,
+        detail: `退货退款：请将商品寄回我们的仓库（${returnAddress ? `寄至：${returnAddress}` : '联系客服获取退货地址'}，并在包裹上注明取消编号）；仓库收到后，全额退款 ${refundable}，原路退回您的支付账户。`,
         short: `寄回商品，到仓后全额退款${refundable}`,
       },
       redelivery: {
@@ -463,7 +464,7 @@ function optionWording(
     en: {
       return: {
         label: 'Return for a refund',
-        detail: `Return for a refund: send the goods back to our warehouse (customer service gives you the return address; write the cancellation number on the parcel). Once they arrive, we refund the full ${refundable} to your original payment method.`,
+        detail: `Return for a refund: send the goods back to our warehouse (${returnAddress ? `to: ${returnAddress}` : 'customer service gives you the return address'}; write the cancellation number on the parcel). Once they arrive, we refund the full ${refundable} to your original payment method.`,
         short: `send the goods back for a full refund of ${refundable}`,
       },
       redelivery: {
@@ -490,9 +491,13 @@ export function offerWording(
   language: Language,
   offer: ResolutionOffer,
   currency: string,
+  /** Where returned goods go, when the books know it; otherwise customer service gives it. */
+  returnAddress?: string,
 ): { options: string; smsOptions: string; decideBy: string; ifNoAnswer: string; defaultLabel: string } {
-  const offered = offer.options.map((option) => optionWording(language, option, offer, currency));
-  const fallback = optionWording(language, offer.defaultOption, offer, currency);
+  const offered = offer.options.map((option) =>
+    optionWording(language, option, offer, currency, returnAddress),
+  );
+  const fallback = optionWording(language, offer.defaultOption, offer, currency, returnAddress);
   return {
     options: offered.map((option, index) => `${index + 1}. ${option.detail}`).join('\n'),
     smsOptions: offered
