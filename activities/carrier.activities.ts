@@ -27,8 +27,8 @@ export function createCarrierActivities({ models, carrier, logger }: ActivityDep
         if (outcome.status === 'unrecognised') {
           // Neither stopped nor refused: guessing either way could lose the goods or the customer's money.
           throw ApplicationFailure.nonRetryable(
-            `${outcome.message}, which cancelflow does not know, for ${parcel.shipmentId}: find out from the ` +
-              'carrier what became of the parcel, then resume to ask again (the carrier answers with the same recall)',
+            `asked to stop ${parcel.shipmentId}, ${outcome.message}, an answer cancelflow does not know: find out ` +
+              'from the carrier what became of the parcel, then resume to ask again with the same recall key',
             'CarrierAnswerUnknown',
           );
         }

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import { completeRefund, failRefund, reserveRefund } from '../models/refund-ledger';
-import { shareOf, type RefundShare } from '../models/refund-plan';
+import { planRefund, type RefundShare } from '../models/refund-plan';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
 
@@ -24,9 +24,10 @@ interface Refunding {
 type Share = RefundShare & { key: string; providerReference: string };
 
 /**
- * Walks the order's payments oldest first, giving each its share of what is to be refunded, and hands each
- * share to `refund`; returns what is still outstanding, in the order's currency. A share keyed by an earlier
- * attempt keeps that attempt's amounts: a retry must ask for what it reserved before, not what is left now.
+ * Plans how the amount goes back over the order's payments (models/refund-plan.ts) and hands each share to
+ * `refund`, oldest payment first; returns what no payment could cover, in the order's currency. Shares an
+ * earlier attempt recorded under this cancellation's keys stand as they were and count first: a retry must ask
+ * for what it reserved before, not what is left now, and never more than the amount in all.
  */
 async function refundInShares(
   models: Models,
@@ -37,30 +38,37 @@ async function refundInShares(
   const payments = await models.Payment.find({ orderNumber: refunding.orderNumber })
     .sort({ createdAt: 1, paymentId: 1 })
     .lean();
-  let outstanding = refunding.amountMinor;
-  for (const payment of payments) {
-    if (outstanding <= 0) break;
-    const key = `${refunding.cancellationId}:${keyKind}:${payment.paymentId}`;
-    const earlier = await models.Refund.findOne({ idempotencyKey: key }).lean();
-    let share: RefundShare;
+  const keyOf = (paymentId: string) => `${refunding.cancellationId}:${keyKind}:${paymentId}`;
+  const earlier = await models.Refund.find({
+    idempotencyKey: { $in: payments.map((payment) => keyOf(payment.paymentId)) },
+  }).lean();
+  const planned = new Map<string, RefundShare>(
+    earlier.map((record) => [
+      record.paymentId,
+      {
+        paymentId: record.paymentId,
+        currency: record.currency,
+        amountMinor: record.amountMinor,
+        orderCurrencyMinor: record.orderCurrencyMinor ?? record.amountMinor,
+      },
+    ]),
+  );
+  let plan;
+  try {
+    plan = planRefund(payments, refunding.currency, refunding.amountMinor, planned);
+  } catch (error) {
+    // The review refuses such an order; the books changed since. Only a person can say what it is worth.
+    if (isCancelflowError(error)) throw ApplicationFailure.nonRetryable(error.message, 'PaymentWorthUnknown');
+    throw error;
+  }
+  const references = new Map(payments.map((payment) => [payment.paymentId, payment.providerReference]));
+  for (const share of plan.shares) {
     try {
-      share = earlier
-        ? {
-            paymentId: payment.paymentId,
-            currency: payment.currency,
-            amountMinor: earlier.amountMinor,
-            orderCurrencyMinor: earlier.orderCurrencyMinor ?? earlier.amountMinor,
-          }
-        : shareOf(payment, refunding.currency, outstanding);
-    } catch (error) {
-      // The review refuses such an order; the books changed since. Only a person can say what it is worth.
-      if (isCancelflowError(error))
-        throw ApplicationFailure.nonRetryable(error.message, 'PaymentWorthUnknown');
-      throw error;
-    }
-    if (share.amountMinor <= 0) continue;
-    try {
-      await refund({ ...share, key, providerReference: payment.providerReference });
+      await refund({
+        ...share,
+        key: keyOf(share.paymentId),
+        providerReference: references.get(share.paymentId) ?? '',
+      });
     } catch (error) {
       if (isCancelflowError(error) && error.code === 'refund_exceeds_capture') {
         throw ApplicationFailure.nonRetryable(error.message, 'RefundExceedsCapture');
@@ -71,9 +79,8 @@ async function refundInShares(
       }
       throw error;
     }
-    outstanding -= share.orderCurrencyMinor;
   }
-  return outstanding;
+  return plan.uncoveredMinor;
 }
 
 function intentOf(refunding: Refunding, share: Share) {

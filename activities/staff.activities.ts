@@ -1,4 +1,5 @@
 import { postMessage } from '../models/message-centre.model';
+import { planRefund, type RefundShare } from '../models/refund-plan';
 import type { Language } from '../models/organisation.model';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
@@ -31,14 +32,34 @@ export function createStaffActivities({ models }: Pick<ActivityDeps, 'models'>) 
     async requestSettlement(params: EffectParams['requestSettlement']): Promise<void> {
       // In each reader's language, with the currency's own decimals (JPY none, KWD three).
       const amount = (language: Language) => formatMoney(language, params.outstandingMinor, params.currency);
+      // What to pay back to each payment, in its own currency: the shares the settlement will record (R11).
+      const payments = await models.Payment.find({ orderNumber: params.orderNumber })
+        .sort({ createdAt: 1, paymentId: 1 })
+        .lean();
+      let shares: RefundShare[] = [];
+      try {
+        shares = planRefund(payments, params.currency, params.outstandingMinor).shares;
+      } catch {
+        // A payment whose worth is unknown: the settlement will stop for ops; finance gets the total.
+      }
+      const perPayment = (language: Language) =>
+        shares
+          .map((share) =>
+            language === 'zh-CN'
+              ? `支付 ${share.paymentId} 退还 ${formatMoney(language, share.amountMinor, share.currency)}`
+              : `${formatMoney(language, share.amountMinor, share.currency)} to payment ${share.paymentId}`,
+          )
+          .join(language === 'zh-CN' ? '；' : '; ');
+      const zhHow = shares.length > 0 ? `（${perPayment('zh-CN')}）` : '';
+      const enHow = shares.length > 0 ? ` (${perPayment('en')})` : '';
       await ask(params.clerks, `${params.cancellationId}:settlement-request`, params, 'action_required', {
         'zh-CN': {
           title: `订单 ${params.orderNumber} 退款失败，需人工处理`,
-          body: `取消申请 ${params.cancellationId} 的退款 ${amount('zh-CN')} 被支付网关拒绝：${params.failure}。请人工退款并登记凭证号。`,
+          body: `取消申请 ${params.cancellationId} 的退款 ${amount('zh-CN')} 被支付网关拒绝：${params.failure}。请人工退款${zhHow}并登记凭证号。`,
         },
         en: {
           title: `Refund for ${params.orderNumber} failed: settle it by hand`,
-          body: `The gateway refused the refund of ${amount('en')} for cancellation ${params.cancellationId}: ${params.failure}. Refund by hand and record the reference.`,
+          body: `The gateway refused the refund of ${amount('en')} for cancellation ${params.cancellationId}: ${params.failure}. Refund by hand${enHow} and record the reference.`,
         },
       });
     },

@@ -18,7 +18,7 @@ export type RecallOutcome =
   | { status: 'too_late'; recallId: string; message: string }
   | { status: 'failed'; retryable: boolean; message: string }
   /** A status we do not know: only a person can find out what the carrier meant. */
-  | { status: 'unrecognised'; recallId: string; message: string };
+  | { status: 'unrecognised'; recallId?: string; message: string };
 
 export interface Carrier {
   /** Asks to stop the shipment; the same idempotency key always means the same request. */
@@ -59,6 +59,13 @@ export function createHttpCarrier(
         return { status: 'failed', retryable: true, message: `carrier unreachable: ${String(error)}` };
       }
       const body = (await response.json().catch(() => ({}))) as RecallBody;
+      if (response.ok && !body.id) {
+        // A success without a recall to follow: neither stopped nor refused, so not to be guessed either way.
+        return {
+          status: 'unrecognised',
+          message: `the carrier answered HTTP ${response.status} without a recall id (status ${JSON.stringify(body.status ?? null)})`,
+        };
+      }
       if (response.ok && body.id) {
         if (body.status === 'accepted' || body.status === 'pending')
           return { status: body.status, recallId: body.id };

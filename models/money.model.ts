@@ -20,6 +20,11 @@ export const paymentSchema = new Schema(
      * (the rate at capture); absent when they paid in the order's own. Refunds give back shares at that rate.
      */
     orderCurrencyMinor: { type: Number, min: 1, validate: minorUnits },
+    /**
+     * With `orderCurrencyMinor`: what the refunds reserved against it give back of the order, in the order's
+     * currency. Moves with `refundedMinor` in the same updates, so shares never drift from the capture's rate.
+     */
+    refundedOrderCurrencyMinor: { type: Number, min: 0, validate: minorUnits },
     method: { type: String, required: true },
     providerReference: { type: String, required: true },
     pendingRefunds: { type: [String], default: [] },

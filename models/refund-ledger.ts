@@ -66,7 +66,12 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
     const payment = await Payment.findOne({ paymentId: intent.paymentId }).lean().orFail();
     const refund = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
     if (payment.pendingRefunds.includes(key) || completed(refund.status)) return refund;
-    if (payment.refundedMinor + intent.amountMinor > payment.capturedMinor) {
+    // A share of a foreign payment is also bounded by what the payment settled of the order.
+    const worth = intent.orderCurrencyMinor;
+    const beyondWorth =
+      worth !== undefined &&
+      (payment.refundedOrderCurrencyMinor ?? 0) + worth > (payment.orderCurrencyMinor ?? 0);
+    if (payment.refundedMinor + intent.amountMinor > payment.capturedMinor || beyondWorth) {
       await Refund.updateOne(
         { idempotencyKey: key, status: 'pending' },
         { $set: { status: 'failed', failure: 'exceeds capture' } },
@@ -83,7 +88,13 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
         pendingRefunds: payment.pendingRefunds,
         $expr: { $lte: [{ $add: ['$refundedMinor', intent.amountMinor] }, '$capturedMinor'] },
       },
-      { $inc: { refundedMinor: intent.amountMinor }, $push: { pendingRefunds: key } },
+      {
+        $inc: {
+          refundedMinor: intent.amountMinor,
+          ...(worth === undefined ? {} : { refundedOrderCurrencyMinor: worth }),
+        },
+        $push: { pendingRefunds: key },
+      },
     );
     if (reserved.modifiedCount === 1) return refund;
   }
@@ -135,6 +146,14 @@ export async function failRefund(models: Models, key: string, failure: string): 
   await Refund.updateOne({ idempotencyKey: key }, { $set: { status: 'failed', failure } });
   await Payment.updateOne(
     { paymentId: refund.paymentId, pendingRefunds: key },
-    { $inc: { refundedMinor: -refund.amountMinor }, $pull: { pendingRefunds: key } },
+    {
+      $inc: {
+        refundedMinor: -refund.amountMinor,
+        ...(refund.orderCurrencyMinor == null
+          ? {}
+          : { refundedOrderCurrencyMinor: -refund.orderCurrencyMinor }),
+      },
+      $pull: { pendingRefunds: key },
+    },
   );
 }

@@ -1,10 +1,15 @@
 // R11: refunds go back in each payment's own currency. An order is priced in one currency, but a customer may
 // pay part of it in another (a foreign card): such a payment records what it settled of the order, in the
 // order's currency, at the rate of its capture. A cancellation asks for an amount in the order's currency; each
-// payment gives back its share of it in its own currency, at that same rate, so a whole refund returns exactly
-// what each payment captured, and the customer neither gains nor loses on the exchange.
+// payment gives back its share of it in its own currency, at that same rate.
 //
-// Pure, so the review (what can be refunded) and the refund itself (how much of each payment) agree.
+// A foreign payment also counts what its refunds gave back of the order (`refundedOrderCurrencyMinor`), so the
+// conversion is cumulative: after refunds worth D of its S settled, it has given back round(C × D / S) of its
+// C captured (rounded down). Partial refunds therefore never drift from the rate, the last one returns exactly
+// what is left in both currencies, and the customer neither gains nor loses on the exchange (a partial refund
+// may hold back less than one minor unit, which the last one gives back).
+//
+// Pure, so the review (what can be refunded), the refund, the manual settlement and finance's instructions agree.
 import { CancelflowError } from '../lib/errors';
 
 export interface RefundablePayment {
@@ -15,16 +20,16 @@ export interface RefundablePayment {
   refundedMinor: number;
   /** What the payment settled of the order, in the order's currency; needed only when the currencies differ. */
   orderCurrencyMinor?: number | null;
+  /** What its refunds so far gave back of the order, in the order's currency (foreign payments only). */
+  refundedOrderCurrencyMinor?: number | null;
 }
 
-/** Exact for any amounts in minor units: the product of two of them may pass 2^53. */
-function scale(amount: number, numerator: number, denominator: number, rounding: 'down' | 'nearest'): number {
-  const product = BigInt(amount) * BigInt(numerator);
-  const divisor = BigInt(denominator);
-  return Number(rounding === 'down' ? product / divisor : (product + divisor / 2n) / divisor);
+/** Rounded down, exact for any amounts in minor units: the product of two of them may pass 2^53. */
+function scaleDown(amount: number, numerator: number, denominator: number): number {
+  return Number((BigInt(amount) * BigInt(numerator)) / BigInt(denominator));
 }
 
-function rateOf(payment: RefundablePayment, orderCurrency: string): number {
+function settledOf(payment: RefundablePayment, orderCurrency: string): number {
   if (payment.orderCurrencyMinor == null || payment.orderCurrencyMinor <= 0) {
     throw new CancelflowError(
       'validation_failed',
@@ -36,16 +41,21 @@ function rateOf(payment: RefundablePayment, orderCurrency: string): number {
   return payment.orderCurrencyMinor;
 }
 
-/** What is left to refund of a payment, in the order's currency (rounded down: never promise more). */
+/** What is left to refund of a payment, in the order's currency. */
 export function leftInOrderCurrency(payment: RefundablePayment, orderCurrency: string): number {
   const left = payment.capturedMinor - payment.refundedMinor;
-  if (payment.currency === orderCurrency || left <= 0) return Math.max(0, left);
-  return scale(left, rateOf(payment, orderCurrency), payment.capturedMinor, 'down');
+  if (payment.currency === orderCurrency) return Math.max(0, left);
+  const settled = settledOf(payment, orderCurrency);
+  if (left <= 0) return 0;
+  return Math.max(0, settled - (payment.refundedOrderCurrencyMinor ?? 0));
 }
 
 /**
- * How much of the payment, in its own currency, gives back `orderAmountMinor` of the order. Asking for all that
- * is left takes all that is left, so rounding never strands a remainder on the payment.
+ * How much of the payment, in its own currency, gives back `orderAmountMinor` more of the order: the cumulative
+ * amount at the capture's rate, rounded down, less what it gave back already. Asking for all that is left takes
+ * all that is left, so what rounding held back goes with the last share. A partial share always leaves a minor
+ * unit for the rest of the order's worth (else that rest could never go back), and a sliver worth less than one
+ * minor unit of the payment still gives one back.
  */
 export function inPaymentCurrency(
   payment: RefundablePayment,
@@ -54,10 +64,12 @@ export function inPaymentCurrency(
 ): number {
   if (payment.currency === orderCurrency) return orderAmountMinor;
   const left = payment.capturedMinor - payment.refundedMinor;
-  if (orderAmountMinor >= leftInOrderCurrency(payment, orderCurrency)) return Math.max(0, left);
-  const amount = scale(orderAmountMinor, payment.capturedMinor, rateOf(payment, orderCurrency), 'nearest');
-  // A sliver worth less than half a minor unit of the payment still gives something back.
-  return Math.min(left, Math.max(1, amount));
+  if (left <= 0 || orderAmountMinor <= 0) return 0;
+  if (orderAmountMinor >= leftInOrderCurrency(payment, orderCurrency)) return left;
+  const settled = settledOf(payment, orderCurrency);
+  const givenBack = (payment.refundedOrderCurrencyMinor ?? 0) + orderAmountMinor;
+  const amount = scaleDown(givenBack, payment.capturedMinor, settled) - payment.refundedMinor;
+  return Math.max(0, Math.min(left - 1, Math.max(1, amount)));
 }
 
 export interface RefundShare {
@@ -69,17 +81,50 @@ export interface RefundShare {
   orderCurrencyMinor: number;
 }
 
-/** The share of the next payment (oldest first) in refunding `outstandingMinor` of the order; 0 when it has none. */
+/** The share of one payment in refunding `outstandingMinor` of the order; amounts 0 when it has nothing left. */
 export function shareOf(
   payment: RefundablePayment,
   orderCurrency: string,
   outstandingMinor: number,
 ): RefundShare {
-  const orderCurrencyMinor = Math.min(outstandingMinor, leftInOrderCurrency(payment, orderCurrency));
+  const orderCurrencyMinor = Math.max(
+    0,
+    Math.min(outstandingMinor, leftInOrderCurrency(payment, orderCurrency)),
+  );
+  const amountMinor = inPaymentCurrency(payment, orderCurrency, orderCurrencyMinor);
   return {
     paymentId: payment.paymentId,
     currency: payment.currency,
-    amountMinor: orderCurrencyMinor > 0 ? inPaymentCurrency(payment, orderCurrency, orderCurrencyMinor) : 0,
-    orderCurrencyMinor,
+    amountMinor,
+    orderCurrencyMinor: amountMinor > 0 ? orderCurrencyMinor : 0,
   };
+}
+
+/**
+ * How `amountMinor` of the order goes back over its payments, oldest first: the shares already planned (a
+ * retried attempt, keyed per payment) stand as they were and count first; the rest comes from what each other
+ * payment has left. Returns the shares in the payments' order and what none of them could cover.
+ */
+export function planRefund(
+  payments: RefundablePayment[],
+  orderCurrency: string,
+  amountMinor: number,
+  planned: ReadonlyMap<string, RefundShare> = new Map(),
+): { shares: RefundShare[]; uncoveredMinor: number } {
+  let outstanding = amountMinor;
+  for (const share of planned.values()) outstanding -= share.orderCurrencyMinor;
+  const shares: RefundShare[] = [];
+  for (const payment of payments) {
+    const earlier = planned.get(payment.paymentId);
+    if (earlier) {
+      shares.push(earlier);
+      continue;
+    }
+    if (outstanding <= 0) continue;
+    const share = shareOf(payment, orderCurrency, outstanding);
+    if (share.amountMinor <= 0) continue;
+    shares.push(share);
+    outstanding -= share.orderCurrencyMinor;
+  }
+  return { shares, uncoveredMinor: Math.max(0, outstanding) };
 }

@@ -4,10 +4,12 @@
 // currency, and the customer's message names both amounts. On the dev server, against real parts.
 import { settleRefund } from '../client/cancellation-decisions';
 import { CancelflowApiError } from '../client/cancelflow-client';
+import { createPaymentActivities } from '../activities/payment.activities';
 import { formatMoney } from '../activities/templates/render';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
 import type { CancellationView } from '../workflows/cancellation.contract';
 import { waitForState } from './support/cancellation-state';
+import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 
 let stack: TestStack;
@@ -90,12 +92,16 @@ async function cancel(orderNumber: string, lines?: { lineId: string; quantity: n
 }
 
 const refundsOf = async (cancellationId: string) =>
-  (await stack.models.Refund.find({ cancellationId }).sort({ paymentId: 1 }).lean()).map((refund) => ({
-    paymentId: refund.paymentId,
-    status: refund.status,
-    amountMinor: refund.amountMinor,
-    currency: refund.currency,
-  }));
+  (await stack.models.Refund.find({ cancellationId }).sort({ paymentId: 1, createdAt: 1 }).lean()).map(
+    (refund) => ({
+      paymentId: refund.paymentId,
+      status: refund.status,
+      amountMinor: refund.amountMinor,
+      currency: refund.currency,
+      // What it gave back of the order, in CNY; recorded only where the currency is another.
+      ...(refund.orderCurrencyMinor == null ? {} : { worth: refund.orderCurrencyMinor }),
+    }),
+  );
 
 test('a partial cancellation takes the older payment first, then the USD share at the rate of its capture', async () => {
   // 200.00 CNY, then 112.00 USD for the other 800.00 CNY (7.1428… CNY to the dollar).
@@ -109,7 +115,7 @@ test('a partial cancellation takes the older payment first, then the USD share a
   // 200.00 CNY from the card in CNY, and 300.00 CNY worth of the USD card: 300 / 800 of 112.00 = 42.00 USD.
   expect(await refundsOf(first.cancellationId)).toEqual([
     { paymentId: 'PAY-SO-FX-1', status: 'succeeded', amountMinor: 20000, currency: 'CNY' },
-    { paymentId: 'PAY-SO-FX-1-USD', status: 'succeeded', amountMinor: 4200, currency: 'USD' },
+    { paymentId: 'PAY-SO-FX-1-USD', status: 'succeeded', amountMinor: 4200, currency: 'USD', worth: 30000 },
   ]);
 
   // The rest: what is left of the USD card goes back whole, and the two cancellations add up to the payments.
@@ -119,15 +125,20 @@ test('a partial cancellation takes the older payment first, then the USD share a
     refundedMinor: 50000,
   });
   expect(await refundsOf(second.cancellationId)).toEqual([
-    { paymentId: 'PAY-SO-FX-1-USD', status: 'succeeded', amountMinor: 7000, currency: 'USD' },
+    { paymentId: 'PAY-SO-FX-1-USD', status: 'succeeded', amountMinor: 7000, currency: 'USD', worth: 50000 },
   ]);
   const payments = await stack.models.Payment.find({ orderNumber: 'SO-FX-1' }).sort({ paymentId: 1 }).lean();
-  expect(payments.map((payment) => [payment.currency, payment.capturedMinor, payment.refundedMinor])).toEqual(
-    [
-      ['CNY', 20000, 20000],
-      ['USD', 11200, 11200],
-    ],
-  );
+  expect(
+    payments.map((payment) => [
+      payment.currency,
+      payment.capturedMinor,
+      payment.refundedMinor,
+      payment.refundedOrderCurrencyMinor,
+    ]),
+  ).toEqual([
+    ['CNY', 20000, 20000, undefined],
+    ['USD', 11200, 11200, 80000],
+  ]);
   // The gateway was asked in each payment's currency, against that payment.
   expect(
     stack.gateway.refunds
@@ -150,7 +161,7 @@ test('a whole cancellation returns exactly what each payment took, with a vouche
   });
   expect(await refundsOf(cancellationId)).toEqual([
     { paymentId: 'PAY-SO-FX-2', status: 'succeeded', amountMinor: 30000, currency: 'CNY' },
-    { paymentId: 'PAY-SO-FX-2-USD', status: 'succeeded', amountMinor: 9837, currency: 'USD' },
+    { paymentId: 'PAY-SO-FX-2-USD', status: 'succeeded', amountMinor: 9837, currency: 'USD', worth: 70000 },
   ]);
   const vouchers = await stack.models.Voucher.find({ 'document.id': new RegExp(`^${cancellationId}:`) })
     .sort({ currency: 1 })
@@ -175,6 +186,23 @@ test('a USD refund the gateway refuses is settled by finance in USD, and the CNY
 
   const waiting = await waitForState(handle, 'awaitingSettlement.waitingForFinance');
   expect(waiting.settlement).toMatchObject({ outstandingMinor: 100000 });
+  // Finance are told what to pay back to each payment, in its own currency, as the settlement will record it.
+  const request = await eventually(async () => {
+    const found = await stack.models.MessageCentreEntry.findOne({
+      cancellationId,
+      recipientId: 'finance-1',
+    }).lean();
+    expect(found).not.toBeNull();
+    return found;
+  });
+  const language = request?.language === 'en' ? 'en' : 'zh-CN';
+  for (const [paymentId, amountMinor, currency] of [
+    ['PAY-SO-FX-3-USD', 7000, 'USD'],
+    ['PAY-SO-FX-3', 50000, 'CNY'],
+  ] as const) {
+    expect(request?.body).toContain(paymentId);
+    expect(request?.body).toContain(formatMoney(language, amountMinor, currency));
+  }
   await settleRefund(stack.temporal, cancellationId, { by: 'finance-1', reference: 'BOC-FX-0001' });
   expect((await handle.result()) as CancellationView).toMatchObject({
     outcome: 'completed',
@@ -182,8 +210,14 @@ test('a USD refund the gateway refuses is settled by finance in USD, and the CNY
   });
   expect(await refundsOf(cancellationId)).toEqual([
     { paymentId: 'PAY-SO-FX-3', status: 'settled_manually', amountMinor: 50000, currency: 'CNY' },
-    { paymentId: 'PAY-SO-FX-3-USD', status: 'failed', amountMinor: 7000, currency: 'USD' },
-    { paymentId: 'PAY-SO-FX-3-USD', status: 'settled_manually', amountMinor: 7000, currency: 'USD' },
+    { paymentId: 'PAY-SO-FX-3-USD', status: 'failed', amountMinor: 7000, currency: 'USD', worth: 50000 },
+    {
+      paymentId: 'PAY-SO-FX-3-USD',
+      status: 'settled_manually',
+      amountMinor: 7000,
+      currency: 'USD',
+      worth: 50000,
+    },
   ]);
 });
 
@@ -194,4 +228,67 @@ test('a foreign payment whose worth in the order currency is unknown is refused 
   expect(refusal).toMatchObject({ body: { error: 'not_cancellable' } });
   expect((refusal as Error).message).toContain('payment PAY-SO-FX-4-USD was made in USD');
   expect(await stack.models.Refund.countDocuments({ orderNumber: 'SO-FX-4' })).toBe(0);
+});
+
+describe('the refund activities, called again as Temporal retries them', () => {
+  const payments = () => createPaymentActivities(stack.deps);
+
+  test('a retried refund asks for the shares it planned, foreign one included, and nothing more', async () => {
+    await paidInTwoCurrencies('SO-FX-5', { cnyMinor: 20000, usdMinor: 11200 }, 'C-FX-2');
+    const refunding = {
+      cancellationId: 'retry-fx-5',
+      orderNumber: 'SO-FX-5',
+      amountMinor: 50000,
+      currency: 'CNY',
+    };
+    const first = await payments().refundPayment(refunding);
+    const gatewayCalls = stack.gateway.refunds.length;
+    expect(await payments().refundPayment(refunding)).toEqual(first);
+    expect(first.refundedMinor).toBe(50000);
+    expect(stack.gateway.refunds).toHaveLength(gatewayCalls);
+    expect(await refundsOf('retry-fx-5')).toEqual([
+      { paymentId: 'PAY-SO-FX-5', status: 'succeeded', amountMinor: 20000, currency: 'CNY' },
+      { paymentId: 'PAY-SO-FX-5-USD', status: 'succeeded', amountMinor: 4200, currency: 'USD', worth: 30000 },
+    ]);
+  });
+
+  test('what went back so far is summed in the order currency, whatever currency it went back in', async () => {
+    await paidInTwoCurrencies('SO-FX-6', { cnyMinor: 50000, usdMinor: 7000 }, 'C-FX-2');
+    const cancellationId = 'mixed-fx-6';
+    // The CNY part goes back; then the gateway refuses the USD part for good.
+    await payments().refundPayment({
+      cancellationId,
+      orderNumber: 'SO-FX-6',
+      amountMinor: 50000,
+      currency: 'CNY',
+    });
+    stack.gateway.setBehaviour({ mode: 'fail_final', times: 1 });
+    await expect(
+      payments().refundPayment({
+        cancellationId,
+        orderNumber: 'SO-FX-6',
+        amountMinor: 100000,
+        currency: 'CNY',
+      }),
+    ).rejects.toMatchObject({ type: 'RefundRefused' });
+    expect(await payments().refundedForCancellation({ cancellationId })).toBe(50000);
+
+    // Finance settle the rest by hand: the card's 70.00 USD, worth 500.00 CNY.
+    expect(
+      await payments().recordManualSettlement({
+        cancellationId,
+        orderNumber: 'SO-FX-6',
+        amountMinor: 50000,
+        currency: 'CNY',
+        by: 'finance-1',
+        reference: 'BOC-FX-0006',
+      }),
+    ).toBe(50000);
+    expect(await payments().refundedForCancellation({ cancellationId })).toBe(100000);
+    expect(await stack.models.Payment.findOne({ paymentId: 'PAY-SO-FX-6-USD' }).lean()).toMatchObject({
+      refundedMinor: 7000,
+      refundedOrderCurrencyMinor: 50000,
+      pendingRefunds: [],
+    });
+  });
 });

@@ -1,9 +1,11 @@
-// The refund plan's arithmetic (R11): pure, so every edge is cheap to pin down.
+// The refund plan's arithmetic (R11): pure, so every edge is cheap to pin down, and whole ranges can be swept.
 import {
   inPaymentCurrency,
   leftInOrderCurrency,
+  planRefund,
   shareOf,
   type RefundablePayment,
+  type RefundShare,
 } from '../models/refund-plan';
 
 // 112.00 USD captured for 800.00 CNY of the order.
@@ -15,20 +17,30 @@ const usdCard: RefundablePayment = {
   orderCurrencyMinor: 80000,
 };
 
+/** The payment after a share of it was reserved, as the refund ledger updates it. */
+const after = (payment: RefundablePayment, share: RefundShare): RefundablePayment => ({
+  ...payment,
+  refundedMinor: payment.refundedMinor + share.amountMinor,
+  refundedOrderCurrencyMinor: (payment.refundedOrderCurrencyMinor ?? 0) + share.orderCurrencyMinor,
+});
+
 test.each([
   ['in the order currency, what is left as it is', { ...usdCard, currency: 'CNY' }, 11200],
   ['untouched, all it settled', usdCard, 80000],
-  ['after 42.00 USD went back, the rest at the same rate', { ...usdCard, refundedMinor: 4200 }, 50000],
-  ['refunded in full, nothing', { ...usdCard, refundedMinor: 11200 }, 0],
-  // 1 cent left of 11200 is worth 7.14 fen: rounded down, never promising more than the payment holds.
-  ['a cent left, rounded down', { ...usdCard, refundedMinor: 11199 }, 7],
+  [
+    'after 42.00 USD gave back 300.00 CNY, the other 500.00',
+    { ...usdCard, refundedMinor: 4200, refundedOrderCurrencyMinor: 30000 },
+    50000,
+  ],
+  ['refunded in full, nothing', { ...usdCard, refundedMinor: 11200, refundedOrderCurrencyMinor: 80000 }, 0],
 ])('left in the order currency: %s', (_case, payment, expected) => {
   expect(leftInOrderCurrency(payment, 'CNY')).toBe(expected);
 });
 
 test.each([
-  ['a share, rounded to the nearest cent', 30000, 4200],
+  ['a share, rounded down to the cent', 30000, 4200],
   ['an uneven share', 12345, 1728], // 12345 × 11200 / 80000 = 1728.3
+  ['an uneven share a hair under the next cent', 12349, 1728], // 1728.86
   ['all that is left takes it all', 80000, 11200],
   ['more than is left takes only what is left', 90000, 11200],
   ['a sliver worth under half a cent still gives back a cent', 1, 1],
@@ -36,19 +48,37 @@ test.each([
   expect(inPaymentCurrency(usdCard, 'CNY', orderAmount)).toBe(expected);
 });
 
-test('shares of a payment refunded bit by bit add up to exactly what it captured', () => {
-  // 98.37 USD for 700.00 CNY: no whole number of fen per cent, so rounding is exercised on every share.
+test.each([
+  // 98.37 USD for 700.00 CNY: fewer minor units than the order's, no whole number of fen per cent.
+  ['USD for CNY', { ...usdCard, capturedMinor: 9837, orderCurrencyMinor: 70000 }, 'CNY'],
+  // 150,300 KRW (no decimals) for 100.00 EUR: more minor units than the order's.
+  ['KRW for EUR', { ...usdCard, currency: 'KRW', capturedMinor: 150300, orderCurrencyMinor: 10000 }, 'EUR'],
+])(
+  '%s: any partial refund, then the rest, give back exactly what the payment took and settled',
+  (_case, payment, orderCurrency) => {
+    const settled = payment.orderCurrencyMinor ?? 0;
+    for (let first = 1; first < settled; first += 1) {
+      const partial = shareOf(payment, orderCurrency, first);
+      const rest = shareOf(after(payment, partial), orderCurrency, settled);
+      const exact =
+        partial.orderCurrencyMinor === first &&
+        partial.amountMinor + rest.amountMinor === payment.capturedMinor &&
+        first + rest.orderCurrencyMinor === settled;
+      if (!exact) throw new Error(`after ${first}: ${JSON.stringify({ partial, rest })}`);
+    }
+  },
+);
+
+test('many partial refunds never drift from the rate of capture', () => {
   let payment: RefundablePayment = { ...usdCard, capturedMinor: 9837, orderCurrencyMinor: 70000 };
-  let given = 0;
-  let worth = 0;
-  for (const ask of [333, 12345, 1, 20000, 7777, 99999]) {
-    const share = shareOf(payment, 'CNY', ask);
-    given += share.amountMinor;
-    worth += share.orderCurrencyMinor;
-    payment = { ...payment, refundedMinor: payment.refundedMinor + share.amountMinor };
+  for (const ask of [333, 12345, 20000, 7777, 5000, 99999]) {
+    payment = after(payment, shareOf(payment, 'CNY', ask));
+    // Given back so far, in USD, is the worth given back at the rate, less under a cent.
+    const exact = ((payment.refundedOrderCurrencyMinor ?? 0) * 9837) / 70000;
+    expect(exact - payment.refundedMinor).toBeGreaterThanOrEqual(0);
+    expect(exact - payment.refundedMinor).toBeLessThan(1);
   }
-  expect(given).toBe(9837);
-  expect(worth).toBeLessThanOrEqual(70000);
+  expect(payment).toMatchObject({ refundedMinor: 9837, refundedOrderCurrencyMinor: 70000 });
   expect(leftInOrderCurrency(payment, 'CNY')).toBe(0);
 });
 
@@ -69,4 +99,40 @@ test('a foreign payment that does not say what it settled of the order cannot be
   );
   // Its currency is the order's: nothing to convert, nothing missing.
   expect(leftInOrderCurrency({ ...unknownWorth, currency: 'CNY' }, 'CNY')).toBe(11200);
+});
+
+describe('a plan over the payments', () => {
+  const cny: RefundablePayment = {
+    paymentId: 'PAY-CNY',
+    currency: 'CNY',
+    capturedMinor: 20000,
+    refundedMinor: 0,
+  };
+
+  test('takes the oldest first, then the foreign share', () => {
+    expect(planRefund([cny, usdCard], 'CNY', 50000)).toEqual({
+      shares: [
+        { paymentId: 'PAY-CNY', currency: 'CNY', amountMinor: 20000, orderCurrencyMinor: 20000 },
+        { paymentId: 'PAY-USD', currency: 'USD', amountMinor: 4200, orderCurrencyMinor: 30000 },
+      ],
+      uncoveredMinor: 0,
+    });
+  });
+
+  test('says what no payment could cover', () => {
+    expect(planRefund([cny], 'CNY', 25000).uncoveredMinor).toBe(5000);
+  });
+
+  test('keeps the shares an earlier attempt planned, and never plans more than the amount in all', () => {
+    // The first attempt found nothing left on the CNY payment (reserved elsewhere) and planned all of 500.00 on
+    // the card. Meanwhile the CNY reservation was given back: the retry must not add a share of it on top.
+    const earlier: RefundShare = {
+      paymentId: 'PAY-USD',
+      currency: 'USD',
+      amountMinor: 7000,
+      orderCurrencyMinor: 50000,
+    };
+    const retried = planRefund([cny, after(usdCard, earlier)], 'CNY', 50000, new Map([['PAY-USD', earlier]]));
+    expect(retried).toEqual({ shares: [earlier], uncoveredMinor: 0 });
+  });
 });

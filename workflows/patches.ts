@@ -1,6 +1,7 @@
-// Every patch the workflow code branches on (the SDK's `patched`), oldest first. A running cancellation keeps the
-// way it started: new runs record each patch's marker and take the new way, histories without the marker replay
-// the old way. docs/versioning.md tells when a patch may be retired (`deprecatePatch`, then removed); the replay
+// Every patch the workflow code branches on (the SDK's `patched`), oldest first. Whoever reaches a `patched()`
+// call live records its marker and takes the new way, runs started before the deploy included; a history that
+// passed the call without the marker replays the old way. (`recheckAfterApproval` is decided once, at the start,
+// and kept in the machine's context, so there a run keeps the way it started.) docs/versioning.md tells when a patch may be retired (`deprecatePatch`, then removed); the replay
 // test checks that the stored histories replay each of them both ways.
 export const PATCHES = {
   /**
