@@ -111,6 +111,36 @@ export async function placePaidOrder(
 }
 
 /**
+ * Part of a placed order's payment was made in another currency: its worth in the order's currency comes off
+ * the order's payment, and a payment of its own records what it captured and what it settled. Safe to repeat.
+ */
+export async function payPartlyInForeignCurrency(
+  models: Models,
+  orderNumber: string,
+  foreign: { currency: string; capturedMinor: number; orderCurrencyMinor: number },
+): Promise<void> {
+  const order = await models.SalesOrder.findOne({ orderNumber }, { totalMinor: 1 }).lean();
+  if (!order) throw new Error(`no order ${orderNumber} to pay`);
+  // Only while the order's payment still holds the whole total: a repeat finds it reduced and leaves it.
+  await models.Payment.updateOne(
+    { paymentId: `PAY-${orderNumber}`, capturedMinor: order.totalMinor, refundedMinor: 0 },
+    { $inc: { capturedMinor: -foreign.orderCurrencyMinor } },
+  );
+  await models.Payment.updateOne(
+    { paymentId: `PAY-${orderNumber}-${foreign.currency}` },
+    {
+      $setOnInsert: {
+        orderNumber,
+        ...foreign,
+        method: 'card',
+        providerReference: `ch_${orderNumber.toLowerCase()}_${foreign.currency.toLowerCase()}`,
+      },
+    },
+    { upsert: true, runValidators: true },
+  );
+}
+
+/**
  * The warehouse ships a placed order whole in one parcel: a `ship` movement a line takes the reserved units off
  * hand, the shipment records the parcel, and the order becomes shipped (or delivered).
  */
@@ -247,9 +277,24 @@ export async function seedDemoData(models: Models): Promise<string[]> {
       customerId: 'C-1002',
       lines: [{ lineId: 'L1', sku: 'CUP-CER-01', quantity: 2, unitPriceMinor: 4500 }],
     },
+    // Paid partly with a US card: its refund goes back in CNY and in USD (R11).
+    {
+      orderNumber: 'SO-2026-0005',
+      customerId: 'C-1001',
+      lines: [
+        { lineId: 'L1', sku: 'POT-YX-02', quantity: 1, unitPriceMinor: 38800 },
+        { lineId: 'L2', sku: 'TEA-LJ-250', quantity: 1, unitPriceMinor: 16800 },
+      ],
+    },
   ];
   for (const order of orders) await placePaidOrder(models, { ...order, currency: 'CNY' });
   await shipOrder(models, 'SO-2026-0004', { shipmentId: 'SH-2026-0004' });
+  // 400.00 of its 556.00 CNY were paid as 56.00 USD.
+  await payPartlyInForeignCurrency(models, 'SO-2026-0005', {
+    currency: 'USD',
+    capturedMinor: 5600,
+    orderCurrencyMinor: 40000,
+  });
   return orders.map((order) => order.orderNumber);
 }
 

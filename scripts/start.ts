@@ -202,7 +202,8 @@ cancelflow is running. Ctrl-C stops everything.
   Carrier          ${carrier.url}/_sim/recalls
   Data             ${config.MONGODB_URI ? 'MONGODB_URI' : join('.data', 'mongodb')} and ${join('.data', 'temporal.db')}
 
-Demo orders: ${demoOrders.join(', ')} (the last is in transit: confirm "shipped"); and ${generatedBooks.orders} generated orders in every
+Demo orders: ${demoOrders.join(', ')} (SO-2026-0004 is in transit: confirm "shipped"; SO-2026-0005 was paid partly
+in USD); and ${generatedBooks.orders} generated orders in every
 status (${api}/v1/orders?status=allocated). Cancel one:
 
   curl -s -X POST ${api}/v1/cancellations -H 'content-type: application/json' \\
