@@ -1,6 +1,7 @@
-// The books' invariants, proven on random sequences (issue #4): orders, shipments, cancellations whole and
-// partial, returns, corrections by hand, refunds that succeed, fail or are cut short, retries with the same
-// key, and groups of them at once, run through the real operations against the real database. The property
+// The books' invariants, proven on random sequences (issue #4): orders (some paid in part in another currency),
+// shipments, cancellations whole and partial, returns, corrections by hand, refunds that succeed, fail or are
+// cut short (of a foreign payment, in shares planned as the product plans them), retries with the same key, and
+// groups of them at once, run through the real operations against the real database. The property
 // and its checks live in support/books-model.ts, shared with bench/properties.ts (10,000 sequences).
 //
 // Bounded for CI: fast-check draws a new seed each run and prints it, with the shrunk counterexample, when the
@@ -47,6 +48,8 @@ test('after any sequence of the books’ operations, retried and concurrent, sto
   expect(stats.retries).toBeGreaterThan(0);
   expect(stats.concurrentGroups).toBeGreaterThan(0);
   expect(stats.crashes).toBeGreaterThan(0);
+  expect(stats.foreignRefunds).toBeGreaterThan(0);
+  expect(stats.foreignRefundedInFull).toBeGreaterThan(0);
 }, 180_000);
 
 describe('the checks fail on wrong books', () => {
@@ -54,10 +57,17 @@ describe('the checks fail on wrong books', () => {
   const sequence: BooksSequence = {
     opening: [10, 10, 10],
     commands: [
-      { kind: 'order', sku: 0, quantity: 3, secondLine: { sku: 1, quantity: 1 }, currency: 'CNY' },
+      {
+        kind: 'order',
+        sku: 0,
+        quantity: 3,
+        secondLine: { sku: 1, quantity: 1 },
+        currency: 'CNY',
+        foreign: null,
+      },
       { kind: 'ship', sku: 0, target: 0, quantity: 2, crash: false },
       { kind: 'return', sku: 0, target: 0, warehouse: 1, quantity: 1 },
-      { kind: 'refund', target: 0, amount: 'all', outcome: 'succeeded', crash: false },
+      { kind: 'refund', target: 0, foreign: false, amount: 'all', outcome: 'succeeded', crash: false },
       { kind: 'retry', pick: 0 },
     ],
   };
@@ -102,6 +112,49 @@ describe('the checks fail on wrong books', () => {
           expect.stringMatching(/^vouchers in CNY: debits 8250, credits 8251$/),
         ]),
       );
+    } finally {
+      await removeRun(models, run);
+    }
+  });
+
+  test('a foreign payment whose count in the order’s currency is knocked off is reported', async () => {
+    // 90.00 CNY, 63.00 of it paid with a USD card at 7.12 (8.85 USD): 30% of that refunded, then the rest.
+    const foreignSequence: BooksSequence = {
+      opening: [10, 10, 10],
+      commands: [
+        {
+          kind: 'order',
+          sku: 1,
+          quantity: 2,
+          secondLine: null,
+          currency: 'CNY',
+          foreign: { share: 700, rate: 712 },
+        },
+        { kind: 'refund', target: 0, foreign: true, amount: 300, outcome: 'succeeded', crash: false },
+        { kind: 'refund', target: 0, foreign: true, amount: 'rest', outcome: 'succeeded', crash: false },
+      ],
+    };
+    const run = await runSequence(world, foreignSequence, { keep: true });
+    try {
+      expect(await checkBooks(models, run)).toEqual([]);
+      const paymentId = `PAY-${run.prefix}-SO-1-USD`;
+      expect(await models.Payment.findOne({ paymentId }).lean()).toMatchObject({
+        capturedMinor: 885,
+        refundedMinor: 885,
+        orderCurrencyMinor: 6300,
+        refundedOrderCurrencyMinor: 6300,
+      });
+      await models.Payment.collection.updateOne({ paymentId }, { $inc: { refundedOrderCurrencyMinor: -1 } });
+
+      const label = `payment ${paymentId} \\(captured 885 USD\\)`;
+      expect(await checkBooks(models, run)).toEqual([
+        expect.stringMatching(
+          new RegExp(`^${label} counts 6299 of the order refunded, its refunds reserved 6300$`),
+        ),
+        expect.stringMatching(
+          new RegExp(`^${label} counts 885 refunded and 6299 of the 6300 it settled of the order$`),
+        ),
+      ]);
     } finally {
       await removeRun(models, run);
     }

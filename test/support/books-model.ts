@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { isCancelflowError, type ErrorCode } from '../../lib/errors';
 import type { Models } from '../../models';
 import { completeRefund, failRefund, reserveRefund } from '../../models/refund-ledger';
+import { shareOf } from '../../models/refund-plan';
 import { applyStockMovement, stockFromLedger, type StockMovementResult } from '../../models/stock-ledger';
 import { correctStockByHand, releaseReservedStock, returnShippedStock } from '../../models/stock-operations';
 import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../../scripts/demo-data';
@@ -25,6 +26,7 @@ const ORDER_WAREHOUSE = WAREHOUSES[0];
 const UNIT_PRICES_MINOR = [1250, 4500, 99] as const;
 export const SKU_COUNT = UNIT_PRICES_MINOR.length;
 const CURRENCIES = ['CNY', 'USD'] as const;
+type Currency = (typeof CURRENCIES)[number];
 const CUSTOMER_ID = 'C-PROPERTY';
 /** Commands per sequence, at most: long enough to ship, return and refund what earlier commands ordered. */
 export const MAX_COMMANDS = 16;
@@ -39,7 +41,9 @@ export type StockCommand =
       sku: number;
       quantity: number;
       secondLine: { sku: number; quantity: number } | null;
-      currency: (typeof CURRENCIES)[number];
+      currency: Currency;
+      /** Part of it paid by a card in the other currency: `share` thousandths, at `rate` hundredths of CNY per USD. */
+      foreign: { share: number; rate: number } | null;
     }
   /** Ships one line of the `target`-th order with a line of the SKU; `crash` stops before the shipment is noted. */
   | { kind: 'ship'; sku: number; target: number; quantity: number; crash: boolean }
@@ -49,10 +53,14 @@ export type StockCommand =
   | { kind: 'correct'; sku: number; warehouse: number; delta: number };
 
 export type RefundOutcome = 'succeeded' | 'settled_manually' | 'failed';
-/** A refund of the `target`-th order's payment: all of it, what is left of it, or a share in thousandths. */
+/**
+ * A refund of the `target`-th order's payment (its foreign one when `foreign` and it has one): all of it, what
+ * is left of it, or a share in thousandths.
+ */
 export type RefundCommand = {
   kind: 'refund';
   target: number;
+  foreign: boolean;
   amount: 'all' | 'rest' | number;
   outcome: RefundOutcome;
   /** Stops after the reservation, before the gateway answers: the refund stays pending until retried. */
@@ -88,6 +96,10 @@ function orderCommand(sku: fc.Arbitrary<number>): fc.Arbitrary<Extract<StockComm
     quantity: units,
     secondLine: fc.option(fc.record({ sku: skuIndex, quantity: units })),
     currency: fc.constantFrom(...CURRENCIES),
+    foreign: fc.option(
+      fc.record({ share: fc.integer({ min: 1, max: 999 }), rate: fc.integer({ min: 650, max: 750 }) }),
+      { freq: 2 },
+    ),
   });
 }
 
@@ -144,6 +156,7 @@ function stockCommand(sku: fc.Arbitrary<number>): fc.Arbitrary<StockCommand> {
 const refundCommand: fc.Arbitrary<RefundCommand> = fc.record({
   kind: fc.constant('refund'),
   target,
+  foreign: fc.boolean(),
   amount: fc.oneof(fc.constant('all'), fc.constant('rest'), fc.integer({ min: 1, max: 999 })),
   outcome: fc.constantFrom<RefundOutcome>('succeeded', 'settled_manually', 'failed'),
   crash: rarely,
@@ -152,10 +165,10 @@ const retryCommand: fc.Arbitrary<RetryCommand> = fc.record({ kind: fc.constant('
 const twinCommand: fc.Arbitrary<TwinCommand> = fc.constant({ kind: 'twin' });
 
 /** 2–4 commands at once, all on one SKU (stock) or one payment (refunds), some of them repeats. */
-function concurrentGroup<Command extends StockCommand | RefundCommand>(
+function concurrentGroup<Command extends StockCommand | RefundCommand, Focus>(
   command: fc.Arbitrary<Command>,
-  focus: fc.Arbitrary<number>,
-  aim: (command: Command, focus: number) => Command,
+  focus: fc.Arbitrary<Focus>,
+  aim: (command: Command, focus: Focus) => Command,
 ): fc.Arbitrary<ConcurrentCommand> {
   const delayMs = fc.nat(2);
   const first = fc.record({
@@ -191,7 +204,15 @@ export function booksSequence(maxCommands = MAX_COMMANDS): fc.Arbitrary<BooksSeq
     },
     {
       weight: 1,
-      arbitrary: concurrentGroup(refundCommand, target, (refund, order) => ({ ...refund, target: order })),
+      arbitrary: concurrentGroup(
+        refundCommand,
+        fc.tuple(target, fc.boolean()),
+        (refund, [order, foreign]) => ({
+          ...refund,
+          target: order,
+          foreign,
+        }),
+      ),
     },
   );
   // Every sequence opens with stock and an order, so that most commands after it have something to act on.
@@ -206,13 +227,28 @@ export function booksSequence(maxCommands = MAX_COMMANDS): fc.Arbitrary<BooksSeq
 // --- actions: commands resolved to concrete calls ---------------------------------------------------------
 
 type StockLine = { lineId: string; sku: string; warehouse: string; quantity: number };
+/** A payment in another currency than its order's, and what it settled of the order in the order's. */
+interface ForeignPayment {
+  paymentId: string;
+  currency: Currency;
+  capturedMinor: number;
+  orderCurrencyMinor: number;
+}
+/** What a payment counts as refunded, in its own currency and (foreign payments) in the order's. */
+type RefundedCounts = { refundedMinor: number; refundedOrderCurrencyMinor: number };
+const NOTHING_REFUNDED: RefundedCounts = { refundedMinor: 0, refundedOrderCurrencyMinor: 0 };
+const sameCounts = (a: RefundedCounts, b: RefundedCounts) =>
+  a.refundedMinor === b.refundedMinor && a.refundedOrderCurrencyMinor === b.refundedOrderCurrencyMinor;
+
+type OrderLine = { lineId: string; sku: string; quantity: number; unitPriceMinor: number };
 type Action =
   | { kind: 'receive'; key: string; sku: string; warehouse: string; quantity: number }
   | {
       kind: 'order';
       orderNumber: string;
-      currency: string;
-      lines: { lineId: string; sku: string; quantity: number; unitPriceMinor: number }[];
+      currency: Currency;
+      lines: OrderLine[];
+      foreign: ForeignPayment | null;
     }
   | {
       kind: 'ship';
@@ -243,6 +279,8 @@ type Action =
       amountMinor: number;
       outcome: RefundOutcome;
       crash: boolean;
+      /** A foreign payment's share (shareOf): its worth in the order's currency, and the counts it was planned from. */
+      share: { orderCurrencyMinor: number; plannedFrom: RefundedCounts } | null;
     };
 
 /** An action the sequence has run, with whether some run of it finished (neither refused nor cut short). */
@@ -266,6 +304,28 @@ type Outcome = { refused: false; results: StockMovementResult[] } | { refused: t
 
 const shipKey = (action: { shipmentId: string; lineId: string }) =>
   `${action.shipmentId}:ship:${action.lineId}`;
+const orderTotal = (lines: OrderLine[]) =>
+  lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
+
+/** The card in the other currency: `share` thousandths of the order, converted at `rate` (CNY per USD, ×100). */
+function foreignPayment(
+  orderNumber: string,
+  orderCurrency: Currency,
+  totalMinor: number,
+  { share, rate }: { share: number; rate: number },
+): ForeignPayment {
+  const currency = orderCurrency === 'CNY' ? 'USD' : 'CNY';
+  // Below the total (at least 99, share at most 999‰), so the order's own payment keeps a part.
+  const orderCurrencyMinor = Math.max(1, Math.floor((totalMinor * share) / 1000));
+  const converted =
+    orderCurrency === 'CNY' ? (orderCurrencyMinor * 100) / rate : (orderCurrencyMinor * rate) / 100;
+  return {
+    paymentId: `PAY-${orderNumber}-${currency}`,
+    currency,
+    capturedMinor: Math.max(1, Math.round(converted)),
+    orderCurrencyMinor,
+  };
+}
 
 /** Carries out an action through the books' own operations; `crash` stops where a crashed worker would. */
 async function carryOut(models: Models, action: Action, crash: boolean): Promise<StockMovementResult[]> {
@@ -285,14 +345,40 @@ async function carryOut(models: Models, action: Action, crash: boolean): Promise
           reason: 'goods received',
         }),
       ];
-    case 'order':
+    case 'order': {
       await placePaidOrder(models, {
         orderNumber: action.orderNumber,
         customerId: CUSTOMER_ID,
         currency: action.currency,
         lines: action.lines,
       });
+      const { foreign } = action;
+      if (!foreign) return [];
+      // The card settled part of the order, so the order's own payment captured only the rest. Nothing can
+      // refund the order before it is registered, so lowering the capture here races with no refund.
+      await models.Payment.updateOne(
+        { paymentId: `PAY-${action.orderNumber}` },
+        { $set: { capturedMinor: orderTotal(action.lines) - foreign.orderCurrencyMinor } },
+      );
+      await models.Payment.updateOne(
+        { paymentId: foreign.paymentId },
+        {
+          $setOnInsert: {
+            orderNumber: action.orderNumber,
+            capturedMinor: foreign.capturedMinor,
+            currency: foreign.currency,
+            orderCurrencyMinor: foreign.orderCurrencyMinor,
+            method: 'card',
+            providerReference: `ch_${foreign.paymentId.toLowerCase()}`,
+          },
+        },
+        { upsert: true, runValidators: true },
+      ).catch((error: unknown) => {
+        // A repeat running alongside inserted it first: the same payment.
+        if ((error as { code?: unknown }).code !== 11000) throw error;
+      });
       return [];
+    }
     case 'ship': {
       const result = await applyStockMovement(models, {
         idempotencyKey: shipKey(action),
@@ -369,6 +455,7 @@ async function carryOut(models: Models, action: Action, crash: boolean): Promise
         cancellationId: `${action.key}:cancellation`,
         amountMinor: action.amountMinor,
         currency: action.currency,
+        ...(action.share ? { orderCurrencyMinor: action.share.orderCurrencyMinor } : {}),
       });
       if (crash) return [];
       const recorded =
@@ -389,7 +476,7 @@ function describe(action: Action): string {
       return `${action.kind} ${action.key} ${action.sku}@${action.warehouse} ${quantity > 0 ? '+' : ''}${quantity}`;
     }
     case 'order':
-      return `order ${action.orderNumber} ${action.currency} [${action.lines.map((line) => `${line.lineId} ${line.sku}×${line.quantity}`).join(', ')}]`;
+      return `order ${action.orderNumber} ${action.currency} [${action.lines.map((line) => `${line.lineId} ${line.sku}×${line.quantity}`).join(', ')}]${action.foreign ? `, ${action.foreign.orderCurrencyMinor} of it paid ${action.foreign.capturedMinor} ${action.foreign.currency}` : ''}`;
     case 'ship':
       return `ship ${action.shipmentId} ${action.orderNumber}/${action.lineId} ${action.sku}×${action.quantity}`;
     case 'cancel':
@@ -397,7 +484,7 @@ function describe(action: Action): string {
     case 'return':
       return `return ${action.key} ${action.shipmentId}/${action.lineId} ${action.sku}×${action.quantity} to ${action.warehouse}`;
     case 'refund':
-      return `refund ${action.key} ${action.paymentId} ${action.amountMinor} ${action.currency}, gateway: ${action.outcome}`;
+      return `refund ${action.key} ${action.paymentId} ${action.amountMinor} ${action.currency}${action.share ? ` (worth ${action.share.orderCurrencyMinor} of the order, planned on ${JSON.stringify(action.share.plannedFrom)})` : ''}, gateway: ${action.outcome}`;
   }
 }
 
@@ -429,6 +516,10 @@ export interface BooksStats {
   crashes: number;
   /** Commands without a target yet (a shipment before any order): nothing to do. */
   skipped: number;
+  /** Refund operations on a payment in another currency than its order's. */
+  foreignRefunds: number;
+  /** Such payments refunded in full on plan at the end of a sequence, where both counts must reach the top. */
+  foreignRefundedInFull: number;
 }
 
 export interface BooksWorld {
@@ -442,18 +533,26 @@ export interface BooksWorld {
 export interface RunScope {
   prefix: string;
   skus: string[];
+  /**
+   * Foreign payments that may hold a share planned from other counts than it was reserved on (a retry, or
+   * refunds racing in a group): their two counts need not reach the top together (see checkBooks).
+   */
+  offPlan: ReadonlySet<string>;
 }
 
 interface PlacedOrder {
   orderNumber: string;
   paymentId: string;
-  currency: string;
+  currency: Currency;
+  /** Of the order's own payment. */
   capturedMinor: number;
+  foreign: ForeignPayment | null;
   /** `outstanding`: what this sequence believes is still reserved for the line, to cancel an order whole. */
   lines: { lineId: string; sku: string; quantity: number; outstanding: number }[];
 }
 
 interface Run extends RunScope {
+  offPlan: Set<string>;
   nextId: number;
   orders: PlacedOrder[];
   shipments: { shipmentId: string; lineId: string; sku: string }[];
@@ -477,6 +576,8 @@ export async function createBooksWorld(models: Models): Promise<BooksWorld> {
       concurrentGroups: 0,
       crashes: 0,
       skipped: 0,
+      foreignRefunds: 0,
+      foreignRefundedInFull: 0,
     },
   };
 }
@@ -545,16 +646,21 @@ async function resolve(
         { sku: command.sku, quantity: command.quantity },
         ...(command.secondLine ? [command.secondLine] : []),
       ];
+      const orderNumber = `${run.prefix}-SO-${id}`;
+      const priced = lines.map((line, index) => ({
+        lineId: `L${index + 1}`,
+        sku: run.skus[line.sku] ?? '',
+        quantity: line.quantity,
+        unitPriceMinor: UNIT_PRICES_MINOR[line.sku] ?? 1,
+      }));
       return fresh({
         kind: 'order',
-        orderNumber: `${run.prefix}-SO-${id}`,
+        orderNumber,
         currency: command.currency,
-        lines: lines.map((line, index) => ({
-          lineId: `L${index + 1}`,
-          sku: run.skus[line.sku] ?? '',
-          quantity: line.quantity,
-          unitPriceMinor: UNIT_PRICES_MINOR[line.sku] ?? 1,
-        })),
+        lines: priced,
+        foreign:
+          command.foreign &&
+          foreignPayment(orderNumber, command.currency, orderTotal(priced), command.foreign),
       });
     }
     case 'ship': {
@@ -621,6 +727,40 @@ async function resolve(
     case 'refund': {
       const order = pickFrom(run.orders, command.target);
       if (!order) return undefined;
+      const foreign = command.foreign ? order.foreign : null;
+      if (foreign) {
+        // As the product plans it (shareOf), from the payment as it is now; 'all' plans the whole payment as if
+        // none of it had gone back, as 'all' does for the order's own payment, and is refused once some has.
+        const payment = await models.Payment.findOne({ paymentId: foreign.paymentId }).lean().orFail();
+        const plannedFrom: RefundedCounts =
+          command.amount === 'all'
+            ? NOTHING_REFUNDED
+            : {
+                refundedMinor: payment.refundedMinor,
+                refundedOrderCurrencyMinor: payment.refundedOrderCurrencyMinor ?? 0,
+              };
+        const settled = foreign.orderCurrencyMinor;
+        const asked =
+          typeof command.amount === 'number'
+            ? Math.max(1, Math.floor((settled * command.amount) / 1000))
+            : settled;
+        const share = shareOf({ ...payment, ...plannedFrom }, order.currency, asked);
+        if (share.amountMinor <= 0) return undefined;
+        return fresh(
+          {
+            kind: 'refund',
+            key: `${run.prefix}:refund:${id}`,
+            paymentId: foreign.paymentId,
+            orderNumber: order.orderNumber,
+            currency: foreign.currency,
+            amountMinor: share.amountMinor,
+            outcome: command.outcome,
+            crash: command.crash,
+            share: { orderCurrencyMinor: share.orderCurrencyMinor, plannedFrom },
+          },
+          command.crash,
+        );
+      }
       let amountMinor: number;
       if (command.amount === 'all') amountMinor = order.capturedMinor;
       else if (command.amount === 'rest') {
@@ -638,6 +778,7 @@ async function resolve(
           amountMinor,
           outcome: command.outcome,
           crash: command.crash,
+          share: null,
         },
         command.crash,
       );
@@ -659,7 +800,8 @@ function register(run: Run, step: Step): void {
       orderNumber: action.orderNumber,
       paymentId: `PAY-${action.orderNumber}`,
       currency: action.currency,
-      capturedMinor: action.lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0),
+      capturedMinor: orderTotal(action.lines) - (action.foreign?.orderCurrencyMinor ?? 0),
+      foreign: action.foreign,
       lines: action.lines.map((line) => ({ ...line, outstanding: line.quantity })),
     });
   } else if (action.kind === 'ship') {
@@ -677,6 +819,7 @@ function register(run: Run, step: Step): void {
 function settle(world: BooksWorld, run: Run, planned: Planned, outcome: Outcome, mark: string): void {
   const { stats } = world;
   stats.operations += 1;
+  if (planned.step.action.kind === 'refund' && planned.step.action.share) stats.foreignRefunds += 1;
   if (planned.repeat) stats.retries += 1;
   if (outcome.refused) stats.refusals += 1;
   else if (planned.crash) stats.crashes += 1;
@@ -690,6 +833,33 @@ function settle(world: BooksWorld, run: Run, planned: Planned, outcome: Outcome,
       ? 'cut short'
       : outcome.results.join(', ') || 'done';
   run.trace.push(`${mark}${planned.repeat ? 'again: ' : ''}${describe(planned.step.action)} → ${result}`);
+}
+
+/**
+ * Notes the foreign payments that may hold a share reserved on other counts than it was planned from. The
+ * ledger's guards admit such shares, but two planned from the same counts can refund all of the payment in one
+ * currency and not in the other, which shares planned one after another never do. A step with one share of the
+ * payment reserves it on the counts before the step (a give-back only lowers both counts); shares racing in a
+ * group are ordered by the database, so any change they make counts as off plan.
+ */
+function noteSharesOffPlan(run: Run, actions: Action[], before: Figures, after: Figures): void {
+  const sharesByPayment = new Map<string, Map<string, RefundedCounts>>();
+  for (const action of actions) {
+    if (action.kind !== 'refund' || !action.share) continue;
+    const shares = sharesByPayment.get(action.paymentId) ?? new Map<string, RefundedCounts>();
+    sharesByPayment.set(action.paymentId, shares.set(action.key, action.share.plannedFrom));
+  }
+  for (const [paymentId, shares] of sharesByPayment) {
+    const was = before.payments.get(paymentId) ?? NOTHING_REFUNDED;
+    const now = after.payments.get(paymentId) ?? NOTHING_REFUNDED;
+    if (sameCounts(was, now)) continue;
+    const [plannedFrom, ...others] = [...shares.values()];
+    const reservedOnPlan =
+      others.length === 0 &&
+      plannedFrom !== undefined &&
+      (now.refundedMinor < was.refundedMinor || sameCounts(plannedFrom, was));
+    if (!reservedOnPlan) run.offPlan.add(paymentId);
+  }
 }
 
 function failure(title: string, problems: string[], run: Run): Error {
@@ -714,6 +884,7 @@ async function runAlone(
   const outcome = await perform(world.models, planned.step.action, planned.crash);
   settle(world, run, planned, outcome, `#${index} `);
   const after = (run.figures = await readFigures(world.models, run));
+  noteSharesOffPlan(run, [planned.step.action], before, after);
 
   let problems: string[] = [];
   if (planned.repeat) {
@@ -752,6 +923,7 @@ async function runTogether(world: BooksWorld, run: Run, group: ConcurrentCommand
     else world.stats.skipped += 1;
   }
   if (planned.length > 1) world.stats.concurrentGroups += 1;
+  const before = run.figures;
   const outcomes = await Promise.allSettled(
     planned.map(async (entry) => {
       await sleep(entry.delayMs);
@@ -773,6 +945,12 @@ async function runTogether(world: BooksWorld, run: Run, group: ConcurrentCommand
     );
   }
   run.figures = await readFigures(world.models, run);
+  noteSharesOffPlan(
+    run,
+    planned.map((entry) => entry.step.action),
+    before,
+    run.figures,
+  );
 }
 
 /**
@@ -792,6 +970,7 @@ export async function runSequence(
   const run: Run = {
     prefix,
     skus,
+    offPlan: new Set(),
     nextId: 0,
     orders: [],
     shipments: [],
@@ -822,7 +1001,12 @@ export async function runSequence(
     if (problems.length > 0) throw failure('the books are wrong after the sequence', problems, run);
     world.stats.sequences += 1;
     world.stats.commands += sequence.commands.length;
-    return { prefix, skus };
+    for (const { foreign } of run.orders) {
+      if (!foreign || run.offPlan.has(foreign.paymentId)) continue;
+      if (run.figures.payments.get(foreign.paymentId)?.refundedMinor === foreign.capturedMinor)
+        world.stats.foreignRefundedInFull += 1;
+    }
+    return { prefix, skus, offPlan: run.offPlan };
   } finally {
     if (!options.keep) await removeRun(models, run);
   }
@@ -855,7 +1039,7 @@ interface Figures {
   /** `sku@warehouse` → on hand and reserved. */
   levels: Map<string, { onHand: number; reserved: number }>;
   appliedMovements: Set<string>;
-  payments: Map<string, { refundedMinor: number; pendingRefunds: string[] }>;
+  payments: Map<string, RefundedCounts & { pendingRefunds: string[] }>;
   vouchers: Set<string>;
   orders: Set<string>;
   /** The shipments' lines and the keys of their returns, as one comparable text. */
@@ -893,7 +1077,11 @@ async function readFigures(models: Models, run: RunScope): Promise<Figures> {
     payments: new Map(
       payments.map((payment) => [
         payment.paymentId,
-        { refundedMinor: payment.refundedMinor, pendingRefunds: [...payment.pendingRefunds].sort() },
+        {
+          refundedMinor: payment.refundedMinor,
+          refundedOrderCurrencyMinor: payment.refundedOrderCurrencyMinor ?? 0,
+          pendingRefunds: [...payment.pendingRefunds].sort(),
+        },
       ]),
     ),
     vouchers: new Set(vouchers.map((voucher) => voucher.idempotencyKey)),
@@ -911,8 +1099,8 @@ async function readFigures(models: Models, run: RunScope): Promise<Figures> {
 interface Change {
   stock: { sku: string; warehouse: string; onHand: number; reserved: number }[];
   movements: string[];
-  /** Payment → change of `refundedMinor`, and keys it newly holds as pending. */
-  payments: Map<string, { refundedMinor: number; pending: string[] }>;
+  /** Payment → change of its refunded counts, and keys it newly holds as pending. */
+  payments: Map<string, RefundedCounts & { pending: string[] }>;
   vouchers: string[];
   orders: string[];
   shipmentsChange: boolean;
@@ -985,16 +1173,16 @@ function expectedChange(action: Action, crash: boolean): Change {
         shipmentsChange: true,
       });
     case 'refund': {
+      const refunded: RefundedCounts = {
+        refundedMinor: action.amountMinor,
+        refundedOrderCurrencyMinor: action.share?.orderCurrencyMinor ?? 0,
+      };
       if (crash) {
-        return change({
-          payments: new Map([
-            [action.paymentId, { refundedMinor: action.amountMinor, pending: [action.key] }],
-          ]),
-        });
+        return change({ payments: new Map([[action.paymentId, { ...refunded, pending: [action.key] }]]) });
       }
       if (action.outcome === 'failed') return NOTHING;
       return change({
-        payments: new Map([[action.paymentId, { refundedMinor: action.amountMinor, pending: [] }]]),
+        payments: new Map([[action.paymentId, { ...refunded, pending: [] }]]),
         vouchers: [`${action.key}:voucher`],
       });
     }
@@ -1060,16 +1248,17 @@ function compareFigures(before: Figures, after: Figures, expected: Change): stri
     }
   }
   for (const paymentId of new Set([...before.payments.keys(), ...after.payments.keys()])) {
-    const was = before.payments.get(paymentId) ?? { refundedMinor: 0, pendingRefunds: [] };
-    const now = after.payments.get(paymentId) ?? { refundedMinor: 0, pendingRefunds: [] };
-    const change = expected.payments.get(paymentId) ?? { refundedMinor: 0, pending: [] };
+    const was = before.payments.get(paymentId) ?? { ...NOTHING_REFUNDED, pendingRefunds: [] };
+    const now = after.payments.get(paymentId) ?? { ...NOTHING_REFUNDED, pendingRefunds: [] };
+    const change = expected.payments.get(paymentId) ?? { ...NOTHING_REFUNDED, pending: [] };
     const pending = [...was.pendingRefunds, ...change.pending].sort();
     if (
       now.refundedMinor - was.refundedMinor !== change.refundedMinor ||
+      now.refundedOrderCurrencyMinor - was.refundedOrderCurrencyMinor !== change.refundedOrderCurrencyMinor ||
       JSON.stringify(now.pendingRefunds) !== JSON.stringify(pending)
     ) {
       problems.push(
-        `payment ${paymentId} went from ${JSON.stringify(was)} to ${JSON.stringify(now)}, expected refunded +${change.refundedMinor} and pending ${JSON.stringify(pending)}`,
+        `payment ${paymentId} went from ${JSON.stringify(was)} to ${JSON.stringify(now)}, expected refunded +${change.refundedMinor} (+${change.refundedOrderCurrencyMinor} of the order) and pending ${JSON.stringify(pending)}`,
       );
     }
   }
@@ -1099,8 +1288,9 @@ async function duplicateKeys(
  * The books' invariants over everything one sequence wrote, as a list of what is wrong (empty when they hold):
  * stock levels equal the ledger's sums, nothing is negative or over-reserved, nothing is left in flight;
  * shipments take back no more than they shipped, and exactly what the ledger took back; refunds never exceed
- * what was captured and match what each payment counts; every voucher balances, one for each completed refund;
- * and no idempotency key was recorded twice.
+ * what was captured and match what each payment counts, and a foreign payment's count in the order's currency
+ * matches its refunds' worth, within what it settled, and (on plan) reaches the top with its own; every voucher
+ * balances, one for each completed refund; and no idempotency key was recorded twice.
  */
 export async function checkBooks(models: Models, run: RunScope): Promise<string[]> {
   const problems: string[] = [];
@@ -1223,6 +1413,30 @@ export async function checkBooks(models: Models, run: RunScope): Promise<string[
       if (refund.status === 'pending' && !pending.includes(refund.idempotencyKey)) {
         problems.push(`refund ${refund.idempotencyKey} is pending but not reserved on ${payment.paymentId}`);
       }
+    }
+
+    // A foreign payment: what its refunds gave back of the order moves with what they gave back of it.
+    const settled = payment.orderCurrencyMinor;
+    if (settled == null) continue;
+    const worthRefunded = payment.refundedOrderCurrencyMinor ?? 0;
+    const worthReserved = reserved.reduce((sum, refund) => sum + (refund.orderCurrencyMinor ?? 0), 0);
+    if (worthRefunded !== worthReserved) {
+      problems.push(
+        `${label} counts ${worthRefunded} of the order refunded, its refunds reserved ${worthReserved}`,
+      );
+    }
+    if (worthRefunded < 0 || worthRefunded > settled) {
+      problems.push(`${label} counts ${worthRefunded} of the ${settled} it settled of the order refunded`);
+    }
+    if ((worthRefunded === 0) !== (payment.refundedMinor === 0)) {
+      problems.push(`${label} counts ${payment.refundedMinor} refunded but ${worthRefunded} of the order`);
+    }
+    // The plan gives back the last of a payment in both currencies at once, and never the last of one alone.
+    const allRefunded = payment.refundedMinor === payment.capturedMinor;
+    if (!run.offPlan.has(payment.paymentId) && allRefunded !== (worthRefunded === settled)) {
+      problems.push(
+        `${label} counts ${payment.refundedMinor} refunded and ${worthRefunded} of the ${settled} it settled of the order`,
+      );
     }
   }
 
