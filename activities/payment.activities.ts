@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
 import type { Models } from '../models';
-import { completeRefund, failRefund, reserveRefund } from '../models/refund-ledger';
+import { completeRefund, failRefund, reserveRefund, type RefundIntent } from '../models/refund-ledger';
 import { planRefund, type RefundShare } from '../models/refund-plan';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
@@ -21,7 +21,11 @@ interface Refunding {
   currency: string;
 }
 
-type Share = RefundShare & { key: string; providerReference: string };
+type Share = RefundShare & {
+  key: string;
+  providerReference: string;
+  plannedFrom?: RefundIntent['plannedFrom'];
+};
 
 /**
  * Plans how the amount goes back over the order's payments (models/refund-plan.ts) and hands each share to
@@ -42,16 +46,20 @@ async function refundInShares(
   const earlier = await models.Refund.find({
     idempotencyKey: { $in: payments.map((payment) => keyOf(payment.paymentId)) },
   }).lean();
+  // A share recorded but never reserved (its plan went stale, or the attempt stopped before) is planned again.
+  const reservedKeys = new Set(payments.flatMap((payment) => payment.pendingRefunds));
   const planned = new Map<string, RefundShare>(
-    earlier.map((record) => [
-      record.paymentId,
-      {
-        paymentId: record.paymentId,
-        currency: record.currency,
-        amountMinor: record.amountMinor,
-        orderCurrencyMinor: record.orderCurrencyMinor ?? record.amountMinor,
-      },
-    ]),
+    earlier
+      .filter((record) => record.status !== 'pending' || reservedKeys.has(record.idempotencyKey))
+      .map((record) => [
+        record.paymentId,
+        {
+          paymentId: record.paymentId,
+          currency: record.currency,
+          amountMinor: record.amountMinor,
+          orderCurrencyMinor: record.orderCurrencyMinor ?? record.amountMinor,
+        },
+      ]),
   );
   let plan;
   try {
@@ -61,15 +69,28 @@ async function refundInShares(
     if (isCancelflowError(error)) throw ApplicationFailure.nonRetryable(error.message, 'PaymentWorthUnknown');
     throw error;
   }
-  const references = new Map(payments.map((payment) => [payment.paymentId, payment.providerReference]));
+  const byId = new Map(payments.map((payment) => [payment.paymentId, payment]));
   for (const share of plan.shares) {
+    const payment = byId.get(share.paymentId);
+    // A new share of a foreign payment is reserved only on the counts it was planned on.
+    const plannedFrom =
+      payment && share.currency !== refunding.currency && !planned.has(share.paymentId)
+        ? {
+            refundedMinor: payment.refundedMinor,
+            refundedOrderCurrencyMinor: payment.refundedOrderCurrencyMinor ?? 0,
+          }
+        : undefined;
     try {
       await refund({
         ...share,
         key: keyOf(share.paymentId),
-        providerReference: references.get(share.paymentId) ?? '',
+        providerReference: payment?.providerReference ?? '',
+        plannedFrom,
       });
     } catch (error) {
+      // Another refund was reserved on the payment meanwhile: Temporal's next attempt plans on the new counts.
+      if (isCancelflowError(error) && error.code === 'refund_plan_stale')
+        throw new Error(error.message, { cause: error });
       if (isCancelflowError(error) && error.code === 'refund_exceeds_capture') {
         throw ApplicationFailure.nonRetryable(error.message, 'RefundExceedsCapture');
       }
@@ -92,6 +113,7 @@ function intentOf(refunding: Refunding, share: Share) {
     amountMinor: share.amountMinor,
     currency: share.currency,
     ...(share.currency === refunding.currency ? {} : { orderCurrencyMinor: share.orderCurrencyMinor }),
+    ...(share.plannedFrom ? { plannedFrom: share.plannedFrom } : {}),
   };
 }
 

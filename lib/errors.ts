@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'requester_not_allowed'
   | 'insufficient_stock'
   | 'refund_exceeds_capture'
+  /** A share of a payment was planned on counts that have moved since: plan it again. */
+  | 'refund_plan_stale'
   | 'provider_failed'
   | 'unavailable'
   | 'config_invalid'
@@ -28,6 +30,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   requester_not_allowed: 422,
   insufficient_stock: 409,
   refund_exceeds_capture: 409,
+  refund_plan_stale: 409,
   provider_failed: 502,
   unavailable: 503,
   config_invalid: 500,

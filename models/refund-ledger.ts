@@ -15,6 +15,13 @@ export interface RefundIntent {
   currency: string;
   /** Its worth in the order's currency, when the payment's currency is another. */
   orderCurrencyMinor?: number;
+  /**
+   * With `orderCurrencyMinor`: the payment's counts the share was planned on (models/refund-plan.ts). It is
+   * reserved only on those counts, so both stay on the capture's rate; on others it is refused as stale
+   * (`refund_plan_stale`), to be planned again. Two cancellations sharing a payment would otherwise each take a
+   * share rounded for a state the other has changed.
+   */
+  plannedFrom?: { refundedMinor: number; refundedOrderCurrencyMinor: number };
 }
 
 export type RefundRecord = { status: string; providerRefundId?: string | null; amountMinor: number };
@@ -52,8 +59,29 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     const existing = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
-    if (existing.amountMinor !== intent.amountMinor || existing.paymentId !== intent.paymentId) {
+    const differs =
+      existing.amountMinor !== intent.amountMinor ||
+      (existing.orderCurrencyMinor ?? undefined) !== intent.orderCurrencyMinor;
+    if (existing.paymentId !== intent.paymentId) {
       throw new CancelflowError('conflict', `idempotency key ${key} was already used for a different refund`);
+    }
+    if (differs) {
+      // A share planned again after its first plan went stale: never reserved, so the gateway was never asked
+      // for it, and its amounts may change. Anything further along keeps the amounts it went out with.
+      const neverReserved =
+        existing.status === 'pending' &&
+        intent.plannedFrom !== undefined &&
+        !(await Payment.exists({ paymentId: intent.paymentId, pendingRefunds: key }));
+      if (!neverReserved) {
+        throw new CancelflowError(
+          'conflict',
+          `idempotency key ${key} was already used for a different refund`,
+        );
+      }
+      await Refund.updateOne(
+        { idempotencyKey: key, status: 'pending', amountMinor: existing.amountMinor },
+        { $set: { amountMinor: intent.amountMinor, orderCurrencyMinor: intent.orderCurrencyMinor } },
+      );
     }
     if (existing.status === 'succeeded' || existing.status === 'settled_manually') return existing;
   }
@@ -66,6 +94,17 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
     const payment = await Payment.findOne({ paymentId: intent.paymentId }).lean().orFail();
     const refund = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
     if (payment.pendingRefunds.includes(key) || completed(refund.status)) return refund;
+    const planned = intent.plannedFrom;
+    if (
+      planned &&
+      (payment.refundedMinor !== planned.refundedMinor ||
+        (payment.refundedOrderCurrencyMinor ?? 0) !== planned.refundedOrderCurrencyMinor)
+    ) {
+      throw new CancelflowError(
+        'refund_plan_stale',
+        `payment ${intent.paymentId} moved since its share was planned (another refund was reserved on it): plan again`,
+      );
+    }
     // A share of a foreign payment is also bounded by what the payment settled of the order.
     const worth = intent.orderCurrencyMinor;
     const beyondWorth =

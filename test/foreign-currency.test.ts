@@ -6,6 +6,7 @@ import { settleRefund } from '../client/cancellation-decisions';
 import { CancelflowApiError } from '../client/cancelflow-client';
 import { createPaymentActivities } from '../activities/payment.activities';
 import { formatMoney } from '../activities/templates/render';
+import { reserveRefund } from '../models/refund-ledger';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
 import type { CancellationView } from '../workflows/cancellation.contract';
 import { waitForState } from './support/cancellation-state';
@@ -290,5 +291,95 @@ describe('the refund activities, called again as Temporal retries them', () => {
       refundedOrderCurrencyMinor: 50000,
       pendingRefunds: [],
     });
+  });
+});
+
+describe('two cancellations sharing a foreign payment', () => {
+  const payments = () => createPaymentActivities(stack.deps);
+  /** As Temporal does: an attempt that fails retryably (a plain error) is made again. */
+  async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (tries >= 5 || (error as { type?: string }).type !== undefined) throw error;
+      }
+    }
+  }
+  const onPlan = (
+    payment: { capturedMinor: number; orderCurrencyMinor?: number | null } & Record<string, unknown>,
+  ) =>
+    Math.floor(
+      ((payment.refundedOrderCurrencyMinor as number) * payment.capturedMinor) /
+        (payment.orderCurrencyMinor ?? 1),
+    );
+
+  test('a share planned on counts another refund has moved is refused as stale, then planned again', async () => {
+    await paidInTwoCurrencies('SO-FX-8', { cnyMinor: 30000, usdMinor: 9837, usdFirst: true }, 'C-FX-2');
+    const usd = await stack.models.Payment.findOne({ paymentId: 'PAY-SO-FX-8-USD' }).lean().orFail();
+    const stale = { refundedMinor: 0, refundedOrderCurrencyMinor: 0 };
+    await payments().refundPayment({
+      cancellationId: 'fx8-a',
+      orderNumber: 'SO-FX-8',
+      amountMinor: 11100,
+      currency: 'CNY',
+    });
+    await expect(
+      reserveRefund(stack.models, {
+        idempotencyKey: 'fx8-b:refund:PAY-SO-FX-8-USD',
+        paymentId: usd.paymentId,
+        orderNumber: 'SO-FX-8',
+        cancellationId: 'fx8-b',
+        amountMinor: 4684,
+        currency: 'USD',
+        orderCurrencyMinor: 33333,
+        plannedFrom: stale,
+      }),
+    ).rejects.toMatchObject({ code: 'refund_plan_stale' });
+    // The activity plans it again on the counts as they are now, under the same key, and the card stays on plan.
+    await payments().refundPayment({
+      cancellationId: 'fx8-b',
+      orderNumber: 'SO-FX-8',
+      amountMinor: 33333,
+      currency: 'CNY',
+    });
+    const after = await stack.models.Payment.findOne({ paymentId: usd.paymentId }).lean().orFail();
+    expect(after).toMatchObject({ refundedOrderCurrencyMinor: 44433, pendingRefunds: [] });
+    expect(after.refundedMinor).toBe(onPlan(after));
+    // On the untouched card 333.33 CNY was 46.84 USD; after the first cancellation's 15.59 USD (111.00 CNY),
+    // the cumulative rate gives 46.85 (6,244 cents for 444.33 CNY, less 15.59).
+    expect(await refundsOf('fx8-b')).toEqual([
+      {
+        paymentId: usd.paymentId,
+        status: 'succeeded',
+        amountMinor: 4685,
+        currency: 'USD',
+        worth: 33333,
+      },
+    ]);
+  });
+
+  test('refunded at once, the shares of both stay on the card’s rate, and the rest goes back exactly', async () => {
+    await paidInTwoCurrencies('SO-FX-9', { cnyMinor: 30000, usdMinor: 9837, usdFirst: true }, 'C-FX-2');
+    const refund = (cancellationId: string, amountMinor: number) =>
+      retried(() =>
+        payments().refundPayment({ cancellationId, orderNumber: 'SO-FX-9', amountMinor, currency: 'CNY' }),
+      );
+    await Promise.all([refund('fx9-a', 12345), refund('fx9-b', 23456), refund('fx9-c', 7777)]);
+    const card = await stack.models.Payment.findOne({ paymentId: 'PAY-SO-FX-9-USD' }).lean().orFail();
+    expect(card).toMatchObject({ refundedOrderCurrencyMinor: 12345 + 23456 + 7777, pendingRefunds: [] });
+    expect(card.refundedMinor).toBe(onPlan(card));
+
+    await refund('fx9-d', 70000 - (12345 + 23456 + 7777) + 30000);
+    expect(await stack.models.Payment.find({ orderNumber: 'SO-FX-9' }).sort({ paymentId: 1 }).lean()).toEqual(
+      [
+        expect.objectContaining({ capturedMinor: 30000, refundedMinor: 30000 }),
+        expect.objectContaining({
+          capturedMinor: 9837,
+          refundedMinor: 9837,
+          refundedOrderCurrencyMinor: 70000,
+        }),
+      ],
+    );
   });
 });

@@ -837,8 +837,10 @@ function settle(world: BooksWorld, run: Run, planned: Planned, outcome: Outcome,
 
 /**
  * Notes the foreign payments that may hold a share reserved on other counts than it was planned from. The
- * ledger's guards admit such shares, but two planned from the same counts can refund all of the payment in one
- * currency and not in the other, which shares planned one after another never do. A step with one share of the
+ * ledger's guards admit such shares when the intent does not say what it was planned on (the product's refunds
+ * say it, `plannedFrom`, and a stale one is planned again: test/foreign-currency.test.ts; this model exercises
+ * the guards without it), and two planned from the same counts can refund all of the payment in one currency
+ * and not in the other, which shares planned one after another never do. A step with one share of the
  * payment reserves it on the counts before the step (a give-back only lowers both counts); shares racing in a
  * group are ordered by the database, so any change they make counts as off plan.
  */
