@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { loadConfig } from '../lib/config';
+import { CancelflowError, isCancelflowError } from '../lib/errors';
 import { connectModels } from '../models';
 import { startMongoServer, type MongoServer } from '../scripts/servers';
 import { booksProperty, createBooksWorld, MAX_COMMANDS, type BooksStats } from '../test/support/books-model';
@@ -16,35 +17,45 @@ const usage = `usage: tsx bench/properties.ts [--runs 10000] [--seed N [--path P
   --seed          fast-check's seed (default: a random one, printed)
   --path          with --seed, replays the counterexample a failure reported (seed and path)
   --max-commands  commands per sequence, at most (default ${MAX_COMMANDS}, as in the test)
-  --heap          the embedded database's Java heap (default 3g: it keeps its oplog in memory, uncapped, and
-                  at 1g ran out near 5,400 sequences)`;
+  --heap          the embedded database's Java heap (default 3g: the property's documents stay in memory
+                  for the whole run)`;
 
 function positiveInteger(name: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`--${name} must be a positive integer\n${usage}`);
+    throw new CancelflowError('validation_failed', `--${name} must be a positive integer\n${usage}`);
   return value;
 }
 
+const OPTIONS = {
+  runs: { type: 'string', default: '10000' },
+  seed: { type: 'string' },
+  path: { type: 'string' },
+  'max-commands': { type: 'string', default: String(MAX_COMMANDS) },
+  heap: { type: 'string', default: '3g' },
+  help: { type: 'boolean', default: false },
+} as const;
+
 function readOptions() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '10000' },
-      seed: { type: 'string' },
-      path: { type: 'string' },
-      'max-commands': { type: 'string', default: String(MAX_COMMANDS) },
-      heap: { type: 'string', default: '3g' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ options: OPTIONS });
+  } catch (error) {
+    // A misspelt or unknown option says so, with the usage, rather than a stack trace.
+    throw new CancelflowError('validation_failed', `${(error as Error).message}\n${usage}`, undefined, {
+      cause: error,
+    });
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(usage);
     process.exit(0);
   }
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer\n${usage}`);
+  if (!Number.isInteger(seed))
+    throw new CancelflowError('validation_failed', `--seed must be an integer\n${usage}`);
   if (values.path !== undefined && values.seed === undefined)
-    throw new Error(`--path needs --seed\n${usage}`);
+    throw new CancelflowError('validation_failed', `--path needs --seed\n${usage}`);
   return {
     runs: positiveInteger('runs', values.runs),
     seed,
@@ -64,6 +75,8 @@ function figures(stats: BooksStats, seconds: number): [string, string][] {
     ['repeats with an earlier key (retries and concurrent twins)', count(stats.retries)],
     ['concurrent groups (2–4 operations at once)', count(stats.concurrentGroups)],
     ['operations cut short as by a crash', count(stats.crashes)],
+    ['refunds of a payment in another currency than its order', count(stats.foreignRefunds)],
+    ['such payments refunded in full, both currencies exactly', count(stats.foreignRefundedInFull)],
     ['commands without a target yet (skipped)', count(stats.skipped)],
     [
       'wall time',
@@ -127,6 +140,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // Bad options: the message and the usage. Anything else: the whole error, stack included.
+  console.error(isCancelflowError(error) ? error.message : error);
   process.exitCode = 1;
 });
