@@ -230,6 +230,9 @@ export function createCancellationService(deps: {
     async get(cancellationId: string): Promise<CancellationResource> {
       const record = await models.Cancellation.findOne({ cancellationId }).lean<StoredCancellation>();
       if (!record) throw new CancelflowError('not_found', `cancellation ${cancellationId} does not exist`);
+      const refunds = await models.Refund.find({ cancellationId })
+        .sort({ createdAt: 1, paymentId: 1 })
+        .lean();
       // While it runs the workflow answers (bounded in time); a closed or unreachable one leaves the database
       // copy to answer, and says so in `source`.
       let live: CancellationView | undefined;
@@ -258,6 +261,14 @@ export function createCancellationService(deps: {
         goods: live?.goods ?? (record.goods as GoodsView | undefined),
         refundedMinor: live?.refundedMinor ?? record.refundedMinor ?? 0,
         currency: live?.review?.currency ?? record.currency ?? undefined,
+        refunds: refunds.map((refund) => ({
+          paymentId: refund.paymentId,
+          amountMinor: refund.amountMinor,
+          currency: refund.currency,
+          orderCurrencyMinor: refund.orderCurrencyMinor ?? undefined,
+          status: refund.status,
+          reference: refund.providerRefundId ?? undefined,
+        })),
         lines: (live?.review?.lines ?? record.lines).map((line) => ({
           lineId: line.lineId ?? '',
           sku: line.sku ?? '',

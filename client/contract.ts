@@ -49,8 +49,14 @@ export interface CancellationResource {
   risk?: RiskAssessment;
   /** R9, R12: for goods that had left the warehouse: recalls, the offer and choice, returns. */
   goods?: GoodsView;
+  /** In the order's currency, whatever currencies the payments were in. */
   refundedMinor: number;
   currency?: string;
+  /**
+   * R11: each refund of this cancellation as the books hold it, one per payment, in that payment's currency;
+   * `orderCurrencyMinor` is its worth in the order's currency when the currencies differ.
+   */
+  refunds: CancellationRefund[];
   lines: { lineId: string; sku: string; warehouse: string; quantity: number; amountMinor: number }[];
   notifications: { channel: string; status: string; detail?: string }[];
   timeline: { step: number; state: string; at: string }[];
@@ -58,6 +64,17 @@ export interface CancellationResource {
   source: 'workflow' | 'database';
   createdAt: string;
   updatedAt: string;
+}
+
+export interface CancellationRefund {
+  paymentId: string;
+  amountMinor: number;
+  currency: string;
+  orderCurrencyMinor?: number;
+  /** `pending`, `succeeded`, `failed` (given back to the payment) or `settled_manually` (finance, by hand). */
+  status: string;
+  /** The gateway's id of the refund, or `manual:<reference>` for one finance settled by hand. */
+  reference?: string;
 }
 
 export interface ApiErrorBody {

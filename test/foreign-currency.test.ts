@@ -174,6 +174,23 @@ test('a whole cancellation returns exactly what each payment took, with a vouche
     ],
   );
 
+  // The API's resource lists each refund, in its payment's currency, with its worth in the order's.
+  expect((await stack.api.getCancellation(cancellationId)).refunds).toEqual([
+    expect.objectContaining({
+      paymentId: 'PAY-SO-FX-2',
+      amountMinor: 30000,
+      currency: 'CNY',
+      status: 'succeeded',
+    }),
+    expect.objectContaining({
+      paymentId: 'PAY-SO-FX-2-USD',
+      amountMinor: 9837,
+      currency: 'USD',
+      orderCurrencyMinor: 70000,
+      status: 'succeeded',
+    }),
+  ]);
+
   const mail = await stack.mail.waitForMessage(
     (message) => message.subject.includes('SO-FX-2') && message.text.includes('refunded'),
   );
