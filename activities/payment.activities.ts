@@ -1,7 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
 import type { Models } from '../models';
-import { completeRefund, failRefund, reserveRefund, type RefundIntent } from '../models/refund-ledger';
+import {
+  completeRefund,
+  failRefund,
+  paymentsInRefundOrder,
+  reserveRefund,
+  type RefundIntent,
+} from '../models/refund-ledger';
 import { planRefund, type RefundShare } from '../models/refund-plan';
 import type { EffectParams } from '../workflows/cancellation.machine';
 import type { ActivityDeps } from './deps';
@@ -39,9 +45,7 @@ async function refundInShares(
   keyKind: 'refund' | 'manual-settlement',
   refund: (share: Share) => Promise<void>,
 ): Promise<number> {
-  const payments = await models.Payment.find({ orderNumber: refunding.orderNumber })
-    .sort({ createdAt: 1, paymentId: 1 })
-    .lean();
+  const payments = await paymentsInRefundOrder(models, refunding.orderNumber);
   const keyOf = (paymentId: string) => `${refunding.cancellationId}:${keyKind}:${paymentId}`;
   const earlier = await models.Refund.find({
     idempotencyKey: { $in: payments.map((payment) => keyOf(payment.paymentId)) },

@@ -1,4 +1,5 @@
 import { postMessage } from '../models/message-centre.model';
+import { paymentsInRefundOrder } from '../models/refund-ledger';
 import { planRefund, type RefundShare } from '../models/refund-plan';
 import type { Language } from '../models/organisation.model';
 import type { EffectParams } from '../workflows/cancellation.machine';
@@ -33,9 +34,7 @@ export function createStaffActivities({ models }: Pick<ActivityDeps, 'models'>) 
       // In each reader's language, with the currency's own decimals (JPY none, KWD three).
       const amount = (language: Language) => formatMoney(language, params.outstandingMinor, params.currency);
       // What to pay back to each payment, in its own currency: the shares the settlement will record (R11).
-      const payments = await models.Payment.find({ orderNumber: params.orderNumber })
-        .sort({ createdAt: 1, paymentId: 1 })
-        .lean();
+      const payments = await paymentsInRefundOrder(models, params.orderNumber);
       let shares: RefundShare[] = [];
       try {
         shares = planRefund(payments, params.currency, params.outstandingMinor).shares;

@@ -26,6 +26,14 @@ export interface RefundIntent {
 
 export type RefundRecord = { status: string; providerRefundId?: string | null; amountMinor: number };
 
+/**
+ * The order's payments in the order refunds take them, oldest first: the refund, finance's settlement and the
+ * instructions finance get all plan over this one list (models/refund-plan.ts), so they agree.
+ */
+export function paymentsInRefundOrder(models: Models, orderNumber: string) {
+  return models.Payment.find({ orderNumber }).sort({ createdAt: 1, paymentId: 1 }).lean();
+}
+
 function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

@@ -18,7 +18,7 @@ import { openQuantity, purchaseOrderStatusFor } from '../models/purchasing';
 import { ORDER_STATUSES, type OrderStatus } from '../models/sales-order.model';
 import { customerSearchOf, orderCustomerCopy, type CustomerSearch } from '../models/search-fields';
 import type { ShipmentStatus } from '../models/shipment.model';
-import type { StockMovementType } from '../models/stock.model';
+import type { StockMovementRequest } from '../models/stock-ledger';
 import {
   cancellationWorkflowId,
   REASON_CODES,
@@ -565,16 +565,8 @@ export interface ProductDocument extends Stamped {
   currency: string;
 }
 
-export interface StockMovementDocument extends Stamped {
-  idempotencyKey: string;
-  type: StockMovementType;
-  sku: string;
-  warehouse: string;
-  onHandDelta: number;
-  reservedDelta: number;
-  document: { kind: string; id: string; lineId?: string };
-  actor: string;
-  reason?: string;
+/** A movement as the stock ledger records it (models/stock-ledger.ts), already applied. */
+export interface StockMovementDocument extends Stamped, StockMovementRequest {
   state: 'applied';
 }
 

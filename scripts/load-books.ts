@@ -11,6 +11,7 @@
 // For a database no one else writes to while it loads (start-up seeding, benchmarks, tests, a fresh database):
 // a stock level with a ledger movement in flight is refused rather than overwritten.
 import { CancelflowError } from '../lib/errors';
+import type { Model } from 'mongoose';
 import type { Models } from '../models';
 import { addWarehouse } from './demo-data';
 import {
@@ -62,8 +63,22 @@ async function insertAll<T>(
 
 const UNORDERED_LEAN = { lean: true, ordered: false } as const;
 
+/** The model each collection of generated books goes into, in the order they are written (sales orders last). */
+const MODEL_OF = {
+  products: 'Product',
+  customers: 'Customer',
+  stockMovements: 'StockMovement',
+  purchaseOrders: 'PurchaseOrder',
+  payments: 'Payment',
+  refunds: 'Refund',
+  vouchers: 'Voucher',
+  shipments: 'Shipment',
+  cancellations: 'Cancellation',
+  salesOrders: 'SalesOrder',
+} as const satisfies Record<BooksCollection, keyof Models>;
+
 /**
- * Writes one batch of generated books, collection by collection in the order of `Books` (sales orders last),
+ * Writes one batch of generated books, collection by collection in the order of `MODEL_OF` (sales orders last),
  * then counts the cancellations on their customers. Documents already there (an earlier, interrupted load of
  * the same set) are skipped. Stock levels are not written here: see `refreshStockLevels`.
  */
@@ -74,38 +89,15 @@ export async function writeBooks(
 ): Promise<WriteCounts> {
   // Lean: the documents are whole (defaults included), and each model's insertMany hook still derives its
   // search fields. The customers' copies on the orders are provided, so no order reads its customer.
-  const counts: WriteCounts = {
-    products: await insertAll(books.products, batchSize, (batch) =>
-      models.Product.insertMany(batch, UNORDERED_LEAN),
-    ),
-    customers: await insertAll(books.customers, batchSize, (batch) =>
-      models.Customer.insertMany(batch, UNORDERED_LEAN),
-    ),
-    stockMovements: await insertAll(books.stockMovements, batchSize, (batch) =>
-      models.StockMovement.insertMany(batch, UNORDERED_LEAN),
-    ),
-    purchaseOrders: await insertAll(books.purchaseOrders, batchSize, (batch) =>
-      models.PurchaseOrder.insertMany(batch, UNORDERED_LEAN),
-    ),
-    payments: await insertAll(books.payments, batchSize, (batch) =>
-      models.Payment.insertMany(batch, UNORDERED_LEAN),
-    ),
-    refunds: await insertAll(books.refunds, batchSize, (batch) =>
-      models.Refund.insertMany(batch, UNORDERED_LEAN),
-    ),
-    vouchers: await insertAll(books.vouchers, batchSize, (batch) =>
-      models.Voucher.insertMany(batch, UNORDERED_LEAN),
-    ),
-    shipments: await insertAll(books.shipments, batchSize, (batch) =>
-      models.Shipment.insertMany(batch, UNORDERED_LEAN),
-    ),
-    cancellations: await insertAll(books.cancellations, batchSize, (batch) =>
-      models.Cancellation.insertMany(batch, UNORDERED_LEAN),
-    ),
-    salesOrders: await insertAll(books.salesOrders, batchSize, (batch) =>
-      models.SalesOrder.insertMany(batch, UNORDERED_LEAN),
-    ),
-  };
+  const counts = {} as WriteCounts;
+  for (const collection of Object.keys(MODEL_OF) as BooksCollection[]) {
+    // Each collection's documents fit its own model; the table pairs them, so one call serves all ten.
+    const model = models[MODEL_OF[collection]] as unknown as Pick<Model<unknown>, 'insertMany'>;
+    const documents: readonly unknown[] = books[collection];
+    counts[collection] = await insertAll(documents, batchSize, (batch) =>
+      model.insertMany(batch, UNORDERED_LEAN),
+    );
+  }
   // Counted once per cancellation, guarded by its id like markOrderCancelled does: a repeat changes nothing.
   for (let start = 0; start < books.cancellations.length; start += batchSize) {
     await models.Customer.bulkWrite(

@@ -5,22 +5,18 @@
 // customer, goods overdue back, and a re-delivery the customer chose.
 import type { DepartmentCode, Language } from '../../models/organisation.model';
 import { LANGUAGES } from '../../models/organisation.model';
-import type { ResolutionOffer, ResolutionOption } from '../../workflows/cancellation.contract';
+import {
+  NOTICE_MOMENTS,
+  type NoticeMoment,
+  type ResolutionOffer,
+  type ResolutionOption,
+} from '../../workflows/cancellation.contract';
 import { escapeHtml, formatDateTimeUtc, formatMoney, renderTemplate, type TemplateVariables } from './render';
 import { itemsWording, type ItemLine } from './customer.templates';
 
-export const DEPARTMENT_MOMENTS = [
-  'received',
-  'approved',
-  'rejected',
-  'withdrawn',
-  'completed',
-  'recall_requested',
-  'options_offered',
-  'return_overdue',
-  'redelivery',
-] as const;
-export type DepartmentMoment = (typeof DEPARTMENT_MOMENTS)[number];
+/** Departments hear of every moment a cancellation tells people of. */
+export const DEPARTMENT_MOMENTS = NOTICE_MOMENTS;
+export type DepartmentMoment = NoticeMoment;
 
 /** Who hears of each moment unless the caller names the departments. */
 export const DEPARTMENTS_BY_MOMENT: Record<DepartmentMoment, readonly DepartmentCode[]> = {
