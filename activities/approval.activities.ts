@@ -1,6 +1,6 @@
 import { postMessage } from '../models/message-centre.model';
 import type { Language } from '../models/organisation.model';
-import type { EffectParams } from '../workflows/cancellation.machine';
+import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
 import { deliverThroughOutbox, recordOutboxEntry } from './outbox';
 

@@ -1,8 +1,8 @@
 // The carrier (R9): asking it to stop the parcels of a cancelled order, and telling it to deliver them again
 // when the customer keeps the order after all.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ParcelRecall } from '../workflows/cancellation.contract';
-import type { EffectParams } from '../workflows/cancellation.machine';
+import type { ParcelRecall } from '../contracts/cancellation.contract';
+import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
 
 /** The key of one parcel's recall: the carrier returns the same recall however often it is asked. */

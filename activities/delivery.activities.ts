@@ -9,18 +9,13 @@ import {
 } from '@temporalio/common';
 import { isCancelflowError } from '../lib/errors';
 import {
+  NOTIFICATION_DELIVERY_WORKFLOW_TYPE,
   notificationDeliveryWorkflowId,
-  type notificationDeliveryWorkflow,
-} from '../workflows/notification-delivery.workflow';
+  type DeliveryOptions,
+  type DeliveryResult,
+} from '../contracts/delivery.contract';
 import type { ActivityDeps } from './deps';
 import { deliverOutboxEntry, markOutboxFailed, type OutboxSettings } from './outbox';
-
-export interface DeliveryResult {
-  key: string;
-  status: 'sent' | 'failed';
-  /** Sent or given up before this call: it sent nothing. */
-  alreadyDone: boolean;
-}
 
 export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
   return {
@@ -69,16 +64,14 @@ export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
       const { taskQueue } = activityInfo();
       for (const key of keys) {
         try {
-          await deps.temporal.workflow.start<typeof notificationDeliveryWorkflow>(
-            'notificationDeliveryWorkflow',
-            {
-              taskQueue,
-              workflowId: notificationDeliveryWorkflowId(key),
-              args: [key, deps.deliveryRetry ?? {}],
-              workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            },
-          );
+          const args: [string, DeliveryOptions] = [key, deps.deliveryRetry ?? {}];
+          await deps.temporal.workflow.start(NOTIFICATION_DELIVERY_WORKFLOW_TYPE, {
+            taskQueue,
+            workflowId: notificationDeliveryWorkflowId(key),
+            args,
+            workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          });
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         }

@@ -6,7 +6,7 @@ import type { Models } from '../models';
 import { postMessage, type MessageCategory } from '../models/message-centre.model';
 import type { DepartmentCode, Language } from '../models/organisation.model';
 import type { PurchaseOrderStatus } from '../models/purchase-order.model';
-import type { ReasonCode, ResolutionOffer } from '../workflows/cancellation.contract';
+import type { ReasonCode, ResolutionOffer } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
 import { checkedOffer, namedLines, notQueued, type NotifiedLine } from './notification.activities';
 import { recordOutboxEntry } from './outbox';

@@ -5,7 +5,7 @@ import type { PaymentGateway } from '../integrations/payment-gateway';
 import type { SmsClient } from '../integrations/sms';
 import type { Logger } from '../lib/logger';
 import type { Models } from '../models';
-import type { DeliveryOptions } from '../workflows/notification-delivery.workflow';
+import type { DeliveryOptions } from '../contracts/delivery.contract';
 
 /** Everything activities touch in the outside world, handed in by the worker (or a test) through one factory. */
 export interface ActivityDeps {

@@ -9,13 +9,14 @@ import { parseInput } from '../models/books-validation';
 import { issueFeedbackCode } from '../models/feedback.model';
 import type { NotificationChannel } from '../models/notification.model';
 import type { Language } from '../models/organisation.model';
-import type { EffectParams, NotificationResult } from '../workflows/cancellation.machine';
+import type { EffectParams } from '../contracts/effects.contract';
+import type { NotificationResult } from '../contracts/cancellation.contract';
 import {
   RESOLUTION_OPTIONS,
   type GoodsFate,
   type ReasonCode,
   type ResolutionOffer,
-} from '../workflows/cancellation.contract';
+} from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
 import {
   deliverOutboxEntry,

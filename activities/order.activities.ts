@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { reviewOrder as reviewOrderRules } from '../models/order-review';
-import type { EffectParams } from '../workflows/cancellation.machine';
-import type { OrderReview, RiskAssessment } from '../workflows/cancellation.contract';
+import type { EffectParams } from '../contracts/effects.contract';
+import type { OrderReview, RiskAssessment } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
 
 export type ReviewResult = { ok: true; review: OrderReview } | { ok: false; reason: string };

@@ -8,7 +8,7 @@ import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import type { NotificationChannel } from '../models/notification.model';
 import type { DepartmentCode, Language } from '../models/organisation.model';
-import type { NotificationResult } from '../workflows/cancellation.machine';
+import type { NotificationResult } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
 
 /**

@@ -9,7 +9,7 @@ import {
   type RefundIntent,
 } from '../models/refund-ledger';
 import { planRefund, type RefundShare } from '../models/refund-plan';
-import type { EffectParams } from '../workflows/cancellation.machine';
+import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
 
 export interface RefundResult {

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
 import { loadPolicyFile } from '../lib/policy';
-import type { EffectParams } from '../workflows/cancellation.machine';
-import type { CancellationPolicy } from '../workflows/policy';
+import type { EffectParams } from '../contracts/effects.contract';
+import type { CancellationPolicy } from '../contracts/policy.contract';
 import type { ActivityDeps } from './deps';
 
 export function createPolicyActivities({ policyFile }: ActivityDeps) {

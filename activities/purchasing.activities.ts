@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
 import { reducePurchaseOrdersForCancelledLines } from '../models/purchasing';
-import type { EffectParams, PurchasingOutcome } from '../workflows/cancellation.machine';
+import type { EffectParams, PurchasingOutcome } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
 
 export function createPurchasingActivities({ models }: ActivityDeps) {

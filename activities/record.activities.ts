@@ -1,4 +1,4 @@
-import type { CancellationView } from '../workflows/cancellation.contract';
+import type { CancellationView } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
 
 export interface CancellationProgress {

@@ -2,7 +2,7 @@ import { postMessage } from '../models/message-centre.model';
 import { paymentsInRefundOrder } from '../models/refund-ledger';
 import { planRefund, type RefundShare } from '../models/refund-plan';
 import type { Language } from '../models/organisation.model';
-import type { EffectParams } from '../workflows/cancellation.machine';
+import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
 import { formatMoney } from './templates/render';
 

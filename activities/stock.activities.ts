@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
 import { releaseReservedStock, returnShippedStock } from '../models/stock-operations';
-import type { EffectParams } from '../workflows/cancellation.machine';
+import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
 
 export function createStockActivities({ models }: ActivityDeps) {

@@ -16,8 +16,8 @@ import {
   type GoodsView,
   type CancellationInput,
   type CancellationView,
-} from '../workflows/cancellation.contract';
-import { searchAttributeKeys } from '../workflows/search-attributes';
+} from '../contracts/cancellation.contract';
+import { searchAttributeKeys } from '../contracts/search-attributes';
 
 type StoredCancellation = CancellationRecord & { createdAt: Date; updatedAt: Date };
 

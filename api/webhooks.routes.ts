@@ -22,7 +22,7 @@ import type { Config } from '../lib/config';
 import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import { parseInput } from '../models/books-validation';
-import { reportCarrierOutcomeUpdate } from '../workflows/cancellation.contract';
+import { reportCarrierOutcomeUpdate } from '../contracts/cancellation.contract';
 
 export interface WebhookSettings {
   /** PUBLIC_BASE_URL: Twilio signs the URL it posted to, which is this address and the path. */

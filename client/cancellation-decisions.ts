@@ -27,7 +27,7 @@ import {
   type Resumption,
   type ReturnConfirmation,
   type Withdrawal,
-} from '../workflows/cancellation.contract';
+} from '../contracts/cancellation.contract';
 
 /**
  * The failure type for a malformed message, once the workflow gives it one (with `details: [{ field }]`);

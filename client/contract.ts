@@ -7,7 +7,7 @@ import {
   type CancellationOutcome,
   type GoodsView,
   type RiskAssessment,
-} from '../workflows/cancellation.contract';
+} from '../contracts/cancellation.contract';
 import type { OrderStatus } from '../models/sales-order.model';
 
 export const createCancellationBody = z.strictObject({

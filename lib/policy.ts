@@ -1,8 +1,8 @@
 // Loads and validates a cancellation policy file. A policy that does not validate never reaches a workflow.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { DEPARTMENTS, REASON_CODES, RESOLUTION_OPTIONS } from '../workflows/cancellation.contract';
-import type { CancellationPolicy } from '../workflows/policy';
+import { DEPARTMENTS, REASON_CODES, RESOLUTION_OPTIONS } from '../contracts/cancellation.contract';
+import type { CancellationPolicy } from '../contracts/policy.contract';
 import { CancelflowError } from './errors';
 
 const DURATION = /^(\d+)\s*(seconds?|minutes?|hours?|days?)$/;

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { REASON_CODES } from '../workflows/cancellation.contract';
+import { REASON_CODES } from '../contracts/cancellation.contract';
 
 /**
  * The queryable copy of a cancellation: lists, reports and reads after the workflow closed come from here,

@@ -7,9 +7,9 @@ import type {
   OrderReview,
   RequestedLine,
   ShippedParcel,
-} from '../workflows/cancellation.contract';
+} from '../contracts/cancellation.contract';
 import { isCancelflowError } from '../lib/errors';
-import type { CancellationPolicy } from '../workflows/policy';
+import type { CancellationPolicy } from '../contracts/policy.contract';
 import { leftInOrderCurrency, type RefundablePayment } from './refund-plan';
 import type { OrderStatus } from './sales-order.model';
 
@@ -132,7 +132,7 @@ function goodsOutside(
   };
 }
 
-/** The parts of the cancellation policy (workflows/policy.ts) that decide a review. */
+/** The parts of the cancellation policy (contracts/policy.contract.ts) that decide a review. */
 export type ReviewRules = Pick<CancellationPolicy, 'cancellableStatuses' | 'refund'>;
 
 export function reviewOrder(

@@ -26,7 +26,7 @@ import {
   type PurchasingReport,
   type ReasonCode,
   type RiskAssessment,
-} from '../workflows/cancellation.contract';
+} from '../contracts/cancellation.contract';
 
 // ---- Randomness ------------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import {
   startSmsSimulator,
 } from '../simulators';
 import { createActivityDeps, createWorker } from '../worker/worker';
-import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { seedDemoData } from './demo-data';
 import { loadBooks } from './load-books';
 import { javaAvailable, projectRoot, startMongoServer, startTemporalDevServer } from './servers';

@@ -8,8 +8,8 @@ import {
   getCancellationQuery,
   WORKFLOW_TYPE,
   type CancellationView,
-} from '../workflows/cancellation.contract';
-import { searchAttributeKeys } from '../workflows/search-attributes';
+} from '../contracts/cancellation.contract';
+import { searchAttributeKeys } from '../contracts/search-attributes';
 import type { CancellationWorkflowInput } from '../workflows/cancellation.workflow';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';

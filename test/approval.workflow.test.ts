@@ -14,8 +14,8 @@ import {
   getCancellationQuery,
   type CancellationView,
   type Withdrawal,
-} from '../workflows/cancellation.contract';
-import { searchAttributeKeys } from '../workflows/search-attributes';
+} from '../contracts/cancellation.contract';
+import { searchAttributeKeys } from '../contracts/search-attributes';
 import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';

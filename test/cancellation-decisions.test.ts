@@ -15,7 +15,7 @@ import {
   type ApprovalDecision,
   type CancellationView,
   type Withdrawal,
-} from '../workflows/cancellation.contract';
+} from '../contracts/cancellation.contract';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 

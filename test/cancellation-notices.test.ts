@@ -14,8 +14,8 @@ import {
 } from '../scripts/demo-data';
 import { withdrawCancellation } from '../client/cancellation-decisions';
 import { startMailCatcher } from '../simulators';
-import { getCancellationQuery, type CancellationView } from '../workflows/cancellation.contract';
-import { notificationDeliveryWorkflowId } from '../workflows/notification-delivery.workflow';
+import { getCancellationQuery, type CancellationView } from '../contracts/cancellation.contract';
+import { notificationDeliveryWorkflowId } from '../contracts/delivery.contract';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 

@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { parsePolicy } from '../lib/policy';
-import type { CancellationInput, OrderReview } from '../workflows/cancellation.contract';
-import { cancellationMachine, stateName, type CancellationEvent } from '../workflows/cancellation.machine';
+import type { CancellationInput, OrderReview } from '../contracts/cancellation.contract';
+import { cancellationMachine, stateName } from '../workflows/cancellation.machine';
+import { type CancellationEvent } from '../contracts/effects.contract';
 
 type Snapshot = SnapshotFrom<typeof cancellationMachine>;
 

@@ -3,8 +3,8 @@
 // the customer is told "refunded" only after the money moved. On the dev server, against real parts.
 import { resumeCancellation, settleRefund } from '../client/cancellation-decisions';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
-import type { CancellationView } from '../workflows/cancellation.contract';
-import { searchAttributeKeys } from '../workflows/search-attributes';
+import type { CancellationView } from '../contracts/cancellation.contract';
+import { searchAttributeKeys } from '../contracts/search-attributes';
 import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';

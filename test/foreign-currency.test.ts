@@ -8,7 +8,7 @@ import { createPaymentActivities } from '../activities/payment.activities';
 import { formatMoney } from '../activities/templates/render';
 import { reserveRefund } from '../models/refund-ledger';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
-import type { CancellationView } from '../workflows/cancellation.contract';
+import type { CancellationView } from '../contracts/cancellation.contract';
 import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';

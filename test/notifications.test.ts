@@ -20,12 +20,9 @@ import { applyStockMovement } from '../models/stock-ledger';
 import { returnShippedStock } from '../models/stock-operations';
 import { startMailCatcher } from '../simulators';
 import { addCustomer, addProduct, addWarehouse, placePaidOrder, receiveStock } from '../scripts/demo-data';
-import type { ResolutionOffer } from '../workflows/cancellation.contract';
-import {
-  notificationDeliveryWorkflow,
-  notificationDeliveryWorkflowId,
-  type DeliveryOptions,
-} from '../workflows/notification-delivery.workflow';
+import type { ResolutionOffer } from '../contracts/cancellation.contract';
+import { notificationDeliveryWorkflowId, type DeliveryOptions } from '../contracts/delivery.contract';
+import { notificationDeliveryWorkflow } from '../workflows/notification-delivery.workflow';
 import { eventually } from './support/eventually';
 import { startIntegrationStack, type IntegrationStack } from './support/integration-stack';
 import { startsDeliveriesWorkflow } from './support/test-workflows';

@@ -2,7 +2,7 @@
 // exactly the lines cancelled, and what remains can be cancelled later.
 import { stockFromLedger } from '../models/stock-ledger';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
-import type { CancellationView } from '../workflows/cancellation.contract';
+import type { CancellationView } from '../contracts/cancellation.contract';
 import { startTestStack, type TestStack } from './support/stack';
 
 let stack: TestStack;

@@ -2,7 +2,7 @@
 // supply-chain risk, and once approved, the cancellation takes those units off the purchase order.
 import { decideApproval } from '../client/cancellation-decisions';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
-import { getCancellationQuery, type CancellationView } from '../workflows/cancellation.contract';
+import { getCancellationQuery, type CancellationView } from '../contracts/cancellation.contract';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 

@@ -16,7 +16,7 @@ import {
   getCancellationQuery,
   WORKFLOW_TYPE,
   type CancellationView,
-} from '../workflows/cancellation.contract';
+} from '../contracts/cancellation.contract';
 import type { CancellationWorkflowInput } from '../workflows/cancellation.workflow';
 import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';

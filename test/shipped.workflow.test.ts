@@ -16,7 +16,7 @@ import {
   receiveStock,
   shipOrder,
 } from '../scripts/demo-data';
-import type { CancellationView } from '../workflows/cancellation.contract';
+import type { CancellationView } from '../contracts/cancellation.contract';
 import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';

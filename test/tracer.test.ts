@@ -7,7 +7,7 @@ import {
   cancellationWorkflowId,
   getCancellationQuery,
   type CancellationView,
-} from '../workflows/cancellation.contract';
+} from '../contracts/cancellation.contract';
 import { eventually } from './support/eventually';
 import { recordHistory } from './support/histories';
 import { startTestStack, type TestStack } from './support/stack';

@@ -12,7 +12,12 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { CancellationActivities } from '../activities';
-import type { CancellationEvent, DeadlineName, EffectParams, EffectType } from './cancellation.machine';
+import type {
+  CancellationEvent,
+  DeadlineName,
+  EffectParams,
+  EffectType,
+} from '../contracts/effects.contract';
 import { PATCHES } from './patches';
 
 /**

@@ -29,22 +29,17 @@ import {
   type CancellationInput,
   type CancellationView,
   type Withdrawal,
-} from './cancellation.contract';
+} from '../contracts/cancellation.contract';
 import {
   createEffectRunner,
   recordProgress,
   type RunningClock,
   type RunningDeadline,
 } from './cancellation.effects';
-import {
-  cancellationMachine,
-  stateName,
-  type CancellationContext,
-  type CancellationEvent,
-  type EffectParams,
-} from './cancellation.machine';
+import { cancellationMachine, stateName, type CancellationContext } from './cancellation.machine';
+import { type CancellationEvent, type EffectParams } from '../contracts/effects.contract';
 import { PATCHES } from './patches';
-import { searchAttributeKeys } from './search-attributes';
+import { searchAttributeKeys } from '../contracts/search-attributes';
 
 type Snapshot = SnapshotFrom<typeof cancellationMachine>;
 

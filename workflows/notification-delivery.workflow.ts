@@ -3,29 +3,11 @@
 // (startDeliveryWorkflows, activities/delivery.activities.ts) as a workflow of its own, so the cancellation
 // neither waits for a slow provider nor fails with it, and the delivery outlives the cancellation's own end
 // (docs/notifications.md).
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import {
-  ActivityFailure,
-  ParentClosePolicy,
-  proxyActivities,
-  startChild,
-  WorkflowIdReusePolicy,
-} from '@temporalio/workflow';
-import type { createDeliveryActivities, DeliveryResult } from '../activities/delivery.activities';
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { createDeliveryActivities } from '../activities/delivery.activities';
+import type { DeliveryOptions, DeliveryResult } from '../contracts/delivery.contract';
 
 type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
-
-export interface DeliveryOptions {
-  /** Milliseconds before the first retry; each later wait doubles, up to two hours. Default 30 seconds. */
-  firstRetryAfterMs?: number;
-  /** Milliseconds after which to stop trying and record the message as failed. Default 24 hours. */
-  giveUpAfterMs?: number;
-}
-
-/** One delivery workflow per outbox key, ever: a second start for the same key finds the first. */
-export function notificationDeliveryWorkflowId(key: string): string {
-  return `notification-delivery-${key}`;
-}
 
 // Recording the end is a write to our own database: retried for as long as it takes.
 const { recordNotificationFailure } = proxyActivities<DeliveryActivities>({
@@ -56,29 +38,5 @@ export async function notificationDeliveryWorkflow(
     const reason = error.cause?.message ?? error.message;
     await recordNotificationFailure({ key, reason });
     return { key, status: 'failed', alreadyDone: false };
-  }
-}
-
-/**
- * Starts a delivery workflow for each outbox key, as a child the caller does not wait for and that goes on
- * when the caller closes (ParentClosePolicy ABANDON). A key whose delivery was started before is skipped.
- * The cancellation does not use it: on the time-skipping test server a child that closes after its parent
- * leaves time skipping locked for good (docs/notifications.md, "Why not child workflows").
- */
-export async function startNotificationDeliveries(
-  keys: readonly string[],
-  options: DeliveryOptions = {},
-): Promise<void> {
-  for (const key of keys) {
-    try {
-      await startChild(notificationDeliveryWorkflow, {
-        workflowId: notificationDeliveryWorkflowId(key),
-        args: [key, options],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
   }
 }

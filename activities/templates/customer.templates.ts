@@ -9,7 +9,7 @@ import type {
   ReasonCode,
   ResolutionOffer,
   ResolutionOption,
-} from '../../workflows/cancellation.contract';
+} from '../../contracts/cancellation.contract';
 import { escapeHtml, formatDateTimeUtc, formatMoney, renderTemplate, type TemplateVariables } from './render';
 
 export const CUSTOMER_MOMENTS = [

@@ -10,7 +10,7 @@ import {
   type NoticeMoment,
   type ResolutionOffer,
   type ResolutionOption,
-} from '../../workflows/cancellation.contract';
+} from '../../contracts/cancellation.contract';
 import { escapeHtml, formatDateTimeUtc, formatMoney, renderTemplate, type TemplateVariables } from './render';
 import { itemsWording, type ItemLine } from './customer.templates';
 

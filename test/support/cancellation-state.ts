@@ -1,6 +1,6 @@
 // Waiting for a running cancellation to reach a state, through its query.
 import type { WorkflowHandle } from '@temporalio/client';
-import { getCancellationQuery, type CancellationView } from '../../workflows/cancellation.contract';
+import { getCancellationQuery, type CancellationView } from '../../contracts/cancellation.contract';
 import { eventually } from './eventually';
 
 /** Polls the cancellation's query until it reports `state`; resolves with the view it saw. */

@@ -12,7 +12,7 @@ import {
   type RunningServer,
   type TemporalServer,
 } from '../../scripts/servers';
-import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
 import { bundleQuietly } from './bundle';
 import { testEnvironmentKeys as keys } from './environment';
 

@@ -14,7 +14,7 @@ import type { Models } from '../../models';
 import { freePort } from '../../scripts/servers';
 import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
 import { createActivityDeps, createWorker, type WorkflowSource } from '../../worker/worker';
-import type { DeliveryOptions } from '../../workflows/notification-delivery.workflow';
+import type { DeliveryOptions } from '../../contracts/delivery.contract';
 import { testEnvironment } from './environment';
 import { startSimulatedWorld } from './simulated-world';
 

@@ -3,19 +3,49 @@
 // webhook's own tests: signatures, unknown shipments, refusals, without a whole cancellation around them;
 // test/shipped.workflow.test.ts posts to the real workflow), and the refund activity under a real Temporal
 // retry policy.
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  condition,
+  defineQuery,
+  defineSignal,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
 import type { CancellationActivities } from '../../activities';
 import {
   reportCarrierOutcomeUpdate,
   type CancellationView,
   type CarrierOutcome,
-} from '../../workflows/cancellation.contract';
-import {
-  startNotificationDeliveries,
-  type DeliveryOptions,
-} from '../../workflows/notification-delivery.workflow';
+} from '../../contracts/cancellation.contract';
+import { notificationDeliveryWorkflowId, type DeliveryOptions } from '../../contracts/delivery.contract';
+import { notificationDeliveryWorkflow } from '../../workflows/notification-delivery.workflow';
 
 export * from '../../workflows';
+
+/**
+ * Starts a delivery workflow for each outbox key, as a child the caller does not wait for and that goes on
+ * when the caller closes (ParentClosePolicy ABANDON). A key whose delivery was started before is skipped.
+ * Only tests use it: the cancellation starts its deliveries from an activity, because on the time-skipping
+ * test server a child that closes after its parent leaves time skipping locked for good
+ * (docs/notifications.md, "Why not child workflows").
+ */
+async function startNotificationDeliveries(keys: readonly string[], options: DeliveryOptions): Promise<void> {
+  for (const key of keys) {
+    try {
+      await startChild(notificationDeliveryWorkflow, {
+        workflowId: notificationDeliveryWorkflowId(key),
+        args: [key, options],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+}
 
 /** Starts a delivery per key, twice (the second start finds the first), and ends without waiting for them. */
 export async function startsDeliveriesWorkflow(keys: string[], options: DeliveryOptions): Promise<void> {

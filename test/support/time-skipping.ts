@@ -3,7 +3,7 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalTestServerPath } from '../../scripts/servers';
-import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
 
 export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({

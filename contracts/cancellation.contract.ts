@@ -195,11 +195,14 @@ export interface CancellationView {
   review?: OrderReview;
   risk?: RiskAssessment;
   refundedMinor: number;
-  notifications: {
-    channel: 'email' | 'sms';
-    status: 'sent' | 'failed' | 'skipped' | 'queued';
-    detail?: string;
-  }[];
+  notifications: NotificationResult[];
+}
+
+export interface NotificationResult {
+  channel: 'email' | 'sms';
+  /** `queued`: recorded and handed to its delivery workflow; the outbox says what became of it. */
+  status: 'sent' | 'failed' | 'skipped' | 'queued';
+  detail?: string;
 }
 
 export const TASK_QUEUE_DEFAULT = 'cancellations';
