@@ -45,7 +45,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', '*.js', 'test/support/*.js'] },
+        projectService: { allowDefaultProject: ['*.mjs', '*.js', '*.cjs', 'test/support/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -62,12 +62,13 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
   {
-    files: ['workflows/**/*.ts'],
+    // Contracts and rules are bundled with the workflows, so the sandbox's limits hold for them too.
+    files: ['workflows/**/*.ts', 'contracts/**/*.ts', 'rules/**/*.ts'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', workflowSandboxRestrictions] },
   },
-  { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.mjs', '**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { module: 'writable', require: 'readonly', process: 'readonly' },

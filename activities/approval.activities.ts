@@ -1,8 +1,9 @@
-import { postMessage } from '../models/message-centre.model';
-import type { Language } from '../models/organisation.model';
+import { postMessage } from '../models/message-centre';
+import { recordOutboxEntry } from '../models/outbox';
+import type { Language } from '../contracts/books.contract';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
-import { deliverThroughOutbox, recordOutboxEntry } from './outbox';
+import { deliverThroughOutbox } from './outbox';
 
 export function createApprovalActivities({ models, mailer, mailFrom, logger }: ActivityDeps) {
   /**

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { ParcelRecall } from '../contracts/cancellation.contract';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
+import { FAILURE } from '../contracts/failures.contract';
 
 /** The key of one parcel's recall: the carrier returns the same recall however often it is asked. */
 export function recallKey(cancellationId: string, shipmentId: string): string {
@@ -29,7 +30,7 @@ export function createCarrierActivities({ models, carrier, logger }: ActivityDep
           throw ApplicationFailure.nonRetryable(
             `asked to stop ${parcel.shipmentId}, ${outcome.message}, an answer cancelflow does not know: find out ` +
               'from the carrier what became of the parcel, then resume to ask again with the same recall key',
-            'CarrierAnswerUnknown',
+            FAILURE.carrierAnswerUnknown,
           );
         }
         if (outcome.status === 'failed') {
@@ -60,7 +61,10 @@ export function createCarrierActivities({ models, carrier, logger }: ActivityDep
           { status: 1 },
         ).lean();
         if (!shipment) {
-          throw ApplicationFailure.nonRetryable(`no shipment ${parcel.shipmentId}`, 'RedeliveryRefused');
+          throw ApplicationFailure.nonRetryable(
+            `no shipment ${parcel.shipmentId}`,
+            FAILURE.redeliveryRefused,
+          );
         }
         await models.Shipment.updateOne(
           { shipmentId: parcel.shipmentId, 'history.key': { $ne: key } },

@@ -15,7 +15,9 @@ import {
   type DeliveryResult,
 } from '../contracts/delivery.contract';
 import type { ActivityDeps } from './deps';
-import { deliverOutboxEntry, markOutboxFailed, type OutboxSettings } from './outbox';
+import { markOutboxFailed } from '../models/outbox';
+import { deliverOutboxEntry, type OutboxSettings } from './outbox';
+import { FAILURE } from '../contracts/failures.contract';
 
 export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
   return {
@@ -29,7 +31,7 @@ export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
         outcome = await deliverOutboxEntry(deps, key);
       } catch (error) {
         if (isCancelflowError(error) && error.code === 'not_found') {
-          throw ApplicationFailure.nonRetryable(error.message, 'NotificationNotFound');
+          throw ApplicationFailure.nonRetryable(error.message, FAILURE.notificationNotFound);
         }
         throw error;
       }
@@ -42,13 +44,13 @@ export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
           // Another attempt may still be sending it: try again once its claim has run out.
           throw ApplicationFailure.create({
             message: `another attempt holds ${key} until ${outcome.until.toISOString()}`,
-            type: 'NotificationBusy',
+            type: FAILURE.notificationBusy,
             nextRetryDelay: Math.max(outcome.until.getTime() - Date.now(), 1000),
           });
         case 'refused':
           throw ApplicationFailure.create({
             message: outcome.error,
-            type: outcome.permanent ? 'NotificationRejected' : 'ProviderUnavailable',
+            type: outcome.permanent ? FAILURE.notificationRejected : FAILURE.providerUnavailable,
             nonRetryable: outcome.permanent,
           });
       }

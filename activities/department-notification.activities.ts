@@ -3,24 +3,25 @@
 // member's message centre and a mail to the department's mailbox through the outbox.
 import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
-import { postMessage, type MessageCategory } from '../models/message-centre.model';
-import type { DepartmentCode, Language } from '../models/organisation.model';
+import { postMessage } from '../models/message-centre';
+import type { MessageCategory } from '../models/message-centre.model';
+import type { Department } from '../contracts/cancellation.contract';
+import type { Language } from '../contracts/books.contract';
+import { recordOutboxEntry } from '../models/outbox';
 import type { PurchaseOrderStatus } from '../models/purchase-order.model';
 import type { ReasonCode, ResolutionOffer } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
 import { checkedOffer, namedLines, notQueued, type NotifiedLine } from './notification.activities';
-import { recordOutboxEntry } from './outbox';
 import { reasonWording } from './templates/customer.templates';
 import {
-  concernsDepartment,
   departmentDetails,
   departmentOfferWording,
-  DEPARTMENTS_BY_MOMENT,
   renderDepartmentMessage,
   type DepartmentFacts,
   type DepartmentMessage,
   type DepartmentMoment,
 } from './templates/department.templates';
+import { concernsDepartment, DEPARTMENTS_BY_MOMENT } from '../rules/notices.rules';
 
 export interface DepartmentNotificationParams {
   cancellationId: string;
@@ -32,12 +33,12 @@ export interface DepartmentNotificationParams {
   /** The lines cancelled (or asked to be); absent: those on the cancellation record, else the whole order. */
   lines?: NotifiedLine[];
   /** Who to tell; by default those the moment concerns (DEPARTMENTS_BY_MOMENT). */
-  departments?: DepartmentCode[];
+  departments?: Department[];
   /** What the customer was offered: required when the moment is `options_offered`. */
   offer?: ResolutionOffer;
 }
 
-const categoryOf: Record<DepartmentCode, MessageCategory> = {
+const categoryOf: Record<Department, MessageCategory> = {
   sales: 'cancellation_progress',
   finance: 'refund',
   purchasing: 'purchasing',
@@ -45,7 +46,7 @@ const categoryOf: Record<DepartmentCode, MessageCategory> = {
 };
 
 /** Where the message stands in the member's message centre: goods overdue and a re-delivery need someone. */
-function categoryFor(department: DepartmentCode, moment: DepartmentMoment): MessageCategory {
+function categoryFor(department: Department, moment: DepartmentMoment): MessageCategory {
   if (moment === 'return_overdue') return 'action_required';
   if (moment === 'redelivery' && department === 'logistics') return 'action_required';
   return categoryOf[department];
@@ -80,7 +81,7 @@ const WITH_SUPPLIER: readonly PurchaseOrderStatus[] = ['sent', 'confirmed', 'par
 /** The department's message-centre and mailbox key for the moment: one each, however often asked. */
 export function departmentNotificationKey(
   cancellationId: string,
-  department: DepartmentCode,
+  department: Department,
   moment: DepartmentMoment,
 ): string {
   return `${cancellationId}:department:${department}:${moment}`;
@@ -219,11 +220,14 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
       const departments =
         params.departments ??
         DEPARTMENTS_BY_MOMENT[params.moment].filter((department) =>
-          concernsDepartment(department, params.moment, facts),
+          concernsDepartment(department, params.moment, {
+            refunded: facts.refunds.length > 0,
+            changedPurchasing: facts.purchaseReductions.length + facts.purchaseRefusals.length > 0,
+          }),
         );
 
       // Everything is rendered before anything is written: a missing variable stops all of it.
-      const messages: [DepartmentCode, DepartmentMessage][] = [];
+      const messages: [Department, DepartmentMessage][] = [];
       try {
         for (const department of departments) {
           const variables = (language: Language) => ({

@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { isCancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import { parseInput } from '../models/books-validation';
-import { issueFeedbackCode } from '../models/feedback.model';
+import { issueFeedbackCode } from '../models/feedback';
 import type { NotificationChannel } from '../models/notification.model';
-import type { Language } from '../models/organisation.model';
+import { markOutboxFailed, recordOutboxEntry } from '../models/outbox';
+import type { Language } from '../contracts/books.contract';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { NotificationResult } from '../contracts/cancellation.contract';
 import {
@@ -18,13 +19,7 @@ import {
   type ResolutionOffer,
 } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
-import {
-  deliverOutboxEntry,
-  markOutboxFailed,
-  publicBaseUrlOf,
-  recordOutboxEntry,
-  type OutboxSettings,
-} from './outbox';
+import { deliverOutboxEntry, publicBaseUrlOf, type OutboxSettings } from './outbox';
 import {
   goodsFateWording,
   goodsWhereWording,
@@ -38,6 +33,7 @@ import {
   type ItemLine,
   type RefundedAmount,
 } from './templates/customer.templates';
+import { FAILURE } from '../contracts/failures.contract';
 
 export interface NotifiedLine {
   lineId: string;
@@ -205,7 +201,7 @@ export function notQueued(error: unknown): never {
   if (isCancelflowError(error) && (error.code === 'validation_failed' || error.code === 'not_found')) {
     throw ApplicationFailure.create({
       message: error.message,
-      type: 'NotificationNotQueued',
+      type: FAILURE.notificationNotQueued,
       nonRetryable: true,
       details: [error.details],
     });
@@ -220,7 +216,10 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
   async function queueForCustomer(params: CustomerNotificationParams) {
     const customer = await models.Customer.findOne({ customerId: params.customerId }).lean();
     if (!customer) {
-      throw ApplicationFailure.nonRetryable(`no customer ${params.customerId}`, 'NotificationNotQueued');
+      throw ApplicationFailure.nonRetryable(
+        `no customer ${params.customerId}`,
+        FAILURE.notificationNotQueued,
+      );
     }
     const language: Language = customer.language === 'en' ? 'en' : 'zh-CN';
     const variables: Record<string, string | undefined> = {
@@ -347,7 +346,8 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
       try {
         recorded = await queueForCustomer({ ...params, moment: 'completed' });
       } catch (error) {
-        if (!(error instanceof ApplicationFailure) || error.type !== 'NotificationNotQueued') throw error;
+        if (!(error instanceof ApplicationFailure) || error.type !== FAILURE.notificationNotQueued)
+          throw error;
         return { keys: [], results: [{ channel: 'email', status: 'skipped', detail: error.message }] };
       }
       const { queued, skipped } = recorded;
@@ -375,7 +375,8 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
         recorded = await queueForCustomer({ ...params, moment: 'completed' });
       } catch (error) {
         // This activity's contract: a message that cannot be made is reported, not thrown.
-        if (!(error instanceof ApplicationFailure) || error.type !== 'NotificationNotQueued') throw error;
+        if (!(error instanceof ApplicationFailure) || error.type !== FAILURE.notificationNotQueued)
+          throw error;
         return [{ channel: 'email', status: 'skipped', detail: error.message }];
       }
       const { queued, skipped } = recorded;

@@ -1,8 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { reviewOrder as reviewOrderRules } from '../models/order-review';
+import { reviewOrder as reviewOrderRules } from '../rules/review.rules';
+import { assessRisk as assessRiskRules } from '../rules/risk.rules';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { OrderReview, RiskAssessment } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
+import { FAILURE } from '../contracts/failures.contract';
 
 export type ReviewResult = { ok: true; review: OrderReview } | { ok: false; reason: string };
 
@@ -21,48 +23,17 @@ export function createOrderActivities({ models }: ActivityDeps) {
       return outcome.ok ? outcome : { ok: false, reason: outcome.reason };
     },
 
-    /** R20: financial, customer-relationship and supply-chain risk, with the reasons behind the level. */
+    /** R20: loads what the risk rules weigh beyond the review (the customer, purchase orders with suppliers). */
     async assessRisk(params: EffectParams['assessRisk']): Promise<RiskAssessment> {
-      const reasons: string[] = [];
-      let level: RiskAssessment['level'] = 'low';
-      const raise = (to: RiskAssessment['level'], reason: string) => {
-        reasons.push(reason);
-        if (to === 'high' || (to === 'medium' && level === 'low')) level = to;
-      };
-      const { review, rules } = params;
-      // Financial: what the cancellation costs, not only what goes back: the refund, goods that reached the
-      // customer (they may come back used or not at all, and cannot be counted on to be resold), and the
-      // payment fees the gateway keeps. Each part is named; their sum is weighed against the thresholds.
-      const parts = [`refund of ${review.refundableMinor} ${review.currency} minor units`];
-      const delivered = new Set(
-        review.goods?.stage === 'delivered'
-          ? review.goods.parcels.flatMap((parcel) => parcel.lines.map((line) => line.lineId))
-          : [],
-      );
-      const unsellableMinor = review.lines
-        .filter((line) => delivered.has(line.lineId))
-        .reduce((sum, line) => sum + line.amountMinor, 0);
-      if (unsellableMinor > 0) parts.push(`delivered goods worth ${unsellableMinor} may not be resold`);
-      const feesMinor = Math.round((review.refundableMinor * rules.paymentFeePercent) / 100);
-      if (feesMinor > 0) parts.push(`payment fees of ${feesMinor} are not returned`);
-      const exposureMinor = review.refundableMinor + unsellableMinor + feesMinor;
-      const financial = `financial exposure ${exposureMinor}: ${parts.join('; ')}`;
-      if (exposureMinor >= rules.highRefundMinor) raise('high', financial);
-      else if (exposureMinor >= rules.mediumRefundMinor) raise('medium', financial);
-      if (rules.highRiskReasons.includes(params.reasonCode)) raise('high', `reason: ${params.reasonCode}`);
-      // Customer relationship: frequent cancellers and valued customers.
-      const customer = await models.Customer.findOne({ customerId: review.customerId }).lean();
-      if (customer && customer.cancellationCount >= rules.frequentCancellerCount) {
-        raise('medium', `customer cancelled ${customer.cancellationCount} orders before`);
-      }
-      if (customer && rules.relationshipTiers.includes(customer.tier))
-        raise('medium', `${customer.tier} customer`);
-      // Supply chain: goods already ordered from suppliers for these lines (R29: changes strain suppliers).
+      const { review } = params;
       const cancelledLines = new Set(review.lines.map((line) => line.lineId));
-      const withSuppliers = await models.PurchaseOrder.find({
-        'lines.raisedFor.orderNumber': review.orderNumber,
-        status: { $in: ['sent', 'confirmed', 'partially_received'] },
-      }).lean();
+      const [customer, withSuppliers] = await Promise.all([
+        models.Customer.findOne({ customerId: review.customerId }).lean(),
+        models.PurchaseOrder.find({
+          'lines.raisedFor.orderNumber': review.orderNumber,
+          status: { $in: ['sent', 'confirmed', 'partially_received'] },
+        }).lean(),
+      ]);
       const affected = withSuppliers.filter((order) =>
         order.lines.some((line) =>
           line.raisedFor.some(
@@ -70,13 +41,10 @@ export function createOrderActivities({ models }: ActivityDeps) {
           ),
         ),
       );
-      if (affected.length > 0) {
-        raise(
-          'medium',
-          `purchase orders already with suppliers: ${affected.map((order) => order.poNumber).join(', ')}`,
-        );
-      }
-      return { level, reasons };
+      return assessRiskRules(review, params.reasonCode, params.rules, {
+        customer: customer ?? undefined,
+        purchaseOrdersWithSuppliers: affected.map((order) => order.poNumber),
+      });
     },
 
     /** R4, R7: the order becomes cancelled (or partially cancelled) with the reason; recorded once. */
@@ -89,7 +57,10 @@ export function createOrderActivities({ models }: ActivityDeps) {
         if (attempt === 10) throw new Error(`order ${params.orderNumber} keeps changing; will retry`);
         const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }).lean();
         if (!order)
-          throw ApplicationFailure.nonRetryable(`order ${params.orderNumber} vanished`, 'OrderNotFound');
+          throw ApplicationFailure.nonRetryable(
+            `order ${params.orderNumber} vanished`,
+            FAILURE.orderNotFound,
+          );
         if (order.history.some((entry) => entry.key === key)) {
           customerId = order.customerId;
           break;

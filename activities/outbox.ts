@@ -1,21 +1,21 @@
-// The notification outbox (R17, R18): every message is recorded, rendered, before it is sent; one attempt at
-// a time claims it, hands it to the provider and marks it sent. Once marked sent, nothing sends it again. The
-// one window for a duplicate is a crash after the provider accepted the message and before it is marked sent:
-// the retry cannot tell whether the provider took it and sends it again. It errs towards twice rather than
-// never; mail carries a stable Message-ID, so a receiving system can drop the copy (docs/notifications.md).
-import { createHash } from 'node:crypto';
-import { CancelflowError } from '../lib/errors';
-import type { Models } from '../models';
+// Sending through the notification outbox (R17, R18): an attempt claims a recorded entry (models/outbox.ts),
+// hands it to its provider and marks it sent. Once marked sent, nothing sends it again. The one window for a
+// duplicate is a crash after the provider accepted the message and before it is marked sent: the retry cannot
+// tell whether the provider took it and sends it again. It errs towards twice rather than never; mail carries
+// a stable Message-ID, so a receiving system can drop the copy (docs/notifications.md).
 import type { NotificationChannel } from '../models/notification.model';
-import type { DepartmentCode, Language } from '../models/organisation.model';
+import type { Language } from '../contracts/books.contract';
+import {
+  claimOutboxEntry,
+  mailMessageId,
+  markOutboxFailed,
+  markOutboxSent,
+  recordOutboxAttemptFailure,
+  recordOutboxEntry,
+  type OutboxEntry,
+} from '../models/outbox';
 import type { NotificationResult } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
-
-/**
- * How long one attempt holds an entry: longer than an activity attempt may run (1 minute) and than the
- * providers' own timeouts, so a second attempt never sends while a first may still be sending.
- */
-export const OUTBOX_LEASE_MS = 2 * 60_000;
 
 /** Settings the outbox needs beyond the providers: where the world reaches our API. */
 export type OutboxSettings = Pick<ActivityDeps, 'publicBaseUrl'>;
@@ -28,92 +28,9 @@ export function publicBaseUrlOf(settings: OutboxSettings): string {
 export type OutboxDeps = Pick<ActivityDeps, 'models' | 'mailer' | 'mailFrom' | 'sms' | 'smsFrom' | 'logger'> &
   OutboxSettings;
 
-export interface OutboxEntryInput {
-  idempotencyKey: string;
-  cancellationId: string;
-  channel: NotificationChannel;
-  recipient: string;
-  template: string;
-  language: Language;
-  audience?: 'customer' | 'department' | 'person';
-  department?: DepartmentCode;
-  moment?: string;
-  payload?: Record<string, string | undefined>;
-  content?: { subject?: string; text?: string; html?: string; body?: string };
-}
-
-/** An entry as stored (a lean document). */
-export type OutboxEntry = NonNullable<Awaited<ReturnType<typeof findEntry>>>;
-
-function findEntry(models: Models, key: string) {
-  return models.Notification.findOne({ idempotencyKey: key }).lean();
-}
-
-/** The Message-ID a mail carries on every attempt: derived from the key, valid in any header. */
-export function mailMessageId(idempotencyKey: string): string {
-  return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}@cancelflow>`;
-}
-
 /** Where Twilio reports what became of a message (a path prefix of the public address is kept). */
 export function twilioStatusCallbackUrl(publicBaseUrl: string): string {
   return `${publicBaseUrl}/v1/webhooks/twilio/status`;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
-
-/** Records an entry once under its key: a repeat returns the entry as first recorded, content and all. */
-export async function recordOutboxEntry(models: Models, entry: OutboxEntryInput): Promise<OutboxEntry> {
-  const insert = {
-    ...entry,
-    ...(entry.channel === 'email' ? { messageId: mailMessageId(entry.idempotencyKey) } : {}),
-    status: 'queued',
-    attempts: 0,
-  };
-  try {
-    return await models.Notification.findOneAndUpdate(
-      { idempotencyKey: entry.idempotencyKey },
-      { $setOnInsert: insert },
-      { upsert: true, returnDocument: 'after' },
-    )
-      .lean()
-      .orFail();
-  } catch (error) {
-    // Two attempts upserting at once: the other one's insert won, and is the entry.
-    if (!isDuplicateKey(error)) throw error;
-    return (await findEntry(models, entry.idempotencyKey)) as OutboxEntry;
-  }
-}
-
-export type OutboxClaim =
-  | { kind: 'claimed'; entry: OutboxEntry }
-  /** Sent or delivered already: nothing to send. */
-  | { kind: 'done'; entry: OutboxEntry }
-  /** Given up for good: nothing to send either. */
-  | { kind: 'failed'; entry: OutboxEntry }
-  /** Another attempt holds it until then. */
-  | { kind: 'busy'; until: Date };
-
-/** Takes the entry for one send attempt, unless it is done, failed, or another attempt holds it. */
-export async function claimOutboxEntry(
-  models: Models,
-  key: string,
-  now: Date = new Date(),
-  leaseMs = OUTBOX_LEASE_MS,
-): Promise<OutboxClaim> {
-  const claimed = await models.Notification.findOneAndUpdate(
-    { idempotencyKey: key, status: 'queued', $or: [{ claimedUntil: null }, { claimedUntil: { $lte: now } }] },
-    { $set: { claimedUntil: new Date(now.getTime() + leaseMs), lastAttemptAt: now }, $inc: { attempts: 1 } },
-    { returnDocument: 'after' },
-  ).lean();
-  if (claimed) return { kind: 'claimed', entry: claimed };
-  const entry = await findEntry(models, key);
-  if (!entry)
-    throw new CancelflowError('not_found', `no notification ${key} in the outbox`, { field: 'key' });
-  if (entry.status === 'sent' || entry.status === 'delivered') return { kind: 'done', entry };
-  if (entry.status === 'failed') return { kind: 'failed', entry };
-  return { kind: 'busy', until: entry.claimedUntil ?? now };
 }
 
 /** A provider's refusal: `permanent` when sending the same message again cannot succeed. */
@@ -176,47 +93,6 @@ export async function sendOutboxEntry(deps: OutboxDeps, entry: OutboxEntry): Pro
   } catch (error) {
     throw providerRefusal(entry.channel, error);
   }
-}
-
-/** Marks a claimed entry sent; false when it was not queued any more (a concurrent report came first). */
-export async function markOutboxSent(
-  models: Models,
-  key: string,
-  providerMessageId: string,
-  now: Date = new Date(),
-): Promise<boolean> {
-  const marked = await models.Notification.updateOne(
-    { idempotencyKey: key, status: 'queued' },
-    { $set: { status: 'sent', providerMessageId, sentAt: now }, $unset: { claimedUntil: 1, error: 1 } },
-  );
-  return marked.modifiedCount === 1;
-}
-
-/** Notes why an attempt failed and lets the next attempt go at once. */
-export async function recordOutboxAttemptFailure(models: Models, key: string, error: string): Promise<void> {
-  await models.Notification.updateOne(
-    { idempotencyKey: key, status: 'queued' },
-    { $set: { error }, $unset: { claimedUntil: 1 } },
-  );
-}
-
-/**
- * Gives up on a queued entry for good, keeping the provider's last error (or `reason` when there is none,
- * e.g. when the retries ran out of time before an attempt could even fail).
- */
-export async function markOutboxFailed(
-  models: Models,
-  key: string,
-  reason: string,
-  now: Date = new Date(),
-): Promise<void> {
-  const entry = await findEntry(models, key);
-  if (!entry)
-    throw new CancelflowError('not_found', `no notification ${key} in the outbox`, { field: 'key' });
-  await models.Notification.updateOne(
-    { idempotencyKey: key, status: 'queued' },
-    { $set: { status: 'failed', failedAt: now, error: entry.error ?? reason }, $unset: { claimedUntil: 1 } },
-  );
 }
 
 export type DeliveryOutcome =
@@ -294,45 +170,4 @@ export async function deliverThroughOutbox(
     await markOutboxFailed(models, message.idempotencyKey, detail);
     return { channel: message.channel, status: 'failed', detail };
   }
-}
-
-export interface ProviderStatusReport {
-  providerMessageId: string;
-  /** Twilio's MessageStatus: queued, sending, sent, delivered, undelivered, failed, … */
-  status: string;
-  errorCode?: string;
-}
-
-export type StatusReportOutcome = 'unknown' | 'updated' | 'unchanged';
-
-/**
- * A provider's delivery report. `delivered` and `undelivered`/`failed` are final and change a sent entry
- * once; the report of an earlier stage (a late `sent` after `delivered`) changes nothing but is no error.
- */
-export async function applyProviderStatusReport(
-  models: Models,
-  report: ProviderStatusReport,
-  now: Date = new Date(),
-): Promise<StatusReportOutcome> {
-  const entry = await models.Notification.findOne({ providerMessageId: report.providerMessageId }).lean();
-  if (!entry) return 'unknown';
-  const filter = { providerMessageId: report.providerMessageId, status: 'sent' as const };
-  let change;
-  if (report.status === 'delivered') {
-    change = { $set: { status: 'delivered', providerStatus: report.status, deliveredAt: now } };
-  } else if (report.status === 'undelivered' || report.status === 'failed') {
-    const code = report.errorCode ? ` (Twilio error ${report.errorCode})` : '';
-    change = {
-      $set: {
-        status: 'failed',
-        providerStatus: report.status,
-        failedAt: now,
-        error: `${report.status}${code}`,
-      },
-    };
-  } else {
-    change = { $set: { providerStatus: report.status } };
-  }
-  const updated = await models.Notification.updateOne(filter, change);
-  return updated.modifiedCount === 1 ? 'updated' : 'unchanged';
 }

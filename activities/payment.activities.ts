@@ -8,9 +8,10 @@ import {
   reserveRefund,
   type RefundIntent,
 } from '../models/refund-ledger';
-import { planRefund, type RefundShare } from '../models/refund-plan';
+import { planRefund, type RefundShare } from '../rules/refund-plan.rules';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
+import { FAILURE } from '../contracts/failures.contract';
 
 export interface RefundResult {
   refundId: string;
@@ -70,7 +71,8 @@ async function refundInShares(
     plan = planRefund(payments, refunding.currency, refunding.amountMinor, planned);
   } catch (error) {
     // The review refuses such an order; the books changed since. Only a person can say what it is worth.
-    if (isCancelflowError(error)) throw ApplicationFailure.nonRetryable(error.message, 'PaymentWorthUnknown');
+    if (isCancelflowError(error))
+      throw ApplicationFailure.nonRetryable(error.message, FAILURE.paymentWorthUnknown);
     throw error;
   }
   const byId = new Map(payments.map((payment) => [payment.paymentId, payment]));
@@ -96,11 +98,11 @@ async function refundInShares(
       if (isCancelflowError(error) && error.code === 'refund_plan_stale')
         throw new Error(error.message, { cause: error });
       if (isCancelflowError(error) && error.code === 'refund_exceeds_capture') {
-        throw ApplicationFailure.nonRetryable(error.message, 'RefundExceedsCapture');
+        throw ApplicationFailure.nonRetryable(error.message, FAILURE.refundExceedsCapture);
       }
       // The key was used for another amount: asking again cannot help, a person must look (needs attention).
       if (isCancelflowError(error) && error.code === 'conflict') {
-        throw ApplicationFailure.nonRetryable(error.message, 'RefundKeyConflict');
+        throw ApplicationFailure.nonRetryable(error.message, FAILURE.refundKeyConflict);
       }
       throw error;
     }
@@ -148,7 +150,7 @@ export function createPaymentActivities({ models, paymentGateway, logger }: Acti
             await failRefund(models, share.key, outcome.message);
             throw ApplicationFailure.nonRetryable(
               `payment gateway refused: ${outcome.message}`,
-              'RefundRefused',
+              FAILURE.refundRefused,
             );
           }
           // The customer is never told "refunded" before the money moved: a pending refund is asked again
@@ -195,7 +197,7 @@ export function createPaymentActivities({ models, paymentGateway, logger }: Acti
       if (outstanding > 0) {
         throw ApplicationFailure.nonRetryable(
           `the payments of ${params.orderNumber} have ${params.amountMinor - outstanding} of ${params.amountMinor} ${params.currency} left to refund`,
-          'RefundExceedsCapture',
+          FAILURE.refundExceedsCapture,
         );
       }
       logger.info(

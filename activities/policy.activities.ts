@@ -4,6 +4,7 @@ import { loadPolicyFile } from '../lib/policy';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { CancellationPolicy } from '../contracts/policy.contract';
 import type { ActivityDeps } from './deps';
+import { FAILURE } from '../contracts/failures.contract';
 
 export function createPolicyActivities({ policyFile }: ActivityDeps) {
   return {
@@ -17,7 +18,7 @@ export function createPolicyActivities({ policyFile }: ActivityDeps) {
         if (isCancelflowError(error) || missing) {
           throw ApplicationFailure.nonRetryable(
             missing ? `the policy file ${policyFile} does not exist` : (error as Error).message,
-            'InvalidPolicy',
+            FAILURE.invalidPolicy,
           );
         }
         throw error;

@@ -3,6 +3,7 @@ import { isCancelflowError } from '../lib/errors';
 import { reducePurchaseOrdersForCancelledLines } from '../models/purchasing';
 import type { EffectParams, PurchasingOutcome } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
+import { FAILURE } from '../contracts/failures.contract';
 
 export function createPurchasingActivities({ models }: ActivityDeps) {
   return {
@@ -26,7 +27,7 @@ export function createPurchasingActivities({ models }: ActivityDeps) {
       } catch (error) {
         // The books refused the change (the data disagrees with the cancellation): a person must look.
         if (isCancelflowError(error))
-          throw ApplicationFailure.nonRetryable(error.message, 'PurchasingRefused');
+          throw ApplicationFailure.nonRetryable(error.message, FAILURE.purchasingRefused);
         throw error;
       }
     },

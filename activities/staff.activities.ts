@@ -1,7 +1,7 @@
-import { postMessage } from '../models/message-centre.model';
+import { postMessage } from '../models/message-centre';
 import { paymentsInRefundOrder } from '../models/refund-ledger';
-import { planRefund, type RefundShare } from '../models/refund-plan';
-import type { Language } from '../models/organisation.model';
+import { planRefund, type RefundShare } from '../rules/refund-plan.rules';
+import type { Language } from '../contracts/books.contract';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
 import { formatMoney } from './templates/render';

@@ -3,6 +3,7 @@ import { isCancelflowError } from '../lib/errors';
 import { releaseReservedStock, returnShippedStock } from '../models/stock-operations';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
+import { FAILURE } from '../contracts/failures.contract';
 
 export function createStockActivities({ models }: ActivityDeps) {
   return {
@@ -31,7 +32,7 @@ export function createStockActivities({ models }: ActivityDeps) {
           isCancelflowError(error) &&
           (error.code === 'insufficient_stock' || error.code === 'validation_failed')
         ) {
-          throw ApplicationFailure.nonRetryable(error.message, 'StockReleaseRefused');
+          throw ApplicationFailure.nonRetryable(error.message, FAILURE.stockReleaseRefused);
         }
         throw error;
       }
@@ -58,7 +59,7 @@ export function createStockActivities({ models }: ActivityDeps) {
             isCancelflowError(error) &&
             ['validation_failed', 'conflict', 'not_found'].includes(error.code)
           ) {
-            throw ApplicationFailure.nonRetryable(error.message, 'StockReturnRefused');
+            throw ApplicationFailure.nonRetryable(error.message, FAILURE.stockReturnRefused);
           }
           throw error;
         }

@@ -5,7 +5,7 @@ import { idempotencyKeyHeader, type ApiErrorBody } from '../client/contract';
 import { CancelflowError, isCancelflowError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Models } from '../models';
-import type { ReviewRules } from '../models/order-review';
+import type { ReviewRules } from '../rules/review.rules';
 import { createCancellationService } from './cancellation.service';
 import { registerFeedbackRoutes } from './feedback.routes';
 import { registerNotificationRoutes } from './notifications.routes';

@@ -7,7 +7,8 @@ import type { CancellationAccepted, CancellationResource } from '../client/contr
 import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import type { CancellationRecord } from '../models/cancellation.model';
-import { reviewOrder, type ReviewRules } from '../models/order-review';
+import { isDuplicateKey } from '../models/mongo-errors';
+import { reviewOrder, type ReviewRules } from '../rules/review.rules';
 import {
   cancellationWorkflowId,
   getCancellationQuery,
@@ -20,10 +21,6 @@ import {
 import { searchAttributeKeys } from '../contracts/search-attributes';
 
 type StoredCancellation = CancellationRecord & { createdAt: Date; updatedAt: Date };
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
 
 function toInput(record: StoredCancellation): CancellationInput {
   return {

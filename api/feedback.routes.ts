@@ -8,7 +8,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Models } from '../models';
-import { findFeedback, submitFeedback } from '../models/feedback.model';
+import { findFeedback, submitFeedback } from '../models/feedback';
 
 export function registerFeedbackRoutes<Logger extends FastifyBaseLogger>(
   app: FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger>,

@@ -12,7 +12,6 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import { validateRequest } from 'twilio';
-import { applyProviderStatusReport } from '../activities/outbox';
 import {
   CARRIER_SIGNATURE_HEADER,
   carrierOutcomeEvent,
@@ -22,6 +21,7 @@ import type { Config } from '../lib/config';
 import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import { parseInput } from '../models/books-validation';
+import { applyProviderStatusReport } from '../models/outbox';
 import { reportCarrierOutcomeUpdate } from '../contracts/cancellation.contract';
 
 export interface WebhookSettings {

@@ -1,6 +1,6 @@
 // The order lookup benchmark (R13): `npm run bench:lookup [-- --sizes 10000,100000 --iterations 20]`.
 //
-// Fills a database with generated orders (scripts/generate-books.ts) and times each kind of search through
+// Fills a database with generated orders (generators/books) and times each kind of search through
 // `searchOrders`, side by side on the indexed orders collection and on an unindexed copy of it (same documents,
 // only the _id index), at each size in turn, so the ratio between the two and the growth from one size to the
 // next come from one run on one machine: a bigger size adds orders to the smaller one's, and the generator's
@@ -24,7 +24,7 @@ import {
   SKUS,
   type CustomerDocument,
   type Random,
-} from '../scripts/generate-books';
+} from '../generators/books';
 import { startMongoServer, type MongoServer } from '../scripts/servers';
 
 const WARM_UP = 3;

@@ -1,6 +1,6 @@
 // The books' property at scale (issue #4): `npm run bench:properties [-- --runs 10000 --seed 42]`.
 //
-// Runs the property of test/books.properties.test.ts (test/support/books-model.ts) over many random sequences
+// Runs the property of test/books.properties.test.ts (generators/books-property) over many random sequences
 // against MongoDB at MONGODB_URI, or an embedded server it starts itself, and prints what ran and whether
 // every invariant held, or fast-check's report with the shrunk counterexample and the seed to replay it.
 import { performance } from 'node:perf_hooks';
@@ -10,7 +10,7 @@ import { loadConfig } from '../lib/config';
 import { CancelflowError, isCancelflowError } from '../lib/errors';
 import { connectModels } from '../models';
 import { startMongoServer, type MongoServer } from '../scripts/servers';
-import { booksProperty, createBooksWorld, MAX_COMMANDS, type BooksStats } from '../test/support/books-model';
+import { booksProperty, createBooksWorld, MAX_COMMANDS, type BooksStats } from '../generators/books-property';
 
 const usage = `usage: tsx bench/properties.ts [--runs 10000] [--seed N [--path P]] [--max-commands ${MAX_COMMANDS}] [--heap 3g]
   --runs          random sequences to run (default 10000)

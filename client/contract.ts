@@ -8,7 +8,6 @@ import {
   type GoodsView,
   type RiskAssessment,
 } from '../contracts/cancellation.contract';
-import type { OrderStatus } from '../models/sales-order.model';
 
 export const createCancellationBody = z.strictObject({
   orderNumber: z.string().trim().min(1).max(64),
@@ -83,110 +82,12 @@ export interface ApiErrorBody {
   details?: Record<string, unknown>;
 }
 
-/** Sort orders of an order search; newest first by default. */
-export const ORDER_SORTS = ['-createdAt', 'createdAt', 'orderNumber', '-orderNumber'] as const;
-export type OrderSort = (typeof ORDER_SORTS)[number];
-
-/**
- * `GET /v1/orders`: every criterion given must match (AND). Text matches are case-insensitive prefixes.
- * Pages are read with `cursor`, the `nextCursor` of the page before.
- */
-export interface OrderSearchQuery {
-  /** The whole order number (case-insensitive). */
-  orderNumber?: string;
-  orderNumberPrefix?: string;
-  /** Start of the customer's name (王 finds 王芳, emi finds Emily Carter, car finds Emily Carter), its pinyin (wangf) or initials (wf). */
-  customer?: string;
-  /** The phone number in any format (+86 138-0013-8000, 13800138000) or its last digits (4 or more). */
-  phone?: string;
-  /** Start of the e-mail address. */
-  email?: string;
-  /** Start of a SKU on one of the order's lines. */
-  sku?: string;
-  /** One status or several (any of them); in a query string repeated or comma-separated. */
-  status?: OrderStatus | OrderStatus[];
-  /** Created at or after: an ISO date (midnight UTC) or date-time. */
-  createdFrom?: string;
-  /** Created at or before: an ISO date-time, or an ISO date for the whole of that day (UTC). */
-  createdTo?: string;
-  sort?: OrderSort;
-  /** Page size, 1 to 100; 20 by default. */
-  limit?: number;
-  cursor?: string;
-  /** Also count every match (costs a scan of the matches). */
-  count?: boolean;
-}
-
-export interface OrderSummary {
-  orderNumber: string;
-  customerId: string;
-  customerName?: string;
-  status: OrderStatus;
-  totalMinor: number;
-  currency: string;
-  lineCount: number;
-  createdAt: string;
-}
-
-export interface OrderSearchPage {
-  items: OrderSummary[];
-  hasMore: boolean;
-  /** Pass as `cursor` for the next page; present when `hasMore`. */
-  nextCursor?: string;
-  /** Every match, when `count` was asked for. */
-  total?: number;
-}
-
-/** `GET /v1/orders/{orderNumber}`: the order with its lines, payments, refunds and cancellations. */
-export interface OrderResource {
-  orderNumber: string;
-  customerId: string;
-  customerName?: string;
-  status: OrderStatus;
-  currency: string;
-  totalMinor: number;
-  lines: {
-    lineId: string;
-    sku: string;
-    warehouse: string;
-    quantity: number;
-    reservedQuantity: number;
-    cancelledQuantity: number;
-    unitPriceMinor: number;
-    status: string;
-  }[];
-  payments: {
-    paymentId: string;
-    capturedMinor: number;
-    refundedMinor: number;
-    currency: string;
-    method: string;
-    providerReference: string;
-  }[];
-  refunds: {
-    idempotencyKey: string;
-    paymentId: string;
-    cancellationId: string;
-    amountMinor: number;
-    currency: string;
-    status: string;
-    createdAt: string;
-  }[];
-  cancellation?: { reasonCode?: string; note?: string; cancellationIds: string[] };
-  /** The order's own history: each change of status, with who made it. */
-  history: { at: string; status: OrderStatus; actor: string; note?: string }[];
-  /** Every cancellation asked for this order, oldest first. */
-  cancellations: {
-    cancellationId: string;
-    state: string;
-    outcome?: string;
-    refusal?: string;
-    reasonCode: string;
-    requestedBy: string;
-    refundedMinor: number;
-    createdAt: string;
-    updatedAt: string;
-  }[];
-  createdAt: string;
-  updatedAt: string;
-}
+// The order lookup's wire types are the books' contract; the client's callers find them here too.
+export {
+  ORDER_SORTS,
+  type OrderResource,
+  type OrderSearchPage,
+  type OrderSearchQuery,
+  type OrderSort,
+  type OrderSummary,
+} from '../contracts/books.contract';

@@ -2,6 +2,7 @@
 // change is declared, defaulted and validated here, and a bad value stops start-up naming the variable.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { TASK_QUEUE_DEFAULT } from '../contracts/cancellation.contract';
 import { CancelflowError } from './errors';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -20,7 +21,7 @@ export const configSchema = z
 
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_TASK_QUEUE: z.string().min(1).default('cancellations'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE_DEFAULT),
     TEMPORAL_UI_PORT: port.default(8233),
 
     /** A real MongoDB (e.g. docker-compose's replica set). When absent, `npm start` runs the embedded one. */

@@ -1,6 +1,7 @@
 // Loads and validates a cancellation policy file. A policy that does not validate never reaches a workflow.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { ORDER_STATUSES } from '../contracts/books.contract';
 import { DEPARTMENTS, REASON_CODES, RESOLUTION_OPTIONS } from '../contracts/cancellation.contract';
 import type { CancellationPolicy } from '../contracts/policy.contract';
 import { CancelflowError } from './errors';
@@ -30,11 +31,8 @@ const departments = z
 export const policySchema = z.strictObject({
   version: z.string().min(1),
   description: z.string().optional(),
-  cancellableStatuses: z
-    .array(
-      z.enum(['draft', 'confirmed', 'allocated', 'picking', 'partially_cancelled', 'shipped', 'delivered']),
-    )
-    .min(1),
+  // Any order status but completed and cancelled, which are never cancellable (rules/review.rules.ts).
+  cancellableStatuses: z.array(z.enum(ORDER_STATUSES).exclude(['completed', 'cancelled'])).min(1),
   risk: z.strictObject({
     mediumRefundMinor: z.number().int().positive(),
     highRefundMinor: z.number().int().positive(),

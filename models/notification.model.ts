@@ -1,5 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { DEPARTMENT_CODES } from './organisation.model';
+import { DEPARTMENTS } from '../contracts/cancellation.contract';
 
 export const NOTIFICATION_CHANNELS = ['email', 'sms'] as const;
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
@@ -26,7 +26,7 @@ export const notificationSchema = new Schema(
     recipient: { type: String, required: true },
     /** Who it is for: the customer, a department's mailbox, or one person (approvers). */
     audience: { type: String, enum: ['customer', 'department', 'person'] },
-    department: { type: String, enum: DEPARTMENT_CODES },
+    department: { type: String, enum: DEPARTMENTS },
     /** The moment of the cancellation it tells about: received, rejected, withdrawn, completed… */
     moment: { type: String },
     template: { type: String, required: true },

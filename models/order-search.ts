@@ -7,16 +7,17 @@ import { Types, type QueryFilter } from 'mongoose';
 import { z } from 'zod';
 import {
   ORDER_SORTS,
+  ORDER_STATUSES,
   type OrderResource,
   type OrderSearchPage,
   type OrderSearchQuery,
   type OrderSort,
   type OrderSummary,
-} from '../client/contract';
+} from '../contracts/books.contract';
 import { CancelflowError } from '../lib/errors';
 import { normalizeText, phoneQueryKey, pinyinQueryOf, prefixPattern } from '../lib/text-normalize';
 import type { Models } from './index';
-import { ORDER_STATUSES, type SalesOrder } from './sales-order.model';
+import type { SalesOrder } from './sales-order.model';
 
 const MAX_PAGE_SIZE = 100;
 

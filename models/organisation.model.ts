@@ -1,11 +1,6 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-
-/** The departments a cancellation spans (R6, R24), each with its own responsibilities. */
-export const DEPARTMENT_CODES = ['sales', 'purchasing', 'logistics', 'finance'] as const;
-export type DepartmentCode = (typeof DEPARTMENT_CODES)[number];
-
-export const LANGUAGES = ['zh-CN', 'en'] as const;
-export type Language = (typeof LANGUAGES)[number];
+import { LANGUAGES } from '../contracts/books.contract';
+import { DEPARTMENTS } from '../contracts/cancellation.contract';
 
 /**
  * What a person may do. Approvals check `approver` together with the person's approval level; the others say
@@ -28,7 +23,7 @@ export const localisedName = new Schema(
 
 export const departmentSchema = new Schema(
   {
-    code: { type: String, enum: DEPARTMENT_CODES, required: true, unique: true },
+    code: { type: String, enum: DEPARTMENTS, required: true, unique: true },
     name: { type: localisedName, required: true },
     /** The department's shared mailbox: where mail goes when no one person is named. */
     email: { type: String, required: true, trim: true, lowercase: true },
@@ -43,7 +38,7 @@ export const personSchema = new Schema(
     email: { type: String, trim: true, lowercase: true },
     phone: { type: String, trim: true },
     language: { type: String, enum: LANGUAGES, required: true, default: 'zh-CN' },
-    department: { type: String, enum: DEPARTMENT_CODES, required: true },
+    department: { type: String, enum: DEPARTMENTS, required: true },
     roles: { type: [{ type: String, enum: PERSON_ROLES }], default: [] },
     approvalLevel: {
       type: Number,

@@ -5,6 +5,7 @@
 // key), and the outcome is recorded (with the voucher when money moved) before the note is removed.
 import { CancelflowError } from '../lib/errors';
 import type { Models } from './index';
+import { createOrFind, isDuplicateKey } from './mongo-errors';
 
 export interface RefundIntent {
   idempotencyKey: string;
@@ -34,10 +35,6 @@ export function paymentsInRefundOrder(models: Models, orderNumber: string) {
   return models.Payment.find({ orderNumber }).sort({ createdAt: 1, paymentId: 1 }).lean();
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
-
 /**
  * Records the refund and reserves its amount on the payment. Returns the refund as recorded: a caller that
  * finds it already succeeded must not ask the gateway again.
@@ -62,11 +59,12 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
     );
   }
 
-  try {
-    await Refund.create({ ...intent, status: 'pending' });
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
-    const existing = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
+  // Undefined when this call recorded it; otherwise what was recorded under the key before.
+  const existing = await createOrFind(
+    () => Refund.create({ ...intent, status: 'pending' }).then(() => undefined),
+    () => Refund.findOne({ idempotencyKey: key }).lean().orFail(),
+  );
+  if (existing) {
     const differs =
       existing.amountMinor !== intent.amountMinor ||
       (existing.orderCurrencyMinor ?? undefined) !== intent.orderCurrencyMinor;

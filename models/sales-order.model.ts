@@ -1,4 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { ORDER_LINE_STATUSES, ORDER_STATUSES, type SalesOrderLine } from '../contracts/books.contract';
 import { normalizeText } from '../lib/text-normalize';
 import {
   customerSearchSchema,
@@ -9,20 +10,7 @@ import {
   type Fields,
 } from './search-fields';
 
-export const ORDER_STATUSES = [
-  'draft',
-  'confirmed',
-  'allocated',
-  'picking',
-  'shipped',
-  'delivered',
-  'completed',
-  'cancelled',
-  'partially_cancelled',
-] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-const orderLineSchema = new Schema(
+const orderLineSchema = new Schema<SalesOrderLine>(
   {
     lineId: { type: String, required: true },
     sku: { type: String, required: true },
@@ -32,7 +20,7 @@ const orderLineSchema = new Schema(
     reservedQuantity: { type: Number, required: true, min: 0, default: 0 },
     cancelledQuantity: { type: Number, required: true, min: 0, default: 0 },
     unitPriceMinor: { type: Number, required: true, min: 0 },
-    status: { type: String, enum: ['open', 'partially_cancelled', 'cancelled'], default: 'open' },
+    status: { type: String, enum: ORDER_LINE_STATUSES, default: 'open' },
   },
   { _id: false },
 );

@@ -7,6 +7,7 @@
 // alongside the first attempt is also safe: each applies only to the level revision it read (see below).
 import { CancelflowError } from '../lib/errors';
 import type { Models } from './index';
+import { createOrFind, isDuplicateKey } from './mongo-errors';
 import type { StockMovementType } from './stock.model';
 
 export interface StockMovementRequest {
@@ -22,10 +23,6 @@ export interface StockMovementRequest {
 }
 
 export type StockMovementResult = 'applied' | 'already_applied';
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
 
 function sameMovement(a: StockMovementRequest, b: StockMovementRequest): boolean {
   return (
@@ -53,11 +50,12 @@ export async function applyStockMovement(
     );
   }
 
-  try {
-    await StockMovement.create({ ...movement, state: 'pending' });
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
-    const existing = await StockMovement.findOne({ idempotencyKey: key }).lean().orFail();
+  // Undefined when this call recorded it; otherwise what was recorded under the key before.
+  const existing = await createOrFind(
+    () => StockMovement.create({ ...movement, state: 'pending' }).then(() => undefined),
+    () => StockMovement.findOne({ idempotencyKey: key }).lean().orFail(),
+  );
+  if (existing) {
     if (!sameMovement(existing as unknown as StockMovementRequest, movement)) {
       throw new CancelflowError(
         'conflict',

@@ -1,10 +1,10 @@
 // `tsx scripts/generate.ts --orders 1000 --seed 7 [--mongodb-uri …]`: generates a shop's books from a seed
-// (scripts/generate-books.ts) and loads them into MongoDB (scripts/load-books.ts), or only counts them.
+// (generators/books) and loads them into MongoDB (scripts/load-books.ts), or only counts them.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig, mongoUri } from '../lib/config';
 import { connectModels } from '../models';
-import { BooksGenerator, type Books } from './generate-books';
+import { BooksGenerator, type Books } from '../generators/books';
 import { loadBooks, type LoadReport } from './load-books';
 import { startMongoServer, type MongoServer } from './servers';
 

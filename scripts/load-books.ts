@@ -1,4 +1,4 @@
-// Writes generated books (generate-books.ts) into the database through the models, in batches: `insertMany`
+// Writes generated books (generators/books) into the database through the models, in batches: `insertMany`
 // for the documents, `bulkWrite` for the customers' cancellation counts and the stock levels.
 //
 // Every document has a unique key, and a write that finds its key taken skips it, so a load interrupted part
@@ -13,7 +13,8 @@
 import { CancelflowError } from '../lib/errors';
 import type { Model } from 'mongoose';
 import type { Models } from '../models';
-import { addWarehouse } from './demo-data';
+import { isDuplicateKey } from '../models/mongo-errors';
+import { addWarehouse } from '../generators/demo-data';
 import {
   BooksGenerator,
   emptyBooks,
@@ -24,16 +25,12 @@ import {
   type StockLevelFigures,
   type StockMovementDocument,
   WAREHOUSES,
-} from './generate-books';
+} from '../generators/books';
 
 export type BooksCollection = keyof Books;
 export type WriteCounts = Record<BooksCollection, { written: number; alreadyThere: number }>;
 
 const DEFAULT_BATCH = 2000;
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
 
 /** The write errors of an unordered insertMany, when every one of them is a duplicate key. */
 function duplicatesOnly(error: unknown): number | undefined {

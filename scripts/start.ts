@@ -19,7 +19,7 @@ import {
 } from '../simulators';
 import { createActivityDeps, createWorker } from '../worker/worker';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
-import { seedDemoData } from './demo-data';
+import { seedDemoData } from '../generators/demo-data';
 import { loadBooks } from './load-books';
 import { javaAvailable, projectRoot, startMongoServer, startTemporalDevServer } from './servers';
 

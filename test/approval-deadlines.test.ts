@@ -2,7 +2,7 @@
 // milliseconds. Activities run on the real database, SMTP and simulators. Time is moved with env.sleep;
 // waiting on an Update's result does not skip time on this server (sdk-typescript #1549).
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import {
   cancellationWorkflowId,
   getCancellationQuery,

@@ -9,7 +9,7 @@ import {
   placePaidOrder,
   receiveStock,
   shipOrder,
-} from '../scripts/demo-data';
+} from '../generators/demo-data';
 import {
   getCancellationQuery,
   type CancellationView,

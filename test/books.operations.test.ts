@@ -12,7 +12,7 @@ import {
   postMessage,
   unreadCount,
   type PostMessageInput,
-} from '../models/message-centre.model';
+} from '../models/message-centre';
 import type { PurchaseLine, PurchaseOrderStatus } from '../models/purchase-order.model';
 import {
   recordSupplierShipment,

@@ -1,23 +1,26 @@
 // The books' invariants, proven on random sequences (issue #4): orders (some paid in part in another currency),
 // shipments, cancellations whole and partial, returns, corrections by hand, refunds that succeed, fail or are
-// cut short (of a foreign payment, in shares planned as the product plans them), retries with the same key, and
-// groups of them at once, run through the real operations against the real database. The property
-// and its checks live in support/books-model.ts, shared with bench/properties.ts (10,000 sequences).
+// cut short (of a foreign payment, in shares the product plans and the model checks against its own
+// expectation), retries with the same key, and groups of them at once, run through the real operations against
+// the real database. The property and its checks live in generators/books-property, shared with
+// bench/properties.ts (10,000 sequences).
 //
 // Bounded for CI: fast-check draws a new seed each run and prints it, with the shrunk counterexample, when the
 // property fails; `fc.assert(…, { seed, path })` replays it.
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { connectModels, type Models } from '../models';
 import {
   booksProperty,
   checkBooks,
   createBooksWorld,
+  expectedForeignShare,
   removeRun,
   runSequence,
   type BooksSequence,
   type BooksWorld,
-} from './support/books-model';
+} from '../generators/books-property';
+import { connectModels, type Models } from '../models';
+import { shareOf } from '../rules/refund-plan.rules';
 import { testEnvironment } from './support/environment';
 
 /** About 20 s on an idle two-core machine, more beside other suites; 10,000 in bench/properties.ts. */
@@ -51,6 +54,46 @@ test('after any sequence of the books’ operations, retried and concurrent, sto
   expect(stats.foreignRefunds).toBeGreaterThan(0);
   expect(stats.foreignRefundedInFull).toBeGreaterThan(0);
 }, 180_000);
+
+test('the product plans each share of a foreign payment as the model expects, refund after refund, to the last unit in both currencies', () => {
+  // Without the database, so many more payments than the sequences reach: any capture and settlement (rates
+  // far from 7 too, amounts whose product passes 2^53), partial refunds of any size down to slivers worth
+  // less than a minor unit, then the rest.
+  const amount = fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 2_000_000_000 }));
+  const ask = fc.oneof(
+    fc.integer({ min: 1, max: 999 }).map((permille) => ({ permille })),
+    fc.integer({ min: 1, max: 3 }).map((minor) => ({ minor })),
+  );
+  fc.assert(
+    fc.property(amount, amount, fc.array(ask, { maxLength: 12 }), (capturedMinor, settledMinor, asks) => {
+      let counts = { refundedMinor: 0, refundedOrderCurrencyMinor: 0 };
+      const asked = asks.map((entry) =>
+        'minor' in entry ? entry.minor : Math.max(1, Math.floor((settledMinor * entry.permille) / 1000)),
+      );
+      const payment = {
+        paymentId: 'PAY-1-USD',
+        currency: 'USD',
+        capturedMinor,
+        orderCurrencyMinor: settledMinor,
+      };
+      for (const askedMinor of [...asked, settledMinor]) {
+        const { amountMinor, orderCurrencyMinor } = shareOf({ ...payment, ...counts }, 'CNY', askedMinor);
+        const expected = expectedForeignShare({ capturedMinor, settledMinor, ...counts }, askedMinor);
+        expect({ counts, askedMinor, amountMinor, orderCurrencyMinor }).toEqual({
+          counts,
+          askedMinor,
+          ...expected,
+        });
+        counts = {
+          refundedMinor: counts.refundedMinor + amountMinor,
+          refundedOrderCurrencyMinor: counts.refundedOrderCurrencyMinor + orderCurrencyMinor,
+        };
+      }
+      expect(counts).toEqual({ refundedMinor: capturedMinor, refundedOrderCurrencyMinor: settledMinor });
+    }),
+    { numRuns: 3000 },
+  );
+});
 
 describe('the checks fail on wrong books', () => {
   /** Stock ordered, shipped, partly returned and refunded in full, then each figure knocked off by hand. */

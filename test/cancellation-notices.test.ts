@@ -11,7 +11,7 @@ import {
   addProduct,
   placePaidOrder,
   receiveStock,
-} from '../scripts/demo-data';
+} from '../generators/demo-data';
 import { withdrawCancellation } from '../client/cancellation-decisions';
 import { startMailCatcher } from '../simulators';
 import { getCancellationQuery, type CancellationView } from '../contracts/cancellation.contract';

@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { loadPolicyFile } from '../lib/policy';
 import { connectModels, type Models } from '../models';
-import { reviewOrder } from '../models/order-review';
-import { seedDemoData } from '../scripts/demo-data';
+import { reviewOrder } from '../rules/review.rules';
+import { seedDemoData } from '../generators/demo-data';
 import { testEnvironment } from './support/environment';
 
 let models: Models;

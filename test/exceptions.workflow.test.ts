@@ -2,7 +2,7 @@
 // for finance to settle it by hand; stock that cannot be released waits for ops. Neither ends silently, and
 // the customer is told "refunded" only after the money moved. On the dev server, against real parts.
 import { resumeCancellation, settleRefund } from '../client/cancellation-decisions';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import type { CancellationView } from '../contracts/cancellation.contract';
 import { searchAttributeKeys } from '../contracts/search-attributes';
 import { waitForState } from './support/cancellation-state';

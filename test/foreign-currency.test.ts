@@ -7,7 +7,7 @@ import { CancelflowApiError } from '../client/cancelflow-client';
 import { createPaymentActivities } from '../activities/payment.activities';
 import { formatMoney } from '../activities/templates/render';
 import { reserveRefund } from '../models/refund-ledger';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import type { CancellationView } from '../contracts/cancellation.contract';
 import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createStaffActivities } from '../activities/staff.activities';
 import { formatMoney, minorUnitDigits } from '../activities/templates/render';
 import { connectModels, type Models } from '../models';
-import { addPeople } from '../scripts/demo-data';
+import { addPeople } from '../generators/demo-data';
 import { testEnvironment } from './support/environment';
 
 /** ICU separates a currency code from its amount with a no-break space. */

@@ -3,23 +3,18 @@
 // the run's Temporal server. Also the crash window of the outbox and the customer's feedback (R16).
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  claimOutboxEntry,
-  mailMessageId,
-  markOutboxSent,
-  sendOutboxEntry,
-  type OutboxEntry,
-} from '../activities/outbox';
+import { sendOutboxEntry } from '../activities/outbox';
 import type { CustomerNotificationParams } from '../activities/notification.activities';
-import { DEPARTMENTS_BY_MOMENT } from '../activities/templates/department.templates';
-import { listMessages, markMessageRead, unreadCount } from '../models/message-centre.model';
+import { DEPARTMENTS_BY_MOMENT } from '../rules/notices.rules';
+import { listMessages, markMessageRead, unreadCount } from '../models/message-centre';
+import { claimOutboxEntry, mailMessageId, markOutboxSent, type OutboxEntry } from '../models/outbox';
 import { reducePurchaseOrdersForCancelledLines } from '../models/purchasing';
 import { completeRefund, reserveRefund } from '../models/refund-ledger';
 import type { ShipmentStatus } from '../models/shipment.model';
 import { applyStockMovement } from '../models/stock-ledger';
 import { returnShippedStock } from '../models/stock-operations';
 import { startMailCatcher } from '../simulators';
-import { addCustomer, addProduct, addWarehouse, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addProduct, addWarehouse, placePaidOrder, receiveStock } from '../generators/demo-data';
 import type { ResolutionOffer } from '../contracts/cancellation.contract';
 import { notificationDeliveryWorkflowId, type DeliveryOptions } from '../contracts/delivery.contract';
 import { notificationDeliveryWorkflow } from '../workflows/notification-delivery.workflow';

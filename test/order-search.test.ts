@@ -2,7 +2,7 @@
 // alone and combined, pinyin and phone normal forms, literal regex characters, keyset pages, bad input. Also
 // the search fields' upkeep on every write path, which the lookup relies on.
 import { CancelflowApiError, type OrderSearchQuery } from '../client/cancelflow-client';
-import type { OrderStatus } from '../models/sales-order.model';
+import type { OrderStatus } from '../contracts/books.contract';
 import {
   addCustomer,
   addPeople,
@@ -10,7 +10,7 @@ import {
   placePaidOrder,
   receiveStock,
   type DemoCustomer,
-} from '../scripts/demo-data';
+} from '../generators/demo-data';
 import { startTestStack, type TestStack } from './support/stack';
 
 let stack: TestStack;

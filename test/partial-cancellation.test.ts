@@ -1,7 +1,7 @@
 // Partial cancellation: some lines, or part of a line's quantity. Stock, refund and the order's status follow
 // exactly the lines cancelled, and what remains can be cancelled later.
 import { stockFromLedger } from '../models/stock-ledger';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import type { CancellationView } from '../contracts/cancellation.contract';
 import { startTestStack, type TestStack } from './support/stack';
 

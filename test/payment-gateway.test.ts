@@ -4,7 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createHttpPaymentGateway } from '../integrations/payment-gateway';
-import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import { startIntegrationStack, type IntegrationStack } from './support/integration-stack';
 import { refundWithRetriesWorkflow } from './support/test-workflows';
 import { eventually } from './support/eventually';

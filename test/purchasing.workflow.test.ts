@@ -1,7 +1,7 @@
 // R20, R27, R29 end to end: a back-ordered line whose purchase order is already with the supplier raises the
 // supply-chain risk, and once approved, the cancellation takes those units off the purchase order.
 import { decideApproval } from '../client/cancellation-decisions';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import { getCancellationQuery, type CancellationView } from '../contracts/cancellation.contract';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';

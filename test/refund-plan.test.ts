@@ -6,7 +6,7 @@ import {
   shareOf,
   type RefundablePayment,
   type RefundShare,
-} from '../models/refund-plan';
+} from '../rules/refund-plan.rules';
 
 // 112.00 USD captured for 800.00 CNY of the order.
 const usdCard: RefundablePayment = {

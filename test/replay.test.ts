@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleQuietly } from './support/bundle';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import { PATCHES } from '../workflows/patches';
 import { historiesDir, patchMarkers } from './support/histories';
 import { testEnvironment } from './support/environment';

@@ -10,7 +10,7 @@ import {
   placePaidOrder,
   receiveStock,
   shipOrder,
-} from '../scripts/demo-data';
+} from '../generators/demo-data';
 import {
   cancellationWorkflowId,
   getCancellationQuery,

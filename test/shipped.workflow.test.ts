@@ -15,7 +15,7 @@ import {
   placePaidOrder,
   receiveStock,
   shipOrder,
-} from '../scripts/demo-data';
+} from '../generators/demo-data';
 import type { CancellationView } from '../contracts/cancellation.contract';
 import { waitForState } from './support/cancellation-state';
 import { eventually } from './support/eventually';

@@ -2,7 +2,7 @@
 // against real servers (Temporal, MongoDB wire protocol, SMTP, the twilio client, the gateway over HTTP).
 import { CancelflowApiError } from '../client/cancelflow-client';
 import { stockFromLedger } from '../models/stock-ledger';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../scripts/demo-data';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import {
   cancellationWorkflowId,
   getCancellationQuery,

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { signCarrierPayload } from '../integrations/carrier';
 import { twilioSignature } from '../simulators';
-import { addCustomer, placePaidOrder, addProduct, receiveStock } from '../scripts/demo-data';
+import { addCustomer, placePaidOrder, addProduct, receiveStock } from '../generators/demo-data';
 import { notificationDeliveryWorkflow } from '../workflows/notification-delivery.workflow';
 import { eventually } from './support/eventually';
 import { startIntegrationStack, type IntegrationStack } from './support/integration-stack';

@@ -12,26 +12,15 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { CancellationActivities } from '../activities';
+import { ATTENTION_FAILURES, FAILURE } from '../contracts/failures.contract';
 import type {
   CancellationEvent,
   DeadlineName,
   EffectParams,
   EffectType,
 } from '../contracts/effects.contract';
+import { customerHearsOf } from '../rules/notices.rules';
 import { PATCHES } from './patches';
-
-/**
- * Business failures that retrying cannot fix and a person can: the activity says so with one of these types,
- * and the machine goes to needsAttention instead of the workflow failing.
- */
-const ATTENTION_FAILURES = [
-  'StockReleaseRefused',
-  'OrderNotFound',
-  'InvalidPolicy',
-  'PurchasingRefused',
-  'StockReturnRefused',
-  'RedeliveryRefused',
-] as const;
 
 /** The activity failed for good: a non-retryable ApplicationFailure (of one of `types`, when given). */
 function failedWith(error: unknown, types?: readonly string[]): string | undefined {
@@ -59,7 +48,7 @@ const providers = proxyActivities<CancellationActivities>({
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
     maximumInterval: '10 minutes',
-    nonRetryableErrorTypes: ['RefundRefused', 'RefundExceedsCapture', ...ATTENTION_FAILURES],
+    nonRetryableErrorTypes: [FAILURE.refundRefused, FAILURE.refundExceedsCapture, ...ATTENTION_FAILURES],
   },
 });
 
@@ -78,20 +67,6 @@ async function tell(what: string, notice: () => Promise<void>): Promise<undefine
     log.warn(`could not ${what}; the cancellation goes on`, { error: String(error) });
   }
   return undefined;
-}
-
-/** The moments of `notify` the customer may hear of (their own message for each). */
-const CUSTOMER_NOTICE_MOMENTS = [
-  'received',
-  'rejected',
-  'withdrawn',
-  'options_offered',
-  'redelivery',
-] as const;
-function isCustomerMoment(
-  moment: EffectParams['notify']['moment'],
-): moment is (typeof CUSTOMER_NOTICE_MOMENTS)[number] {
-  return (CUSTOMER_NOTICE_MOMENTS as readonly string[]).includes(moment);
 }
 
 type EffectHandlers = {
@@ -261,7 +236,7 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
         }
         return { type: 'PAYMENT_REFUNDED', refundId: refund.refundId, refundedMinor: refund.refundedMinor };
       } catch (error) {
-        const reason = failedWith(error, ['RefundRefused', 'RefundExceedsCapture']);
+        const reason = failedWith(error, [FAILURE.refundRefused, FAILURE.refundExceedsCapture]);
         if (!reason) throw error;
         // What did go back before the refusal (an order paid in several payments) is on the books.
         const refundedMinor = await books.refundedForCancellation({ cancellationId: params.cancellationId });
@@ -299,10 +274,8 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
           },
         };
         const moment = params.moment;
-        // The customer hears of approval only as the cancellation's completion; recalls and late goods are
-        // the departments' business.
         const customerNotice =
-          tellCustomer && customerId && isCustomerMoment(moment)
+          tellCustomer && customerId && customerHearsOf(moment)
             ? { ...about, customerId, moment }
             : undefined;
         if (patched(PATCHES.noticesDeliveredByWorkflows)) {

@@ -6,19 +6,7 @@
 // snapshot and the actions to run, so a replayed workflow computes exactly the same steps. Time, too, is the
 // workflow's: the machine asks for an approval clock and hears back when a reminder or a deadline is due.
 import { and, assign, setup, type StateValue } from 'xstate';
-import type {
-  ApprovalProgress,
-  CancellationInput,
-  CancellationOutcome,
-  GoodsFate,
-  GoodsOutside,
-  NotificationResult,
-  OrderReview,
-  ParcelRecall,
-  ResolutionOption,
-  RiskAssessment,
-  ShippedParcel,
-} from '../contracts/cancellation.contract';
+import type { CancellationOutcome, ResolutionOption } from '../contracts/cancellation.contract';
 import {
   ATTENTION_STATES,
   type AttentionState,
@@ -26,164 +14,61 @@ import {
   type DeadlineName,
   type EffectParams,
   type EffectType,
-  type GoodsProgress,
-  type PurchasingOutcome,
+  type StaffRole,
 } from '../contracts/effects.contract';
-import type { ApprovalStep, CancellationPolicy } from '../contracts/policy.contract';
+import {
+  eligibleApprovers,
+  mayChoose,
+  mayConfirmReturn,
+  mayDecide,
+  maySettle,
+  mayResume,
+  mayWithdraw,
+} from '../rules/permissions.rules';
+import { keptBackForKeptGoods } from '../rules/refund-plan.rules';
+import {
+  approval,
+  approvalRequest,
+  currentStep,
+  deduction,
+  goodsFate,
+  goodsOutside,
+  goodsProgress,
+  nextDeadline,
+  notice,
+  parcelsReturned,
+  parcelsToReturn,
+  policy,
+  recallsAfter,
+  refundDue,
+  reviewed,
+  reviewRequest,
+  type CancellationContext,
+  type MachineInput,
+} from './cancellation.context';
+
+export type { CancellationContext, MachineInput } from './cancellation.context';
+
+/** Until stock or money moves, the requester may withdraw: the states before releasingStock take this. */
+const withdrawable = {
+  WITHDRAW: { guard: 'isRequester', target: '#cancellation.withdrawn', actions: 'recordWithdrawal' },
+} as const;
 
 /**
- * What the workflow starts the machine with: the request, and behaviour that changed while cancellations were
- * running, decided once by the workflow's patch markers (the machine itself knows nothing of patches).
+ * A substate that asks the books who holds `role` (finance clerks, ops, warehouse clerks) and goes on to `next`
+ * with them remembered: those people alone may then act in the wait that follows.
  */
-export type MachineInput = CancellationInput & {
-  /** Review the order again after an approval (it may have shipped meanwhile). */
-  recheckAfterApproval?: boolean;
-};
-
-export interface CancellationContext {
-  request: CancellationInput;
-  recheckAfterApproval?: boolean;
-  policy?: CancellationPolicy;
-  review?: OrderReview;
-  risk?: RiskAssessment;
-  approval?: ApprovalProgress & {
-    /** Identifies the running approval clock, so a reminder or deadline from an earlier one is ignored. */
-    clock: number;
-    /** Reminders sent on the running clock. */
-    reminders: number;
-    plan: ApprovalStep[];
-  };
-  outcome?: CancellationOutcome;
-  refusal?: string;
-  purchasing?: PurchasingOutcome;
-  /** R11, R28: a refund the gateway refused for good, waiting for finance to settle it by hand. */
-  settlement?: {
-    failure: string;
-    outstandingMinor: number;
-    eligibleClerks: string[];
-    by?: string;
-    reference?: string;
-  };
-  /** What only a person can resolve, the state it stopped in, and who may resume it. */
-  attention?: { from: AttentionState; effect?: EffectType; reason: string; eligibleOps: string[] };
-  goods?: GoodsProgress;
-  /** Identifies the running deadline, so one that fires after its wait ended is ignored. */
-  deadlines?: number;
-  /** How many times the cancellation has needed attention: each occurrence is reported to ops anew. */
-  attentions: number;
-  refundedMinor: number;
-  refundId?: string;
-  notifications: NotificationResult[];
-}
-
-type Context = CancellationContext;
-type Approval = NonNullable<Context['approval']>;
-
-function reviewed(context: Context): OrderReview {
-  if (!context.review) throw new Error('the order has not been reviewed yet');
-  return context.review;
-}
-function policy(context: Context): CancellationPolicy {
-  if (!context.policy) throw new Error('the policy has not been loaded yet');
-  return context.policy;
-}
-function approval(context: Context): Approval {
-  if (!context.approval) throw new Error('no approval is under way');
-  return context.approval;
-}
-/** The step being decided, with its deadline after escalations (an escalated step waits the escalation time). */
-function currentStep(context: Context): ApprovalStep {
-  const progress = approval(context);
-  const step = progress.plan[progress.step];
-  if (!step) throw new Error(`approval step ${progress.step} is not in the plan`);
-  return progress.escalations > 0
-    ? { ...step, deadlineMs: policy(context).approval.escalation.deadlineMs }
-    : step;
-}
-function goodsOutside(context: Context): GoodsOutside | undefined {
-  return context.review?.goods;
-}
-function goodsProgress(context: Context): GoodsProgress {
-  return context.goods ?? { recalls: [], returned: [], returnOverdue: false, eligibleClerks: [] };
-}
-/** What the customer keeps back from the refund: the deduction when they keep the goods (rounded their way). */
-function deduction(context: Context): number {
-  if (goodsProgress(context).choice?.option !== 'refund_without_return') return 0;
-  return Math.floor(
-    (reviewed(context).refundableMinor * policy(context).afterShipment.deductionPercent) / 100,
-  );
-}
-/** What this cancellation gives back through the gateway (or by hand). */
-function refundDue(context: Context): number {
-  return reviewed(context).refundableMinor - deduction(context);
-}
-function goodsFate(context: Context): GoodsFate {
-  const option = goodsProgress(context).choice?.option;
-  if (option === 'refund_without_return') return 'kept';
-  return goodsProgress(context).returned.length > 0 ? 'returned' : 'released';
-}
-/**
- * The recalls as they stand once this answer from the carrier is taken in; undefined when the event is not an
- * answer still awaited (a later answer counts only for a parcel whose recall is pending).
- */
-function recallsAfter(context: Context, event: CancellationEvent): ParcelRecall[] | undefined {
-  if (event.type === 'RECALL_ANSWERED') return event.recalls;
-  if (event.type !== 'CARRIER_ANSWERED') return undefined;
-  const recalls = goodsProgress(context).recalls;
-  const awaited = recalls.some(
-    (recall) =>
-      recall.shipmentId === event.shipmentId &&
-      recall.recallId === event.recallId &&
-      recall.status === 'pending',
-  );
-  if (!awaited) return undefined;
-  return recalls.map((recall) =>
-    recall.shipmentId === event.shipmentId && recall.recallId === event.recallId
-      ? { ...recall, status: event.outcome, reason: event.reason }
-      : recall,
-  );
-}
-/** The parcels still expected back at the warehouse. */
-function parcelsToReturn(context: Context): ShippedParcel[] {
-  const returned = new Set(goodsProgress(context).returned.map((entry) => entry.shipmentId));
-  return (goodsOutside(context)?.parcels ?? []).filter((parcel) => !returned.has(parcel.shipmentId));
-}
-function parcelsReturned(context: Context): ShippedParcel[] {
-  const returned = new Set(goodsProgress(context).returned.map((entry) => entry.shipmentId));
-  return (goodsOutside(context)?.parcels ?? []).filter((parcel) => returned.has(parcel.shipmentId));
-}
-/** The deadline of the wait just entered: `countDeadline` (its entry's first action) gave it a new number. */
-function nextDeadline(
-  context: Context,
-  deadline: DeadlineName,
-  afterMs: number,
-): EffectParams['startDeadline'] {
-  return { deadline, clock: context.deadlines ?? 0, afterMs };
-}
-
-/** The notice of a moment; the customer hears only of moments that concern them and once the order is known. */
-function notice(
-  context: Context,
-  moment: EffectParams['notify']['moment'],
-  tellCustomer: boolean,
-): EffectParams['notify'] {
+function findingStaff<Next extends string>(role: StaffRole, next: Next) {
   return {
-    cancellationId: context.request.cancellationId,
-    orderNumber: context.request.orderNumber,
-    moment,
-    departments: context.policy?.notices?.[moment],
-    customerId: context.review?.customerId,
-    tellCustomer: tellCustomer && context.review !== undefined,
-    reasonCode: context.request.reasonCode,
-    refusal: context.refusal,
-    refundedMinor: context.refundedMinor,
-    currency: context.review?.currency ?? 'CNY',
-    lines: context.review?.lines.map((line) => ({
-      lineId: line.lineId,
-      sku: line.sku,
-      quantity: line.quantity,
-    })),
-  };
+    entry: {
+      type: 'findStaff',
+      params: ({ context }: { context: CancellationContext }) => ({
+        cancellationId: context.request.cancellationId,
+        role,
+      }),
+    },
+    on: { STAFF_FOUND: { target: next, actions: 'rememberStaff' } },
+  } as const;
 }
 
 /** Every state that runs an effect stops here when the effect fails for good (see cancellation.effects.ts). */
@@ -221,30 +106,6 @@ function recallRouting(whileWaiting: boolean) {
       ],
     },
   ] as const;
-}
-
-/** What the review reads: the request's lines and confirmations under the policy's rules. */
-function reviewRequest(context: Context): EffectParams['reviewOrder'] {
-  return {
-    cancellationId: context.request.cancellationId,
-    orderNumber: context.request.orderNumber,
-    lines: context.request.lines,
-    confirmed: context.request.confirmed,
-    cancellableStatuses: policy(context).cancellableStatuses,
-    refundRules: policy(context).refund,
-  };
-}
-
-function approvalRequest(context: Context): EffectParams['requestApproval'] {
-  return {
-    cancellationId: context.request.cancellationId,
-    orderNumber: context.request.orderNumber,
-    approvers: approval(context).eligibleApprovers,
-    level: approval(context).requiredLevel,
-    clock: approval(context).clock,
-    reminder: approval(context).reminders,
-    risk: context.risk,
-  };
 }
 
 // Effects carry no implementation: the machine only names them. The workflow maps each one (cancellation.effects.ts).
@@ -310,7 +171,7 @@ export const cancellationMachine = setup({
             defaultOption: rules.defaultOption,
             decideWithinMs: rules.customerChoiceDeadlineMs,
             refundableMinor,
-            deductionMinor: Math.floor((refundableMinor * rules.deductionPercent) / 100),
+            deductionMinor: keptBackForKeptGoods(refundableMinor, rules.deductionPercent),
           },
         };
       },
@@ -365,15 +226,9 @@ export const cancellationMachine = setup({
     rememberApprovers: assign({
       approval: ({ context, event }) => ({
         ...approval(context),
-        // Never the requester, and never someone who already decided an earlier step: each level of a
-        // multi-level approval is a different person's judgement.
         eligibleApprovers:
           event.type === 'APPROVERS_FOUND'
-            ? event.approvers.filter(
-                (id) =>
-                  id !== context.request.requestedBy &&
-                  !approval(context).decisions.some((decision) => decision.approver === id),
-              )
+            ? eligibleApprovers(event.approvers, context.request.requestedBy, approval(context).decisions)
             : approval(context).eligibleApprovers,
         clock: approval(context).clock + 1,
         reminders: 0,
@@ -473,22 +328,25 @@ export const cancellationMachine = setup({
     isOfferedOption: ({ context, event }) =>
       event.type === 'RESOLUTION_CHOSEN' &&
       event.by.trim() !== '' &&
-      (goodsProgress(context).offer?.options.includes(event.option) ?? false),
+      mayChoose(event.option, goodsProgress(context).offer?.options).allowed,
     chose: ({ context }, params: { option: ResolutionOption }) =>
       goodsProgress(context).choice?.option === params.option,
     /** R9: only a warehouse clerk confirms that a parcel of this cancellation is back, once. */
     isExpectedReturn: ({ context, event }) =>
       event.type === 'RETURN_CONFIRMED' &&
-      goodsProgress(context).eligibleClerks.includes(event.by) &&
-      parcelsToReturn(context).some((parcel) => parcel.shipmentId === event.shipmentId),
+      mayConfirmReturn(
+        event.by,
+        event.shipmentId,
+        goodsProgress(context).eligibleClerks,
+        parcelsToReturn(context),
+      ).allowed,
     isLastParcel: ({ context, event }) =>
       event.type === 'RETURN_CONFIRMED' &&
       parcelsToReturn(context).every((parcel) => parcel.shipmentId === event.shipmentId),
     /** R3, R15: only an eligible approver of the current step, never the requester, decides. */
     isEligibleApprover: ({ context, event }) =>
       (event.type === 'APPROVAL_GRANTED' || event.type === 'APPROVAL_REJECTED') &&
-      event.approver !== context.request.requestedBy &&
-      approval(context).eligibleApprovers.includes(event.approver),
+      mayDecide(event.approver, context.request.requestedBy, context.approval).allowed,
     moreStepsRemain: ({ context }) => approval(context).step + 1 < approval(context).plan.length,
     isCurrentClock: ({ context, event }) =>
       (event.type === 'APPROVAL_REMINDER_DUE' || event.type === 'APPROVAL_DEADLINE_PASSED') &&
@@ -498,12 +356,13 @@ export const cancellationMachine = setup({
     timeoutApproves: ({ context }) => policy(context).approval.onFinalTimeout === 'approve',
     rechecksAfterApproval: ({ context }) => context.recheckAfterApproval === true,
     isRequester: ({ context, event }) =>
-      event.type === 'WITHDRAW' && event.by === context.request.requestedBy,
+      event.type === 'WITHDRAW' && mayWithdraw(event.by, context.request.requestedBy).allowed,
     isFinanceClerk: ({ context, event }) =>
-      event.type === 'REFUND_SETTLED' && (context.settlement?.eligibleClerks.includes(event.by) ?? false),
+      event.type === 'REFUND_SETTLED' &&
+      maySettle(event.by, context.settlement?.eligibleClerks ?? []).allowed,
     resumesTo: ({ context, event }, params: { state: AttentionState }) =>
       event.type === 'RESUME' &&
-      (context.attention?.eligibleOps.includes(event.by) ?? false) &&
+      mayResume(event.by, context.attention?.eligibleOps ?? []).allowed &&
       context.attention?.from === params.state,
   },
 }).createMachine({
@@ -526,7 +385,7 @@ export const cancellationMachine = setup({
       on: {
         EFFECT_FAILED: attentionFrom('loadingPolicy'),
         POLICY_LOADED: { target: 'reviewing', actions: assign({ policy: ({ event }) => event.policy }) },
-        WITHDRAW: { guard: 'isRequester', target: 'withdrawn', actions: 'recordWithdrawal' },
+        ...withdrawable,
       },
     },
     // Until stock or money moves, the requester may withdraw (the point of no return is releasingStock).
@@ -541,14 +400,14 @@ export const cancellationMachine = setup({
           target: 'assessingRisk',
           actions: [
             assign({ review: ({ event }) => event.review }),
-            { type: 'notify', params: ({ context }) => notice(context, 'received', true) },
+            { type: 'notify', params: ({ context }) => notice(context, 'received') },
           ],
         },
         ORDER_REFUSED: {
           target: 'refused',
           actions: assign({ outcome: 'refused' as const, refusal: ({ event }) => event.reason }),
         },
-        WITHDRAW: { guard: 'isRequester', target: 'withdrawn', actions: 'recordWithdrawal' },
+        ...withdrawable,
       },
     },
     // R20: financial, customer and supply-chain risk, recorded with its reasons.
@@ -587,14 +446,14 @@ export const cancellationMachine = setup({
           },
           { target: 'proceeding', actions: assign({ risk: ({ event }) => event.risk }) },
         ],
-        WITHDRAW: { guard: 'isRequester', target: 'withdrawn', actions: 'recordWithdrawal' },
+        ...withdrawable,
       },
     },
     // R3, R15: each step of the plan is decided by an approver of its level; deadlines remind and escalate.
     awaitingApproval: {
       initial: 'findingApprovers',
       on: {
-        WITHDRAW: { guard: 'isRequester', target: 'withdrawn', actions: 'recordWithdrawal' },
+        ...withdrawable,
       },
       states: {
         findingApprovers: {
@@ -635,7 +494,7 @@ export const cancellationMachine = setup({
                 target: '#cancellation.approved',
                 actions: [
                   'recordDecision',
-                  { type: 'notify', params: ({ context }) => notice(context, 'approved', false) },
+                  { type: 'notify', params: ({ context }) => notice(context, 'approved') },
                 ],
               },
             ],
@@ -663,7 +522,7 @@ export const cancellationMachine = setup({
                 target: '#cancellation.approved',
                 actions: [
                   'recordTimeoutApproval',
-                  { type: 'notify', params: ({ context }) => notice(context, 'approved', false) },
+                  { type: 'notify', params: ({ context }) => notice(context, 'approved') },
                 ],
               },
               {
@@ -697,7 +556,7 @@ export const cancellationMachine = setup({
               outcome: 'refused' as const,
               refusal: ({ event }) => `after the approval, the order changed: ${event.reason}`,
             }),
-            { type: 'notify', params: ({ context }) => notice(context, 'rejected', true) },
+            { type: 'notify', params: ({ context }) => notice(context, 'rejected') },
           ],
         },
       },
@@ -722,7 +581,7 @@ export const cancellationMachine = setup({
             reasonCode: context.request.reasonCode,
           }),
         },
-        { type: 'notify', params: ({ context }) => notice(context, 'recall_requested', false) },
+        { type: 'notify', params: ({ context }) => notice(context, 'recall_requested') },
       ],
       on: {
         EFFECT_FAILED: attentionFrom('recallingShipment'),
@@ -777,7 +636,7 @@ export const cancellationMachine = setup({
         {
           type: 'notify',
           params: ({ context }) => ({
-            ...notice(context, 'options_offered', true),
+            ...notice(context, 'options_offered'),
             offer: goodsProgress(context).offer,
           }),
         },
@@ -804,16 +663,7 @@ export const cancellationMachine = setup({
     awaitingReturn: {
       initial: 'findingWarehouseClerks',
       states: {
-        findingWarehouseClerks: {
-          entry: {
-            type: 'findStaff',
-            params: ({ context }) => ({
-              cancellationId: context.request.cancellationId,
-              role: 'warehouse_clerk' as const,
-            }),
-          },
-          on: { STAFF_FOUND: { target: 'waitingForGoods', actions: 'rememberStaff' } },
-        },
+        findingWarehouseClerks: findingStaff('warehouse_clerk', 'waitingForGoods'),
         waitingForGoods: {
           entry: [
             'countDeadline',
@@ -838,7 +688,7 @@ export const cancellationMachine = setup({
               guard: { type: 'isCurrentDeadline', params: { deadline: 'goodsReturn' as const } },
               actions: [
                 'markReturnOverdue',
-                { type: 'notify', params: ({ context }) => notice(context, 'return_overdue', false) },
+                { type: 'notify', params: ({ context }) => notice(context, 'return_overdue') },
               ],
             },
           },
@@ -946,16 +796,7 @@ export const cancellationMachine = setup({
     awaitingSettlement: {
       initial: 'findingClerks',
       states: {
-        findingClerks: {
-          entry: {
-            type: 'findStaff',
-            params: ({ context }) => ({
-              cancellationId: context.request.cancellationId,
-              role: 'finance_clerk' as const,
-            }),
-          },
-          on: { STAFF_FOUND: { target: 'waitingForFinance', actions: 'rememberStaff' } },
-        },
+        findingClerks: findingStaff('finance_clerk', 'waitingForFinance'),
         waitingForFinance: {
           entry: {
             type: 'requestSettlement',
@@ -1006,16 +847,7 @@ export const cancellationMachine = setup({
     needsAttention: {
       initial: 'findingOps',
       states: {
-        findingOps: {
-          entry: {
-            type: 'findStaff',
-            params: ({ context }) => ({
-              cancellationId: context.request.cancellationId,
-              role: 'ops' as const,
-            }),
-          },
-          on: { STAFF_FOUND: { target: 'waitingForOps', actions: 'rememberStaff' } },
-        },
+        findingOps: findingStaff('ops', 'waitingForOps'),
         waitingForOps: {
           entry: {
             type: 'reportAttention',
@@ -1082,21 +914,21 @@ export const cancellationMachine = setup({
     // The customer heard of completion from notifyingCustomer; the departments hear of every ending here.
     completed: {
       type: 'final',
-      entry: { type: 'notify', params: ({ context }) => notice(context, 'completed', false) },
+      entry: { type: 'notify', params: ({ context }) => notice(context, 'completed') },
     },
     refused: { type: 'final' },
     // The customer keeps the order; the departments and the customer hear that it goes ahead.
     redelivered: {
       type: 'final',
-      entry: { type: 'notify', params: ({ context }) => notice(context, 'redelivery', true) },
+      entry: { type: 'notify', params: ({ context }) => notice(context, 'redelivery') },
     },
     rejected: {
       type: 'final',
-      entry: { type: 'notify', params: ({ context }) => notice(context, 'rejected', true) },
+      entry: { type: 'notify', params: ({ context }) => notice(context, 'rejected') },
     },
     withdrawn: {
       type: 'final',
-      entry: { type: 'notify', params: ({ context }) => notice(context, 'withdrawn', true) },
+      entry: { type: 'notify', params: ({ context }) => notice(context, 'withdrawn') },
     },
   },
   output: ({ context }) => ({ outcome: context.outcome ?? 'completed' }),

@@ -12,23 +12,9 @@ import {
 } from '@temporalio/workflow';
 import { initialTransition, transition, type SnapshotFrom, type StateValue } from 'xstate';
 import {
-  chooseResolutionUpdate,
-  confirmReturnUpdate,
-  decideApprovalUpdate,
   getCancellationQuery,
-  reportCarrierOutcomeUpdate,
-  resumeUpdate,
-  settleRefundUpdate,
-  withdrawUpdate,
-  type ApprovalDecision,
-  type CarrierOutcome,
-  type ManualSettlement,
-  type ResolutionChoice,
-  type Resumption,
-  type ReturnConfirmation,
   type CancellationInput,
   type CancellationView,
-  type Withdrawal,
 } from '../contracts/cancellation.contract';
 import {
   createEffectRunner,
@@ -39,7 +25,9 @@ import {
 import { cancellationMachine, stateName, type CancellationContext } from './cancellation.machine';
 import { type CancellationEvent, type EffectParams } from '../contracts/effects.contract';
 import { PATCHES } from './patches';
+import { refusalOf, registerPersonActions, type PersonAction, type PersonEvent } from './person-actions';
 import { searchAttributeKeys } from '../contracts/search-attributes';
+import { FAILURE } from '../contracts/failures.contract';
 
 type Snapshot = SnapshotFrom<typeof cancellationMachine>;
 
@@ -82,16 +70,6 @@ function toView(snapshot: Snapshot): CancellationView {
     refundedMinor: context.refundedMinor,
     notifications: context.notifications,
   };
-}
-
-function decisionEvent(decision: ApprovalDecision): CancellationEvent {
-  return decision.approved === true
-    ? { type: 'APPROVAL_GRANTED', approver: decision.approver, reason: decision.reason }
-    : {
-        type: 'APPROVAL_REJECTED',
-        approver: decision.approver,
-        reason: decision.reason ?? 'no reason given',
-      };
 }
 
 /**
@@ -149,18 +127,21 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     if (settled.get(event) === 'ignored') {
       throw ApplicationFailure.nonRetryable(
         `cannot ${what}: the cancellation moved on to ${stateName(snapshot.value)} first`,
-        'RequestRefused',
+        FAILURE.requestRefused,
       );
     }
     return toView(snapshot);
   }
 
-  function refuseUnlessAccepted(event: CancellationEvent, what: string): void {
-    // Malformed input is told apart from a refusal (RequestMalformed, naming the field), so callers can
-    // answer 400 rather than 409.
+  /**
+   * The Update's validator: refuses, before anything enters history, what the machine would not take now.
+   * Malformed input is told apart from a refusal (RequestMalformed, naming the field), so callers can answer
+   * 400 rather than 409.
+   */
+  function refuseUnlessAccepted(event: PersonEvent, what: string): void {
     const malformedField = (field: string, problem: string) =>
       ApplicationFailure.create({
-        type: 'RequestMalformed',
+        type: FAILURE.requestMalformed,
         message: `cannot ${what}: ${field} ${problem}`,
         details: [{ field }],
         nonRetryable: true,
@@ -170,106 +151,17 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     );
     if (malformed) throw malformedField(malformed[0], 'must be text');
     if ('by' in event && event.by.trim() === '') throw malformedField('by', 'must name who sends it');
-    if (snapshot.can(event)) return;
-    const state = stateName(snapshot.value);
-    let why = `the cancellation is ${state}`;
-    if ('approver' in event && event.approver === input.requestedBy) {
-      why = 'the requester may not decide their own cancellation';
-    } else if ('approver' in event && state === 'awaitingApproval.waitingForDecision') {
-      const level = snapshot.context.approval?.requiredLevel;
-      why = `${event.approver} is not an approver of level ${level} or higher for this cancellation`;
-    } else if (event.type === 'REFUND_SETTLED' && state === 'awaitingSettlement.waitingForFinance') {
-      why = `${event.by} is not a finance clerk`;
-    } else if (event.type === 'RESUME' && state === 'needsAttention.waitingForOps') {
-      why = `${event.by} is not an ops person`;
-    } else if (event.type === 'WITHDRAW' && event.by !== input.requestedBy) {
-      why = `only the requester (${input.requestedBy}) may withdraw it`;
-    } else if (event.type === 'WITHDRAW' && snapshot.status !== 'done') {
-      why = `it is past the point of no return (${state}): stock or money has started to move`;
-    } else if (event.type === 'RESOLUTION_CHOSEN' && state === 'agreeingWithCustomer') {
-      const offered = snapshot.context.goods?.offer?.options.join(', ') ?? 'none';
-      why = `${event.option} is not offered (offered: ${offered})`;
-    } else if (event.type === 'RETURN_CONFIRMED' && state === 'awaitingReturn.waitingForGoods') {
-      const expected = snapshot.context.goods?.eligibleClerks.includes(event.by)
-        ? `${event.shipmentId} is not a parcel of this cancellation still expected back`
-        : `${event.by} is not a warehouse clerk`;
-      why = expected;
-    } else if (event.type === 'CARRIER_ANSWERED' && state === 'awaitingCarrier') {
-      why = `no recall ${event.recallId} of ${event.shipmentId} is waiting for an answer`;
-    }
-    throw ApplicationFailure.nonRetryable(`cannot ${what}: ${why}`, 'RequestRefused');
+    const why = refusalOf(snapshot, event);
+    if (why !== undefined)
+      throw ApplicationFailure.nonRetryable(`cannot ${what}: ${why}`, FAILURE.requestRefused);
   }
 
   setHandler(getCancellationQuery, () => toView(snapshot));
-  // Each message becomes its machine event field by field: a caller's payload never chooses the event type.
-  const decisionVerb = (decision: ApprovalDecision) => (decision.approved ? 'approve' : 'reject');
-  const settledEvent = (settlement: ManualSettlement): CancellationEvent => ({
-    type: 'REFUND_SETTLED',
-    by: settlement.by,
-    reference: settlement.reference,
+  registerPersonActions(<Payload>(action: PersonAction<Payload>) => {
+    setHandler(action.update, (payload: Payload) => deliver(action.event(payload), action.verb(payload)), {
+      validator: (payload: Payload) => refuseUnlessAccepted(action.event(payload), action.verb(payload)),
+    });
   });
-  const resumeEvent = (resumption: Resumption): CancellationEvent => ({
-    type: 'RESUME',
-    by: resumption.by,
-    note: resumption.note,
-  });
-  const withdrawEvent = (withdrawal: Withdrawal): CancellationEvent => ({
-    type: 'WITHDRAW',
-    by: withdrawal.by,
-    reason: withdrawal.reason,
-  });
-  setHandler(decideApprovalUpdate, (decision) => deliver(decisionEvent(decision), decisionVerb(decision)), {
-    validator: (decision: ApprovalDecision) =>
-      refuseUnlessAccepted(decisionEvent(decision), decisionVerb(decision)),
-  });
-  setHandler(settleRefundUpdate, (settlement) => deliver(settledEvent(settlement), 'record the settlement'), {
-    validator: (settlement: ManualSettlement) =>
-      refuseUnlessAccepted(settledEvent(settlement), 'record the settlement'),
-  });
-  setHandler(resumeUpdate, (resumption) => deliver(resumeEvent(resumption), 'resume'), {
-    validator: (resumption: Resumption) => refuseUnlessAccepted(resumeEvent(resumption), 'resume'),
-  });
-  setHandler(withdrawUpdate, (withdrawal) => deliver(withdrawEvent(withdrawal), 'withdraw'), {
-    validator: (withdrawal: Withdrawal) => refuseUnlessAccepted(withdrawEvent(withdrawal), 'withdraw'),
-  });
-  const carrierEvent = (outcome: CarrierOutcome): CancellationEvent => ({
-    type: 'CARRIER_ANSWERED',
-    shipmentId: outcome.shipmentId,
-    recallId: outcome.recallId,
-    outcome: outcome.outcome,
-    reason: outcome.reason,
-  });
-  const choiceEvent = (choice: ResolutionChoice): CancellationEvent => ({
-    type: 'RESOLUTION_CHOSEN',
-    option: choice.option,
-    by: choice.by,
-    note: choice.note,
-  });
-  const returnEvent = (confirmation: ReturnConfirmation): CancellationEvent => ({
-    type: 'RETURN_CONFIRMED',
-    shipmentId: confirmation.shipmentId,
-    by: confirmation.by,
-    note: confirmation.note,
-  });
-  setHandler(
-    reportCarrierOutcomeUpdate,
-    (outcome) => deliver(carrierEvent(outcome), "take the carrier's answer"),
-    {
-      validator: (outcome: CarrierOutcome) =>
-        refuseUnlessAccepted(carrierEvent(outcome), "take the carrier's answer"),
-    },
-  );
-  setHandler(chooseResolutionUpdate, (choice) => deliver(choiceEvent(choice), 'take the choice'), {
-    validator: (choice: ResolutionChoice) => refuseUnlessAccepted(choiceEvent(choice), 'take the choice'),
-  });
-  setHandler(
-    confirmReturnUpdate,
-    (confirmation) => deliver(returnEvent(confirmation), 'confirm the return'),
-    {
-      validator: (confirmation: ReturnConfirmation) =>
-        refuseUnlessAccepted(returnEvent(confirmation), 'confirm the return'),
-    },
-  );
 
   const record = async () => {
     const view = toView(snapshot);

@@ -6,6 +6,7 @@
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { createDeliveryActivities } from '../activities/delivery.activities';
 import type { DeliveryOptions, DeliveryResult } from '../contracts/delivery.contract';
+import { FAILURE } from '../contracts/failures.contract';
 
 type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
 
@@ -27,7 +28,7 @@ export async function notificationDeliveryWorkflow(
       initialInterval: options.firstRetryAfterMs ?? '30 seconds',
       backoffCoefficient: 2,
       maximumInterval: '2 hours',
-      nonRetryableErrorTypes: ['NotificationRejected', 'NotificationNotFound'],
+      nonRetryableErrorTypes: [FAILURE.notificationRejected, FAILURE.notificationNotFound],
     },
   });
   try {

@@ -3,7 +3,7 @@
 // zh-CN and en. The HTML part is the plain text set in paragraphs, so the two never say different things.
 // When the goods already left (R9, R12), the customer is offered ways forward, each with what it means for
 // their money, and told when the re-delivery they chose goes ahead.
-import type { Language } from '../../models/organisation.model';
+import type { Language } from '../../contracts/books.contract';
 import type {
   GoodsFate,
   ReasonCode,

@@ -3,8 +3,9 @@
 // orders reduced (or not) for the cancelled lines; logistics the stock released or returned and the
 // shipments. When goods already left (R9, R12): the recall asked of the carrier, the options put to the
 // customer, goods overdue back, and a re-delivery the customer chose.
-import type { DepartmentCode, Language } from '../../models/organisation.model';
-import { LANGUAGES } from '../../models/organisation.model';
+import type { Department } from '../../contracts/cancellation.contract';
+import type { Language } from '../../contracts/books.contract';
+import { LANGUAGES } from '../../contracts/books.contract';
 import {
   NOTICE_MOMENTS,
   type NoticeMoment,
@@ -17,26 +18,6 @@ import { itemsWording, type ItemLine } from './customer.templates';
 /** Departments hear of every moment a cancellation tells people of. */
 export const DEPARTMENT_MOMENTS = NOTICE_MOMENTS;
 export type DepartmentMoment = NoticeMoment;
-
-/** Who hears of each moment unless the caller names the departments. */
-export const DEPARTMENTS_BY_MOMENT: Record<DepartmentMoment, readonly DepartmentCode[]> = {
-  // Sales follows every request; logistics must hold the goods while it is decided.
-  received: ['sales', 'logistics'],
-  // Finance prepares the refund.
-  approved: ['sales', 'finance'],
-  // Logistics may ship again.
-  rejected: ['sales', 'logistics'],
-  withdrawn: ['sales', 'logistics'],
-  completed: ['sales', 'finance', 'purchasing', 'logistics'],
-  // Logistics watches for the recalled parcels coming back; sales may hear from the customer.
-  recall_requested: ['sales', 'logistics'],
-  // Sales answers the customer's questions; logistics may have goods coming back.
-  options_offered: ['sales', 'logistics'],
-  // Logistics confirms receipt or chases the carrier; sales chases the customer.
-  return_overdue: ['sales', 'logistics'],
-  // Logistics delivers again; finance refunds nothing after all.
-  redelivery: ['sales', 'finance', 'logistics'],
-};
 
 const departmentTemplates: Record<DepartmentMoment, Record<Language, { title: string; body: string }>> = {
   received: {
@@ -141,7 +122,7 @@ export interface DepartmentMessage {
 /** Renders a department's message in both languages; throws naming any variable a template lacks. */
 export function renderDepartmentMessage(
   moment: DepartmentMoment,
-  department: DepartmentCode,
+  department: Department,
   variables: Record<Language, TemplateVariables>,
 ): DepartmentMessage {
   const [zh, en] = LANGUAGES.map((language) =>
@@ -313,7 +294,7 @@ const refundComing: Wording = (language) =>
     ? '退款将通过支付网关原路退回，完成后会再通知财务。'
     : 'The refund goes back through the payment gateway; finance hears again once it is done.';
 
-const detailsFor: Record<DepartmentCode, Partial<Record<DepartmentMoment, Wording[]>>> = {
+const detailsFor: Record<Department, Partial<Record<DepartmentMoment, Wording[]>>> = {
   sales: {
     received: [itemsBlock],
     approved: [itemsBlock],
@@ -345,25 +326,13 @@ const detailsFor: Record<DepartmentCode, Partial<Record<DepartmentMoment, Wordin
 
 /** The department's part of the message; what it has no wording for at that moment, it gets the items. */
 export function departmentDetails(
-  department: DepartmentCode,
+  department: Department,
   moment: DepartmentMoment,
   language: Language,
   facts: DepartmentFacts,
 ): string {
   const wordings = detailsFor[department][moment] ?? [itemsBlock];
   return wordings.map((wording) => wording(language, facts)).join('\n\n');
-}
-
-/** Whether the department has anything of its own to hear now (finance without a refund has not). */
-export function concernsDepartment(
-  department: DepartmentCode,
-  moment: DepartmentMoment,
-  facts: DepartmentFacts,
-): boolean {
-  if (moment !== 'completed') return true;
-  if (department === 'finance') return facts.refunds.length > 0;
-  if (department === 'purchasing') return facts.purchaseReductions.length + facts.purchaseRefusals.length > 0;
-  return true;
 }
 
 const optionLabel: Record<Language, Record<ResolutionOption, string>> = {

@@ -2,7 +2,7 @@
 // variables. A placeholder without a value is an error that names it, raised before anything is recorded or
 // sent, so a message never goes out with a hole in it.
 import { CancelflowError } from '../../lib/errors';
-import type { Language } from '../../models/organisation.model';
+import type { Language } from '../../contracts/books.contract';
 
 export type TemplateVariables = Readonly<Record<string, string | undefined>>;
 

@@ -128,3 +128,11 @@ export function planRefund(
   }
   return { shares, uncoveredMinor: Math.max(0, outstanding) };
 }
+
+/**
+ * R12: what a refund without return keeps back when the customer keeps the goods: the policy's share of what
+ * was refundable, rounded down (the customer's way).
+ */
+export function keptBackForKeptGoods(refundableMinor: number, deductionPercent: number): number {
+  return Math.floor((refundableMinor * deductionPercent) / 100);
+}

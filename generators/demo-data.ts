@@ -1,9 +1,9 @@
 // Demo data for the local stack and the tests: customers, products, stock received through the ledger, and
 // paid orders whose stock is reserved, all written through the same operations cancellation uses.
 import type { Models } from '../models';
-import type { OrderStatus } from '../models/sales-order.model';
+import type { OrderStatus } from '../contracts/books.contract';
 import { applyStockMovement } from '../models/stock-ledger';
-import { WAREHOUSES } from './generate-books';
+import { WAREHOUSES } from './books';
 
 export interface DemoCustomer {
   customerId: string;

@@ -10,8 +10,8 @@ import type {
 } from '../contracts/cancellation.contract';
 import { isCancelflowError } from '../lib/errors';
 import type { CancellationPolicy } from '../contracts/policy.contract';
-import { leftInOrderCurrency, type RefundablePayment } from './refund-plan';
-import type { OrderStatus } from './sales-order.model';
+import { leftInOrderCurrency, type RefundablePayment } from './refund-plan.rules';
+import type { OrderStatus } from '../contracts/books.contract';
 
 export interface ReviewableOrder {
   orderNumber: string;

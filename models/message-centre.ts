@@ -1,0 +1,119 @@
+// The message centre's operations (R19, R24): posting a message to a person or a department, once per key,
+// and each person's inbox, unread count and marking read. The schema and why it is shaped so are in
+// message-centre.model.ts.
+import { z } from 'zod';
+import type { Language } from '../contracts/books.contract';
+import { CancelflowError } from '../lib/errors';
+import { idempotencyKey, parseInput, requiredText } from './books-validation';
+import type { Models } from './index';
+import { MESSAGE_CATEGORIES } from './message-centre.model';
+import { isDuplicateKey } from './mongo-errors';
+import { DEPARTMENTS } from '../contracts/cancellation.contract';
+
+const localisedText = z.object({ title: requiredText, body: requiredText });
+const postMessageInput = z.object({
+  idempotencyKey,
+  to: z.union([
+    z.object({ personId: requiredText }).strict(),
+    z.object({ department: z.enum(DEPARTMENTS) }).strict(),
+  ]),
+  cancellationId: requiredText,
+  orderNumber: requiredText,
+  category: z.enum(MESSAGE_CATEGORIES),
+  /** Both languages: a department's members read different ones. */
+  content: z.object({ 'zh-CN': localisedText, en: localisedText }),
+});
+export type PostMessageInput = z.input<typeof postMessageInput>;
+
+/**
+ * Writes a message to a person, or to every active member of a department, once per key. Returns the ids of
+ * the people it is now in front of (a repeat returns the same people, plus any who joined in between).
+ */
+export async function postMessage(models: Models, input: PostMessageInput): Promise<string[]> {
+  const message = parseInput(postMessageInput, input);
+  const { Person, MessageCentreEntry } = models;
+  const recipients =
+    'personId' in message.to
+      ? await Person.find({ personId: message.to.personId }, { personId: 1, language: 1 }).lean()
+      : await Person.find(
+          { department: message.to.department, active: true },
+          { personId: 1, language: 1 },
+        ).lean();
+  if ('personId' in message.to && recipients.length === 0) {
+    throw new CancelflowError('not_found', `no person ${message.to.personId}`, { field: 'to.personId' });
+  }
+  const department = 'department' in message.to ? message.to.department : undefined;
+
+  await Promise.all(
+    recipients.map(async (person) => {
+      const language: Language = person.language;
+      await MessageCentreEntry.updateOne(
+        { messageId: `${message.idempotencyKey}:${person.personId}` },
+        {
+          $setOnInsert: {
+            idempotencyKey: message.idempotencyKey,
+            recipientId: person.personId,
+            department,
+            cancellationId: message.cancellationId,
+            orderNumber: message.orderNumber,
+            category: message.category,
+            language,
+            title: message.content[language].title,
+            body: message.content[language].body,
+            readAt: null,
+          },
+        },
+        { upsert: true },
+      ).catch((error: unknown) => {
+        if (!isDuplicateKey(error)) throw error; // a concurrent delivery of the same message wrote it: fine
+      });
+    }),
+  );
+  return recipients.map((person) => person.personId);
+}
+
+export async function unreadCount(models: Models, personId: string): Promise<number> {
+  return models.MessageCentreEntry.countDocuments({ recipientId: personId, readAt: null });
+}
+
+/** A person's messages, newest first. */
+export async function listMessages(
+  models: Models,
+  personId: string,
+  options: { unreadOnly?: boolean; limit?: number } = {},
+) {
+  return models.MessageCentreEntry.find({
+    recipientId: personId,
+    ...(options.unreadOnly ? { readAt: null } : {}),
+  })
+    .sort({ createdAt: -1 })
+    .limit(options.limit ?? 50)
+    .lean();
+}
+
+/**
+ * Marks one of the person's messages read. True when this call marked it, false when it was read before;
+ * the first reading time is kept either way.
+ */
+export async function markMessageRead(models: Models, personId: string, messageId: string): Promise<boolean> {
+  const marked = await models.MessageCentreEntry.updateOne(
+    { messageId, recipientId: personId, readAt: null },
+    { $set: { readAt: new Date() } },
+  );
+  if (marked.modifiedCount === 1) return true;
+  if (!(await models.MessageCentreEntry.exists({ messageId, recipientId: personId }))) {
+    throw new CancelflowError('not_found', `person ${personId} has no message ${messageId}`, {
+      field: 'messageId',
+    });
+  }
+  return false;
+}
+
+/** Marks every unread message of the person read; returns how many this call marked. */
+export async function markAllMessagesRead(models: Models, personId: string): Promise<number> {
+  const marked = await models.MessageCentreEntry.updateMany(
+    { recipientId: personId, readAt: null },
+    { $set: { readAt: new Date() } },
+  );
+  return marked.modifiedCount;
+}

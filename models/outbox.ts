@@ -1,0 +1,177 @@
+// The notification outbox's store (R17, R18): every message is recorded, rendered, under its key before it is
+// sent; one attempt at a time claims it, and it is marked sent, given up, or (from the provider's report)
+// delivered. Once marked sent, no claim takes it again. Sending it through the providers is the activities'
+// part (activities/outbox.ts).
+import { createHash } from 'node:crypto';
+import type { Language } from '../contracts/books.contract';
+import { CancelflowError } from '../lib/errors';
+import type { Models } from './index';
+import { createOrFind } from './mongo-errors';
+import type { NotificationChannel } from './notification.model';
+import type { Department } from '../contracts/cancellation.contract';
+
+/**
+ * How long one attempt holds an entry: longer than an activity attempt may run (1 minute) and than the
+ * providers' own timeouts, so a second attempt never sends while a first may still be sending.
+ */
+export const OUTBOX_LEASE_MS = 2 * 60_000;
+
+export interface OutboxEntryInput {
+  idempotencyKey: string;
+  cancellationId: string;
+  channel: NotificationChannel;
+  recipient: string;
+  template: string;
+  language: Language;
+  audience?: 'customer' | 'department' | 'person';
+  department?: Department;
+  moment?: string;
+  payload?: Record<string, string | undefined>;
+  content?: { subject?: string; text?: string; html?: string; body?: string };
+}
+
+/** An entry as stored (a lean document). */
+export type OutboxEntry = NonNullable<Awaited<ReturnType<typeof findEntry>>>;
+
+function findEntry(models: Models, key: string) {
+  return models.Notification.findOne({ idempotencyKey: key }).lean();
+}
+
+/** The Message-ID a mail carries on every attempt: derived from the key, valid in any header. */
+export function mailMessageId(idempotencyKey: string): string {
+  return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}@cancelflow>`;
+}
+
+/** Records an entry once under its key: a repeat returns the entry as first recorded, content and all. */
+export async function recordOutboxEntry(models: Models, entry: OutboxEntryInput): Promise<OutboxEntry> {
+  const insert = {
+    ...entry,
+    ...(entry.channel === 'email' ? { messageId: mailMessageId(entry.idempotencyKey) } : {}),
+    status: 'queued',
+    attempts: 0,
+  };
+  return createOrFind(
+    () =>
+      models.Notification.findOneAndUpdate(
+        { idempotencyKey: entry.idempotencyKey },
+        { $setOnInsert: insert },
+        { upsert: true, returnDocument: 'after' },
+      )
+        .lean()
+        .orFail(),
+    // Two attempts upserting at once: the other one's insert won, and is the entry.
+    async () => (await findEntry(models, entry.idempotencyKey)) as OutboxEntry,
+  );
+}
+
+export type OutboxClaim =
+  | { kind: 'claimed'; entry: OutboxEntry }
+  /** Sent or delivered already: nothing to send. */
+  | { kind: 'done'; entry: OutboxEntry }
+  /** Given up for good: nothing to send either. */
+  | { kind: 'failed'; entry: OutboxEntry }
+  /** Another attempt holds it until then. */
+  | { kind: 'busy'; until: Date };
+
+/** Takes the entry for one send attempt, unless it is done, failed, or another attempt holds it. */
+export async function claimOutboxEntry(
+  models: Models,
+  key: string,
+  now: Date = new Date(),
+  leaseMs = OUTBOX_LEASE_MS,
+): Promise<OutboxClaim> {
+  const claimed = await models.Notification.findOneAndUpdate(
+    { idempotencyKey: key, status: 'queued', $or: [{ claimedUntil: null }, { claimedUntil: { $lte: now } }] },
+    { $set: { claimedUntil: new Date(now.getTime() + leaseMs), lastAttemptAt: now }, $inc: { attempts: 1 } },
+    { returnDocument: 'after' },
+  ).lean();
+  if (claimed) return { kind: 'claimed', entry: claimed };
+  const entry = await findEntry(models, key);
+  if (!entry)
+    throw new CancelflowError('not_found', `no notification ${key} in the outbox`, { field: 'key' });
+  if (entry.status === 'sent' || entry.status === 'delivered') return { kind: 'done', entry };
+  if (entry.status === 'failed') return { kind: 'failed', entry };
+  return { kind: 'busy', until: entry.claimedUntil ?? now };
+}
+
+/** Marks a claimed entry sent; false when it was not queued any more (a concurrent report came first). */
+export async function markOutboxSent(
+  models: Models,
+  key: string,
+  providerMessageId: string,
+  now: Date = new Date(),
+): Promise<boolean> {
+  const marked = await models.Notification.updateOne(
+    { idempotencyKey: key, status: 'queued' },
+    { $set: { status: 'sent', providerMessageId, sentAt: now }, $unset: { claimedUntil: 1, error: 1 } },
+  );
+  return marked.modifiedCount === 1;
+}
+
+/** Notes why an attempt failed and lets the next attempt go at once. */
+export async function recordOutboxAttemptFailure(models: Models, key: string, error: string): Promise<void> {
+  await models.Notification.updateOne(
+    { idempotencyKey: key, status: 'queued' },
+    { $set: { error }, $unset: { claimedUntil: 1 } },
+  );
+}
+
+/**
+ * Gives up on a queued entry for good, keeping the provider's last error (or `reason` when there is none,
+ * e.g. when the retries ran out of time before an attempt could even fail).
+ */
+export async function markOutboxFailed(
+  models: Models,
+  key: string,
+  reason: string,
+  now: Date = new Date(),
+): Promise<void> {
+  const entry = await findEntry(models, key);
+  if (!entry)
+    throw new CancelflowError('not_found', `no notification ${key} in the outbox`, { field: 'key' });
+  await models.Notification.updateOne(
+    { idempotencyKey: key, status: 'queued' },
+    { $set: { status: 'failed', failedAt: now, error: entry.error ?? reason }, $unset: { claimedUntil: 1 } },
+  );
+}
+
+export interface ProviderStatusReport {
+  providerMessageId: string;
+  /** Twilio's MessageStatus: queued, sending, sent, delivered, undelivered, failed, … */
+  status: string;
+  errorCode?: string;
+}
+
+export type StatusReportOutcome = 'unknown' | 'updated' | 'unchanged';
+
+/**
+ * A provider's delivery report. `delivered` and `undelivered`/`failed` are final and change a sent entry
+ * once; the report of an earlier stage (a late `sent` after `delivered`) changes nothing but is no error.
+ */
+export async function applyProviderStatusReport(
+  models: Models,
+  report: ProviderStatusReport,
+  now: Date = new Date(),
+): Promise<StatusReportOutcome> {
+  const entry = await models.Notification.findOne({ providerMessageId: report.providerMessageId }).lean();
+  if (!entry) return 'unknown';
+  const filter = { providerMessageId: report.providerMessageId, status: 'sent' as const };
+  let change;
+  if (report.status === 'delivered') {
+    change = { $set: { status: 'delivered', providerStatus: report.status, deliveredAt: now } };
+  } else if (report.status === 'undelivered' || report.status === 'failed') {
+    const code = report.errorCode ? ` (Twilio error ${report.errorCode})` : '';
+    change = {
+      $set: {
+        status: 'failed',
+        providerStatus: report.status,
+        failedAt: now,
+        error: `${report.status}${code}`,
+      },
+    };
+  } else {
+    change = { $set: { providerStatus: report.status } };
+  }
+  const updated = await models.Notification.updateOne(filter, change);
+  return updated.modifiedCount === 1 ? 'updated' : 'unchanged';
+}
