@@ -73,5 +73,7 @@ export default tseslint.config(
       sourceType: 'commonjs',
       globals: { module: 'writable', require: 'readonly', process: 'readonly' },
     },
+    // CommonJS files load each other with require().
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

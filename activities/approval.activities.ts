@@ -78,13 +78,15 @@ export function createApprovalActivities({ models, mailer, mailFrom, logger }: A
   }
 
   return {
-    /** R3, R15: who may decide at this level: active approvers of that level or higher, never the requester. */
+    /**
+     * R3, R15: the active approvers of this level or higher. Who of them may decide (never the requester, nor
+     * who decided an earlier step) is the rules' to say (eligibleApprovers), when the machine takes the list.
+     */
     async findApprovers(params: EffectParams['findApprovers']): Promise<string[]> {
       const people = await models.Person.find({
         roles: 'approver',
         approvalLevel: { $gte: params.level },
         active: true,
-        personId: { $ne: params.requestedBy },
       })
         .sort({ approvalLevel: 1, personId: 1 })
         .lean();

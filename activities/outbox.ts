@@ -4,7 +4,6 @@
 // tell whether the provider took it and sends it again. It errs towards twice rather than never; mail carries
 // a stable Message-ID, so a receiving system can drop the copy (docs/notifications.md).
 import type { NotificationChannel } from '../models/notification.model';
-import type { Language } from '../contracts/books.contract';
 import {
   claimOutboxEntry,
   mailMessageId,
@@ -13,6 +12,7 @@ import {
   recordOutboxAttemptFailure,
   recordOutboxEntry,
   type OutboxEntry,
+  type OutboxEntryInput,
 } from '../models/outbox';
 import type { NotificationResult } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
@@ -132,14 +132,10 @@ export async function deliverOutboxEntry(deps: OutboxDeps, key: string): Promise
   return { status: 'sent', alreadySent: false };
 }
 
-export interface OutboxMessage {
-  idempotencyKey: string;
-  cancellationId: string;
-  channel: NotificationChannel;
-  recipient: string;
-  template: string;
-  language: Language;
-}
+export type OutboxMessage = Pick<
+  OutboxEntryInput,
+  'idempotencyKey' | 'cancellationId' | 'channel' | 'recipient' | 'template' | 'language'
+>;
 
 /**
  * Sends one message through the outbox at once, with the caller's own send: recorded first, sent once,

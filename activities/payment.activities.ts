@@ -35,7 +35,7 @@ type Share = RefundShare & {
 };
 
 /**
- * Plans how the amount goes back over the order's payments (models/refund-plan.ts) and hands each share to
+ * Plans how the amount goes back over the order's payments (rules/refund-plan.rules.ts) and hands each share to
  * `refund`, oldest payment first; returns what no payment could cover, in the order's currency. Shares an
  * earlier attempt recorded under this cancellation's keys stand as they were and count first: a retry must ask
  * for what it reserved before, not what is left now, and never more than the amount in all.

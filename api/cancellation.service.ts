@@ -8,6 +8,7 @@ import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import type { CancellationRecord } from '../models/cancellation.model';
 import { isDuplicateKey } from '../models/mongo-errors';
+import { mayRequest } from '../rules/permissions.rules';
 import { reviewOrder, type ReviewRules } from '../rules/review.rules';
 import {
   cancellationWorkflowId,
@@ -130,23 +131,13 @@ export function createCancellationService(deps: {
     return null;
   }
 
-  /**
-   * R3, R26: only an active person of the books with the `requester` role may ask for a cancellation
-   * (approvers who also request carry both roles). The caller names the person; until sign-in exists, the
-   * books are what the name is checked against.
-   */
+  /** R3, R26: the rules say who may ask for a cancellation; the books say who the person is. */
   async function refuseUnlessRequester(personId: string): Promise<void> {
-    const person = await models.Person.findOne({ personId }).lean();
-    let why: string | undefined;
-    if (!person) why = 'is not a person in the books';
-    else if (!person.active) why = 'is no longer active';
-    else if (!person.roles.includes('requester')) why = 'does not have the requester role';
-    if (why) {
-      throw new CancelflowError(
-        'requester_not_allowed',
-        `requestedBy: ${personId} ${why}, so may not request cancellations`,
-        { field: 'requestedBy' },
-      );
+    const verdict = mayRequest(personId, await models.Person.findOne({ personId }).lean());
+    if (!verdict.allowed) {
+      throw new CancelflowError('requester_not_allowed', `requestedBy: ${verdict.reason}`, {
+        field: 'requestedBy',
+      });
     }
   }
 

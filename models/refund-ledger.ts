@@ -17,7 +17,7 @@ export interface RefundIntent {
   /** Its worth in the order's currency, when the payment's currency is another. */
   orderCurrencyMinor?: number;
   /**
-   * With `orderCurrencyMinor`: the payment's counts the share was planned on (models/refund-plan.ts). It is
+   * With `orderCurrencyMinor`: the payment's counts the share was planned on (rules/refund-plan.rules.ts). It is
    * reserved only on those counts, so both stay on the capture's rate; on others it is refused as stale
    * (`refund_plan_stale`), to be planned again. Two cancellations sharing a payment would otherwise each take a
    * share rounded for a state the other has changed.
@@ -29,7 +29,7 @@ export type RefundRecord = { status: string; providerRefundId?: string | null; a
 
 /**
  * The order's payments in the order refunds take them, oldest first: the refund, finance's settlement and the
- * instructions finance get all plan over this one list (models/refund-plan.ts), so they agree.
+ * instructions finance get all plan over this one list (rules/refund-plan.rules.ts), so they agree.
  */
 export function paymentsInRefundOrder(models: Models, orderNumber: string) {
   return models.Payment.find({ orderNumber }).sort({ createdAt: 1, paymentId: 1 }).lean();

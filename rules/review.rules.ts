@@ -11,22 +11,14 @@ import type {
 import { isCancelflowError } from '../lib/errors';
 import type { CancellationPolicy } from '../contracts/policy.contract';
 import { leftInOrderCurrency, type RefundablePayment } from './refund-plan.rules';
-import type { OrderStatus } from '../contracts/books.contract';
+import type { OrderStatus, SalesOrderLine } from '../contracts/books.contract';
 
 export interface ReviewableOrder {
   orderNumber: string;
   customerId: string;
   status: OrderStatus;
   currency: string;
-  lines: {
-    lineId: string;
-    sku: string;
-    warehouse: string;
-    quantity: number;
-    reservedQuantity: number;
-    cancelledQuantity: number;
-    unitPriceMinor: number;
-  }[];
+  lines: Omit<SalesOrderLine, 'status'>[];
 }
 
 export interface ReviewableShipment {

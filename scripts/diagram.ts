@@ -1,9 +1,11 @@
 // `npm run diagram` writes docs/statechart.md, a Mermaid stateDiagram-v2 drawn from the very machine the
-// workflow runs; `npm run diagram -- --check` (CI) fails when the file no longer matches the machine.
+// workflow runs, and the README's architecture drawing from architecture.cjs; `npm run diagram -- --check`
+// (CI) fails when either no longer matches what it is drawn from.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyStateNode } from 'xstate';
 import { cancellationMachine } from '../workflows/cancellation.machine';
+import { currentReadme, readmePath, readmeWithArchitecture } from './architecture-diagram';
 import { projectRoot } from './servers';
 
 const target = join(projectRoot, 'docs', 'statechart.md');
@@ -97,6 +99,8 @@ function* collect(node: AnyStateNode): Generator<AnyStateNode> {
 
 if (require.main === module) {
   const rendered = renderDiagram();
+  const readme = currentReadme();
+  const drawnReadme = readmeWithArchitecture(readme);
   if (process.argv.includes('--check')) {
     let current = '';
     try {
@@ -108,9 +112,16 @@ if (require.main === module) {
       console.error('docs/statechart.md does not match the machine: run `npm run diagram` and commit it');
       process.exit(1);
     }
-    console.log('docs/statechart.md matches the machine');
+    if (drawnReadme !== readme) {
+      console.error(
+        "README.md's architecture does not match architecture.cjs: run `npm run diagram` and commit it",
+      );
+      process.exit(1);
+    }
+    console.log('docs/statechart.md matches the machine, and README.md the architecture');
   } else {
     writeFileSync(target, rendered);
-    console.log(`wrote ${target}`);
+    writeFileSync(readmePath, drawnReadme);
+    console.log(`wrote ${target} and the architecture in ${readmePath}`);
   }
 }

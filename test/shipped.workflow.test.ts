@@ -229,8 +229,11 @@ test('an answer the carrier gives that cancelflow does not know waits for ops; r
     from: 'recallingShipment',
     reason: expect.stringContaining('with status "held_for_inspection"') as string,
   });
-  const record = await stack.models.Cancellation.findOne({ cancellationId }).lean();
-  expect(record?.state).toBe('needsAttention.waitingForOps');
+  // The database copy follows the state the query shows once its record activity ran.
+  await eventually(async () => {
+    const record = await stack.models.Cancellation.findOne({ cancellationId }).lean();
+    expect(record?.state).toBe('needsAttention.waitingForOps');
+  });
   // Nothing was guessed: no customer was offered options, and no stock or money moved.
   expect(await stockLevel()).toEqual(await stockFromLedger(stack.models, SKU, WAREHOUSE));
   expect(stack.gateway.refunds.filter((refund) => refund.reason?.includes(cancellationId))).toHaveLength(0);

@@ -2,7 +2,7 @@
 // as they are), and the batch that holds one array of each.
 import type { Types } from 'mongoose';
 import type { PurchaseLine, PurchaseOrderStatus, ReductionRefusal } from '../../models/purchase-order.model';
-import type { OrderStatus } from '../../contracts/books.contract';
+import type { OrderLineStatus, OrderStatus, SalesOrderLine } from '../../contracts/books.contract';
 import type { CustomerSearch } from '../../models/search-fields';
 import type { ShipmentStatus } from '../../models/shipment.model';
 import type { StockMovementRequest } from '../../models/stock-ledger';
@@ -42,18 +42,9 @@ export interface StockLevelFigures {
   reserved: number;
 }
 
-export type LineStatus = 'open' | 'partially_cancelled' | 'cancelled';
-
-export interface SalesOrderLine {
-  lineId: string;
-  sku: string;
-  warehouse: string;
-  quantity: number;
-  reservedQuantity: number;
-  cancelledQuantity: number;
-  unitPriceMinor: number;
-  status: LineStatus;
-}
+// A generated line is a stored line (the books' contract).
+export type { SalesOrderLine };
+export type LineStatus = OrderLineStatus;
 
 export interface SalesOrderDocument extends Stamped {
   orderNumber: string;
