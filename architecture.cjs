@@ -22,6 +22,8 @@ const ALLOWED = {
   // webhooks verify a provider's signature with that integration's own scheme.
   api: ['contracts', 'rules', 'models', 'client', 'integrations', 'lib'],
   lib: ['contracts', 'lib'],
+  // The command line for people at a terminal: it talks to the HTTP API only, through the typed client.
+  cli: ['client', 'contracts'],
   // The composition root of the worker: connects everything and bundles the workflows by path.
   worker: ['contracts', 'activities', 'workflows', 'models', 'integrations', 'lib'],
   // Seeded generators of books, shared by the scripts, benchmarks and tests.
@@ -57,6 +59,7 @@ const PRODUCT_LAYERS = [
   'api',
   'lib',
   'worker',
+  'cli',
 ];
 
 module.exports = { ALLOWED, PRODUCT_LAYERS };

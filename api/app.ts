@@ -1,16 +1,35 @@
 // The HTTP API as a fastify app, built from its dependencies so tests can run it in-process on a real port.
+// Every route validates with the zod schemas of client/contract.ts, which also make the OpenAPI document
+// (/openapi.json, with a reference page at /docs), and states who may call it (api/auth/access.ts).
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { createHash } from 'node:crypto';
 import { idempotencyKeyHeader, type ApiErrorBody } from '../client/contract';
+import type { Config } from '../lib/config';
 import { CancelflowError, isCancelflowError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Models } from '../models';
 import type { ReviewRules } from '../rules/review.rules';
+import { ANY_ROLE, callerOf, enforceAccess, SESSION_COOKIE, sessionIdOf } from './auth/access';
+import { registerAuthRoutes, type SessionSettings } from './auth/auth.routes';
 import { createCancellationService } from './cancellation.service';
 import { registerFeedbackRoutes } from './feedback.routes';
 import { registerNotificationRoutes } from './notifications.routes';
 import { registerOrderRoutes } from './orders.routes';
-import { registerWebhookRoutes, type WebhookSettings } from './webhooks.routes';
+import { registerWebhookRoutes, webhookSettingsFrom, type WebhookSettings } from './webhooks.routes';
 
 export interface AppDeps {
   models: Models;
@@ -20,49 +39,182 @@ export interface AppDeps {
   logger: Logger;
   /** Secrets and public address the webhooks check signatures with (`webhookSettingsFrom(config)`). */
   webhooks: WebhookSettings;
+  /** Signs the session cookie and binds CSRF tokens to sessions. */
+  sessionSecret: string;
+  session: SessionSettings;
+  /** Requests a caller may make per minute. */
+  rateLimitPerMinute: number;
+}
+
+/** The settings of the API's own, from the configuration. */
+export function apiSettingsFrom(
+  config: Pick<
+    Config,
+    | 'PUBLIC_BASE_URL'
+    | 'TWILIO_AUTH_TOKEN'
+    | 'CARRIER_WEBHOOK_SECRET'
+    | 'SESSION_SECRET'
+    | 'SESSION_TTL_HOURS'
+    | 'SIGN_IN_MAX_FAILURES'
+    | 'SIGN_IN_LOCK_MINUTES'
+    | 'RATE_LIMIT_PER_MINUTE'
+  >,
+): Pick<AppDeps, 'webhooks' | 'sessionSecret' | 'session' | 'rateLimitPerMinute'> {
+  return {
+    webhooks: webhookSettingsFrom(config),
+    sessionSecret: config.SESSION_SECRET,
+    session: {
+      ttlMs: config.SESSION_TTL_HOURS * 3_600_000,
+      maxFailures: config.SIGN_IN_MAX_FAILURES,
+      lockMs: config.SIGN_IN_LOCK_MINUTES * 60_000,
+      secureCookies: config.PUBLIC_BASE_URL.startsWith('https:'),
+    },
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  };
+}
+
+/** The field a validation error names, as a caller wrote it: `lines[0].quantity`, `Idempotency-Key`. */
+function fieldOf(instancePath: string, part: string | undefined): string {
+  const path = instancePath
+    .split('/')
+    .filter(Boolean)
+    .reduce((name, key) => (/^\d+$/.test(key) ? `${name}[${key}]` : name ? `${name}.${key}` : key), '');
+  return path || part || 'request';
+}
+
+/** One bucket per caller: the key or session when there is one (hashed: never a secret in memory), else the address. */
+function rateLimitKey(request: FastifyRequest): string {
+  const credential = request.headers.authorization ?? request.cookies[SESSION_COOKIE];
+  return credential ? createHash('sha256').update(credential).digest('hex') : request.ip;
 }
 
 export function buildApp(deps: AppDeps) {
-  const app = Fastify({ loggerInstance: deps.logger, bodyLimit: 256 * 1024 });
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: 256 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   const cancellations = createCancellationService(deps);
+
+  void app.register(helmet, {
+    // The reference page at /docs loads its own script and styles; everything else is JSON.
+    contentSecurityPolicy: {
+      directives: { 'script-src': ["'self'"], 'style-src': ["'self'", 'https:', "'unsafe-inline'"] },
+    },
+  });
+  void app.register(rateLimit, {
+    max: deps.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    keyGenerator: rateLimitKey,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'too_many_requests',
+      message: `more than ${context.max} requests a minute: retry in ${Math.ceil(context.ttl / 1000)} s`,
+    }),
+  });
+  void app.register(cookie, { secret: deps.sessionSecret });
+  void app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieOpts: {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure: deps.session.secureCookies,
+    },
+    // Bound to the session: a token taken from one session is worthless in another.
+    getUserInfo: (request: FastifyRequest) => sessionIdOf(request) ?? '',
+    csrfOpts: { hmacKey: deps.sessionSecret },
+  });
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'cancelflow',
+        version: '1',
+        description:
+          'Durable order cancellation. People sign in (POST /v1/auth/sign-in: a session cookie, and a CSRF ' +
+          'token to send as x-csrf-token with writes); systems send an API key as a bearer token.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'cfk_… API key' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.setErrorHandler((error, request, reply) => {
     if (isCancelflowError(error)) {
       const body: ApiErrorBody = { error: error.code, message: error.message, details: error.details };
       return reply.status(error.httpStatus).send(body);
     }
-    // Fastify's own 4xx (unparseable JSON, wrong content type, body too large) keep their status and reason.
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const [issue] = error.validation;
+      const field = fieldOf(issue?.instancePath ?? '', error.validationContext);
+      return reply.status(400).send({
+        error: 'validation_failed',
+        message: `${field}: ${issue?.message ?? 'is invalid'}`,
+        details: { field },
+      } satisfies ApiErrorBody);
+    }
+    // Fastify's own 4xx (unparseable JSON, wrong content type, body too large, CSRF) keep their status and reason.
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
+      const code = status === 403 ? 'forbidden' : status === 429 ? 'too_many_requests' : 'bad_request';
       return reply
         .status(status)
-        .send({ error: 'bad_request', message: (error as Error).message } satisfies ApiErrorBody);
+        .send({ error: code, message: (error as Error).message } satisfies ApiErrorBody);
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ error: 'internal', message: 'internal error' } satisfies ApiErrorBody);
   });
 
-  app.get('/health', async (_request, reply) => {
-    const [database, temporal] = await Promise.all([
-      deps.models.db.db
-        ?.admin()
-        .ping()
-        .then(
-          () => 'ok',
-          (error: unknown) => `down: ${String(error)}`,
-        ) ?? 'down: not connected',
-      deps.temporal.workflowService.getSystemInfo({}).then(
-        () => 'ok',
-        (error: unknown) => `down: ${String(error)}`,
-      ),
-    ]);
-    const healthy = database === 'ok' && temporal === 'ok';
-    return reply
-      .status(healthy ? 200 : 503)
-      .send({ status: healthy ? 'ok' : 'unavailable', database, temporal });
+  enforceAccess(app, {
+    models: deps.models,
+    checkCsrf: (request: FastifyRequest, reply: FastifyReply) =>
+      new Promise<void>((resolve, reject) => {
+        app.csrfProtection(request, reply, (error?: Error) => (error ? reject(error) : resolve()));
+      }),
   });
 
-  app.post('/v1/cancellations', async (request, reply) => {
+  app.get(
+    '/openapi.json',
+    { config: { access: { public: 'the API description' } }, schema: { hide: true } },
+    () => app.swagger(),
+  );
+  registerAuthRoutes(app, deps);
+
+  app.get(
+    '/health',
+    { config: { access: { public: 'load balancers and ops probe it' } } },
+    async (_request, reply) => {
+      const [database, temporal] = await Promise.all([
+        deps.models.db.db
+          ?.admin()
+          .ping()
+          .then(
+            () => 'ok',
+            (error: unknown) => `down: ${String(error)}`,
+          ) ?? 'down: not connected',
+        deps.temporal.workflowService.getSystemInfo({}).then(
+          () => 'ok',
+          (error: unknown) => `down: ${String(error)}`,
+        ),
+      ]);
+      const healthy = database === 'ok' && temporal === 'ok';
+      return reply
+        .status(healthy ? 200 : 503)
+        .send({ status: healthy ? 'ok' : 'unavailable', database, temporal });
+    },
+  );
+
+  app.post('/v1/cancellations', { config: { access: { roles: ['requester'] } } }, async (request, reply) => {
     const rawKey = request.headers['idempotency-key'];
     let idempotencyKey: string | undefined;
     if (rawKey !== undefined) {
@@ -78,15 +230,17 @@ export function buildApp(deps: AppDeps) {
       }
       idempotencyKey = parsed.data;
     }
-    const accepted = await cancellations.create(request.body, idempotencyKey);
+    const accepted = await cancellations.create(request.body, callerOf(request).personId, idempotencyKey);
     return reply
       .status(202)
       .header('location', `/v1/cancellations/${accepted.cancellationId}`)
       .send(accepted);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/cancellations/:id', async (request) =>
-    cancellations.get(request.params.id),
+  app.get<{ Params: { id: string } }>(
+    '/v1/cancellations/:id',
+    { config: { access: { roles: ANY_ROLE, ownFor: ['requester'], own: 'requesterOfCancellation' } } },
+    async (request) => cancellations.get(request.params.id),
   );
   registerOrderRoutes(app, deps);
   registerWebhookRoutes(app, deps);

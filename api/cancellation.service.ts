@@ -135,14 +135,13 @@ export function createCancellationService(deps: {
   async function refuseUnlessRequester(personId: string): Promise<void> {
     const verdict = mayRequest(personId, await models.Person.findOne({ personId }).lean());
     if (!verdict.allowed) {
-      throw new CancelflowError('requester_not_allowed', `requestedBy: ${verdict.reason}`, {
-        field: 'requestedBy',
-      });
+      throw new CancelflowError('forbidden', verdict.reason);
     }
   }
 
   return {
-    async create(body: unknown, idempotencyKey?: string): Promise<CancellationAccepted> {
+    /** `requestedBy`: the signed-in person or the key's identity, never a name from the body. */
+    async create(body: unknown, requestedBy: string, idempotencyKey?: string): Promise<CancellationAccepted> {
       const parsed = createCancellationBody.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
@@ -151,14 +150,16 @@ export function createCancellationService(deps: {
       }
       const request = parsed.data;
 
-      const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+      const requestHash = createHash('sha256')
+        .update(JSON.stringify({ ...request, requestedBy }))
+        .digest('hex');
       const existing = await findExisting(request.orderNumber, idempotencyKey, requestHash);
       // A replay of a request already accepted (same key, same body) answers as the first time did, even if
       // its requester has left since; any other request is checked, even one that would join a running one.
       if (existing && idempotencyKey !== undefined && existing.requestKey === idempotencyKey) {
         return accepted(existing, true);
       }
-      await refuseUnlessRequester(request.requestedBy);
+      await refuseUnlessRequester(requestedBy);
       if (existing) return accepted(existing, true);
 
       const order = await models.SalesOrder.findOne({ orderNumber: request.orderNumber }).lean();
@@ -196,7 +197,7 @@ export function createCancellationService(deps: {
           requestHash,
           reasonCode: request.reasonCode,
           note: request.note,
-          requestedBy: request.requestedBy,
+          requestedBy,
           confirmed: request.confirm,
           requestedLines: request.lines,
           state: 'requested',

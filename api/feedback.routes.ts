@@ -8,6 +8,10 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Models } from '../models';
+import { ANY_ROLE } from './auth/access';
+
+/** The customer has no account: the random code in their message is what lets them in (R16). */
+const byCode = { access: { public: 'the random code from the customer’s message guards it' } };
 import { findFeedback, submitFeedback } from '../models/feedback';
 
 export function registerFeedbackRoutes<Logger extends FastifyBaseLogger>(
@@ -15,7 +19,7 @@ export function registerFeedbackRoutes<Logger extends FastifyBaseLogger>(
   deps: { models: Models },
 ): void {
   /** What the code is for, and whether it was used: what a feedback page shows before the customer rates. */
-  app.get<{ Params: { code: string } }>('/v1/feedback/:code', async (request) => {
+  app.get<{ Params: { code: string } }>('/v1/feedback/:code', { config: byCode }, async (request) => {
     const { code, orderNumber, rating, submittedAt } = await findFeedback(deps.models, {
       code: request.params.code,
     });
@@ -23,7 +27,7 @@ export function registerFeedbackRoutes<Logger extends FastifyBaseLogger>(
   });
 
   /** `{ "rating": 1..5, "comment"?: string }`: 201 once; 409 for a used code, 404 for an unknown one. */
-  app.post<{ Params: { code: string } }>('/v1/feedback/:code', async (request, reply) => {
+  app.post<{ Params: { code: string } }>('/v1/feedback/:code', { config: byCode }, async (request, reply) => {
     const feedback = await submitFeedback(deps.models, request.params.code, request.body);
     request.log.info(
       { cancellationId: feedback.cancellationId, rating: feedback.rating },
@@ -32,7 +36,9 @@ export function registerFeedbackRoutes<Logger extends FastifyBaseLogger>(
     return reply.status(201).send(feedback);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/cancellations/:id/feedback', async (request) =>
-    findFeedback(deps.models, { cancellationId: request.params.id }),
+  app.get<{ Params: { id: string } }>(
+    '/v1/cancellations/:id/feedback',
+    { config: { access: { roles: ANY_ROLE, ownFor: ['requester'], own: 'requesterOfCancellation' } } },
+    async (request) => findFeedback(deps.models, { cancellationId: request.params.id }),
   );
 }

@@ -4,8 +4,7 @@ import { loadConfig, mongoUri } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
 import { connectModels } from '../models';
-import { buildApp } from './app';
-import { webhookSettingsFrom } from './webhooks.routes';
+import { apiSettingsFrom, buildApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     policy,
-    webhooks: webhookSettingsFrom(config),
+    ...apiSettingsFrom(config),
     logger,
   });
 

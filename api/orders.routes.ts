@@ -8,6 +8,7 @@ import type {
 } from 'fastify';
 import type { OrderSearchQuery } from '../client/contract';
 import type { Models } from '../models';
+import { ANY_ROLE } from './auth/access';
 import { getOrder, searchOrders } from '../models/order-search';
 
 export function registerOrderRoutes<Logger extends FastifyBaseLogger>(
@@ -15,9 +16,13 @@ export function registerOrderRoutes<Logger extends FastifyBaseLogger>(
   deps: { models: Models },
 ): void {
   // The query string is validated by `searchOrders` itself (400 naming the field).
-  app.get('/v1/orders', async (request) => searchOrders(deps.models, request.query as OrderSearchQuery));
+  app.get('/v1/orders', { config: { access: { roles: ANY_ROLE } } }, async (request) =>
+    searchOrders(deps.models, request.query as OrderSearchQuery),
+  );
 
-  app.get<{ Params: { orderNumber: string } }>('/v1/orders/:orderNumber', async (request) =>
-    getOrder(deps.models, request.params.orderNumber),
+  app.get<{ Params: { orderNumber: string } }>(
+    '/v1/orders/:orderNumber',
+    { config: { access: { roles: ANY_ROLE } } },
+    async (request) => getOrder(deps.models, request.params.orderNumber),
   );
 }

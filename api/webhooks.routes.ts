@@ -41,6 +41,12 @@ export function webhookSettingsFrom(
   };
 }
 
+// Providers have no account: each request carries its sender's signature over the exact body, checked below.
+const signedByTwilio = { access: { public: "Twilio's X-Twilio-Signature over the URL and form is checked" } };
+const signedByCarrier = {
+  access: { public: "the carrier's HMAC-SHA256 signature over the body is checked" },
+};
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
@@ -63,7 +69,7 @@ export function registerWebhookRoutes<Logger extends FastifyBaseLogger>(
     );
 
     /** Twilio's status callback for an SMS the outbox sent: delivered, undelivered, failed… */
-    webhooks.post('/v1/webhooks/twilio/status', async (request, reply) => {
+    webhooks.post('/v1/webhooks/twilio/status', { config: signedByTwilio }, async (request, reply) => {
       const raw = typeof request.body === 'string' ? request.body : '';
       const params = Object.fromEntries(new URLSearchParams(raw));
       const signature = header(request, 'x-twilio-signature') ?? '';
@@ -101,7 +107,7 @@ export function registerWebhookRoutes<Logger extends FastifyBaseLogger>(
     });
 
     /** The carrier's outcome of a recall, passed on to the cancellation waiting for it. */
-    webhooks.post('/v1/webhooks/carrier', async (request, reply) => {
+    webhooks.post('/v1/webhooks/carrier', { config: signedByCarrier }, async (request, reply) => {
       const raw = typeof request.body === 'string' ? request.body : '';
       const check = verifyCarrierSignature(
         settings.carrierWebhookSecret,

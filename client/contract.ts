@@ -1,5 +1,6 @@
 // The HTTP API's contract: request schemas (validated by the API) and response types (read by the client).
 import { z } from 'zod';
+import { PERSON_ROLES } from '../contracts/books.contract';
 import {
   CONFIRMABLE_STAGES,
   REASON_CODES,
@@ -17,7 +18,6 @@ export const createCancellationBody = z.strictObject({
     .optional(),
   reasonCode: z.enum(REASON_CODES),
   note: z.string().max(2000).optional(),
-  requestedBy: z.string().trim().min(1).max(128),
   /** R2: the order stages the requester confirms cancelling in, e.g. ["awaiting_shipment"]. */
   confirm: z.array(z.enum(CONFIRMABLE_STAGES)).default([]),
 });
@@ -91,3 +91,65 @@ export {
   type OrderSort,
   type OrderSummary,
 } from '../contracts/books.contract';
+
+// Signing in, and who the caller is (R25, R26).
+
+export const signInBody = z.strictObject({
+  /** The person's id in the books (`clerk-1`) or their e-mail address. */
+  login: z.string().trim().min(1).max(254),
+  password: z.string().min(1).max(1024),
+});
+export type SignInRequest = z.infer<typeof signInBody>;
+
+export const whoAmI = z.object({
+  personId: z.string(),
+  name: z.string(),
+  roles: z.array(z.enum(PERSON_ROLES)),
+  approvalLevel: z.number().int(),
+  language: z.enum(['zh-CN', 'en']),
+  via: z.enum(['session', 'api_key']),
+});
+export type WhoAmI = z.infer<typeof whoAmI>;
+
+export const sessionAnswer = z.object({
+  person: whoAmI,
+  /** Send it as `x-csrf-token` with every write made with the session cookie. Absent for API keys. */
+  csrfToken: z.string().optional(),
+});
+export type SessionAnswer = z.infer<typeof sessionAnswer>;
+
+// API keys for back-end systems: created, listed and revoked by ops or admins.
+
+export const createApiKeyBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  /** The person whose identity the key carries: what it requests is requested by them. */
+  personId: z.string().trim().min(1).max(128),
+  /** Which of that person's roles the key acts in. */
+  scopes: z.array(z.enum(PERSON_ROLES)).min(1),
+});
+export type CreateApiKeyRequest = z.infer<typeof createApiKeyBody>;
+
+export const apiKeyView = z.object({
+  keyId: z.string(),
+  name: z.string(),
+  personId: z.string(),
+  scopes: z.array(z.enum(PERSON_ROLES)),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  revokedAt: z.string().optional(),
+  lastUsedAt: z.string().optional(),
+});
+export type ApiKeyView = z.infer<typeof apiKeyView>;
+
+export const issuedApiKey = z.object({
+  key: apiKeyView,
+  /** The bearer token, shown this once: only its digest is kept. */
+  token: z.string(),
+});
+export type IssuedApiKey = z.infer<typeof issuedApiKey>;
+
+export const apiErrorBody = z.object({
+  error: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});

@@ -1,7 +1,9 @@
 // Demo data for the local stack and the tests: customers, products, stock received through the ledger, and
 // paid orders whose stock is reserved, all written through the same operations cancellation uses.
+import { randomBytes } from 'node:crypto';
 import type { Models } from '../models';
-import type { OrderStatus } from '../contracts/books.contract';
+import { issueApiKey, revokeApiKey, setPassword } from '../models/credentials';
+import type { OrderStatus, PersonRole } from '../contracts/books.contract';
 import { applyStockMovement } from '../models/stock-ledger';
 import { WAREHOUSES } from './books';
 
@@ -304,7 +306,7 @@ export interface DemoPerson {
   email: string;
   language: 'zh-CN' | 'en';
   department: 'sales' | 'purchasing' | 'logistics' | 'finance';
-  roles: ('requester' | 'approver' | 'finance_clerk' | 'warehouse_clerk' | 'ops')[];
+  roles: PersonRole[];
   approvalLevel: number;
 }
 
@@ -356,7 +358,7 @@ export const DEMO_PEOPLE: DemoPerson[] = [
     email: 'sam.okafor@cancelflow.local',
     language: 'en',
     department: 'logistics',
-    roles: ['ops'],
+    roles: ['ops', 'admin'],
     approvalLevel: 0,
   },
   {
@@ -415,4 +417,31 @@ export async function addPeople(models: Models, people: DemoPerson[] = DEMO_PEOP
       { upsert: true, runValidators: true },
     );
   }
+}
+
+/**
+ * Fresh credentials for the demo, at every start of the local stack: a password for each demo person (printed,
+ * so a newcomer can sign in as anyone) and an API key acting as the requester clerk-1, as a back-end system
+ * would hold. The previous start's demo key is revoked, so only the printed one works.
+ */
+export async function issueDemoCredentials(
+  models: Models,
+): Promise<{ people: { personId: string; password: string; roles: PersonRole[] }[]; apiKey: string }> {
+  const people = [];
+  for (const person of DEMO_PEOPLE) {
+    const password = randomBytes(12).toString('base64url');
+    await setPassword(models, person.personId, password);
+    people.push({ personId: person.personId, password, roles: person.roles });
+  }
+  const name = 'demo back-end (npm start)';
+  for (const old of await models.ApiKey.find({ name, revokedAt: null }).lean()) {
+    await revokeApiKey(models, old.keyId, 'npm start');
+  }
+  const { token } = await issueApiKey(models, {
+    name,
+    personId: 'clerk-1',
+    scopes: ['requester'],
+    createdBy: 'npm start',
+  });
+  return { people, apiKey: token };
 }

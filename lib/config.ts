@@ -12,6 +12,7 @@ const optionalSecret = z.string().min(1).optional();
 const LOCAL_SECRET_DEFAULTS = {
   TWILIO_AUTH_TOKEN: 'local-sms-simulator-token',
   CARRIER_WEBHOOK_SECRET: 'local-carrier-webhook-secret',
+  SESSION_SECRET: 'local-session-secret-change-me-in-production',
 } as const;
 
 export const configSchema = z
@@ -69,6 +70,16 @@ export const configSchema = z
 
     /** The versioned cancellation policy (R8): which orders may be cancelled, who approves, refund rules. */
     CANCELLATION_POLICY_FILE: z.string().min(1).default('policies/cancellation-policy.json'),
+
+    /** Signs the session cookie people sign in with; at least 32 characters. */
+    SESSION_SECRET: z.string().min(32).default(LOCAL_SECRET_DEFAULTS.SESSION_SECRET),
+    /** How long a signed-in session lasts, in hours, however active. */
+    SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+    /** Failed sign-ins in a row after which an account is locked for SIGN_IN_LOCK_MINUTES. */
+    SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+    SIGN_IN_LOCK_MINUTES: z.coerce.number().positive().default(15),
+    /** Requests per caller (person, key, or address when anonymous) per minute, before 429. */
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
 
     SIMULATORS_HOST: z.string().min(1).default('127.0.0.1'),
     SMS_SIMULATOR_PORT: port.default(8026),

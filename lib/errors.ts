@@ -4,6 +4,10 @@
 export type ErrorCode =
   | 'validation_failed'
   | 'unauthorized'
+  /** Signed in, but not allowed this action or this resource. */
+  | 'forbidden'
+  /** Too many requests, or too many failed sign-ins: try again later. */
+  | 'too_many_requests'
   | 'not_found'
   | 'confirmation_required'
   | 'not_cancellable'
@@ -21,6 +25,8 @@ export type ErrorCode =
 const httpStatusByCode: Record<ErrorCode, number> = {
   validation_failed: 400,
   unauthorized: 401,
+  forbidden: 403,
+  too_many_requests: 429,
   not_found: 404,
   confirmation_required: 409,
   not_cancellable: 409,

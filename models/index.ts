@@ -2,6 +2,7 @@
 // the API and each test can hold their own.
 import mongoose, { type Connection } from 'mongoose';
 import { cancellationModel } from './cancellation.model';
+import { accountModel, apiKeyModel, sessionModel } from './credentials.model';
 import { customerModel } from './customer.model';
 import { feedbackModel } from './feedback.model';
 import { paymentModel, refundModel, voucherModel } from './money.model';
@@ -34,6 +35,9 @@ export function createModels(db: Connection) {
     Person: personModel(db),
     MessageCentreEntry: messageCentreEntryModel(db),
     Feedback: feedbackModel(db),
+    Account: accountModel(db),
+    Session: sessionModel(db),
+    ApiKey: apiKeyModel(db),
   };
 }
 export type Models = ReturnType<typeof createModels>;
@@ -44,7 +48,7 @@ export type Models = ReturnType<typeof createModels>;
  * Collections and indexes are created here, one model after another, instead of by mongoose in the background
  * (`autoCreate`, `autoIndex`): the embedded mongo-java-server creates a collection twice when a
  * `createCollection` and a `createIndex` for it race, and keeps the copy without the unique index, which both
- * loses an idempotency guarantee and later fails `dropDatabase` with "index not found". Seventeen models take a
+ * loses an idempotency guarantee and later fails `dropDatabase` with "index not found". Twenty models take a
  * few milliseconds in sequence.
  */
 export async function connectModels(uri: string, dbName?: string): Promise<Models> {

@@ -1,13 +1,6 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { LANGUAGES } from '../contracts/books.contract';
+import { LANGUAGES, PERSON_ROLES } from '../contracts/books.contract';
 import { DEPARTMENTS } from '../contracts/cancellation.contract';
-
-/**
- * What a person may do. Approvals check `approver` together with the person's approval level; the others say
- * who handles money, stock, and the system itself.
- */
-export const PERSON_ROLES = ['requester', 'approver', 'finance_clerk', 'warehouse_clerk', 'ops'] as const;
-export type PersonRole = (typeof PERSON_ROLES)[number];
 
 /** 0: may not approve; 1..3: may approve cancellations up to that risk or amount band (policy decides). */
 export const MAX_APPROVAL_LEVEL = 3;

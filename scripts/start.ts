@@ -5,8 +5,7 @@
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { buildApp } from '../api/app';
-import { webhookSettingsFrom } from '../api/webhooks.routes';
+import { apiSettingsFrom, buildApp } from '../api/app';
 import { loadConfig, mongoUri, redactConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
@@ -19,7 +18,7 @@ import {
 } from '../simulators';
 import { createActivityDeps, createWorker } from '../worker/worker';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
-import { seedDemoData } from '../generators/demo-data';
+import { issueDemoCredentials, seedDemoData } from '../generators/demo-data';
 import { loadBooks } from './load-books';
 import { javaAvailable, projectRoot, startMongoServer, startTemporalDevServer } from './servers';
 
@@ -138,6 +137,7 @@ async function main(): Promise<void> {
   const models = await connectModels(databaseUri, config.MONGODB_DATABASE);
   stoppers.push({ name: 'database connection', stop: () => models.db.close() });
   const demoOrders = await seedDemoData(models);
+  const demoCredentials = await issueDemoCredentials(models);
   // Beside them a small shop's books, orders in every status to search and cancel; a restart finds them there.
   const generatedBooks = { seed: 1, orders: 200 };
   await loadBooks(models, generatedBooks);
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     policy,
     logger: quiet,
-    webhooks: webhookSettingsFrom(config),
+    ...apiSettingsFrom(config),
   });
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
   stoppers.push({ name: 'API', stop: () => app.close() });
@@ -202,13 +202,20 @@ cancelflow is running. Ctrl-C stops everything.
   Carrier          ${carrier.url}/_sim/recalls
   Data             ${config.MONGODB_URI ? 'MONGODB_URI' : join('.data', 'mongodb')} and ${join('.data', 'temporal.db')}
 
+People (sign in at POST ${api}/v1/auth/sign-in with {"login","password"}; new passwords every start):
+${demoCredentials.people.map((person) => `  ${person.personId.padEnd(12)} ${person.password}   ${person.roles.join(', ')}`).join('\n')}
+
+A back-end system's API key (acts as clerk-1, a requester): ${demoCredentials.apiKey}
+
 Demo orders: ${demoOrders.join(', ')} (SO-2026-0004 is in transit: confirm "shipped"; SO-2026-0005 was paid partly
 in USD); and ${generatedBooks.orders} generated orders in every
 status (${api}/v1/orders?status=allocated). Cancel one:
 
   curl -s -X POST ${api}/v1/cancellations -H 'content-type: application/json' \\
-    -H 'idempotency-key: demo-${Date.now()}' \\
-    -d '{"orderNumber":"${demoOrders[0]}","reasonCode":"customer_changed_mind","requestedBy":"clerk-1","confirm":["awaiting_shipment"]}'
+    -H 'authorization: Bearer ${demoCredentials.apiKey}' -H 'idempotency-key: demo-${Date.now()}' \\
+    -d '{"orderNumber":"${demoOrders[0]}","reasonCode":"customer_changed_mind","confirm":["awaiting_shipment"]}'
+
+The API's reference: ${api}/docs (OpenAPI at ${api}/openapi.json).
 `);
 }
 

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { OutboxSettings } from '../../activities/outbox';
 import { buildApp } from '../../api/app';
+import { apiSettingsFrom } from '../../api/app';
 import type { WebhookSettings } from '../../api/webhooks.routes';
 import { parseConfig } from '../../lib/config';
 import { loadPolicyFile } from '../../lib/policy';
@@ -93,6 +94,7 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     taskQueue,
     policy: await loadPolicyFile(config.CANCELLATION_POLICY_FILE),
     logger,
+    ...apiSettingsFrom(config),
     webhooks,
   });
   await app.listen({ host: '127.0.0.1', port: apiPort });

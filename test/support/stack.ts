@@ -4,13 +4,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
-import { buildApp } from '../../api/app';
-import { webhookSettingsFrom } from '../../api/webhooks.routes';
+import { apiSettingsFrom, buildApp } from '../../api/app';
 import { CancelflowClient } from '../../client/cancelflow-client';
 import { parseConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { loadPolicyFile } from '../../lib/policy';
 import type { Models } from '../../models';
+import { issueApiKey } from '../../models/credentials';
 import { freePort } from '../../scripts/servers';
 import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
 import { createActivityDeps, createWorker, type WorkflowSource } from '../../worker/worker';
@@ -24,7 +24,10 @@ export interface TestStack {
   deps: ActivityDeps;
   temporal: Client;
   taskQueue: string;
+  /** The API without credentials (public routes, and checking that the others refuse). */
   api: CancelflowClient;
+  /** The API as this person of the books: an API key in all their roles, issued on first use. */
+  as(personId: string): Promise<CancelflowClient>;
   apiUrl: string;
   mail: MailCatcher;
   sms: SmsSimulator;
@@ -83,10 +86,30 @@ export async function startTestStack(
     temporal,
     taskQueue,
     policy: await loadPolicyFile(config.CANCELLATION_POLICY_FILE),
-    webhooks: webhookSettingsFrom(config),
+    ...apiSettingsFrom(config),
     logger,
   });
   await app.listen({ host: '127.0.0.1', port: apiPort });
+
+  const clients = new Map<string, Promise<CancelflowClient>>();
+  const as = (personId: string): Promise<CancelflowClient> => {
+    let client = clients.get(personId);
+    if (!client) {
+      client = (async () => {
+        const person = await models.Person.findOne({ personId }).lean();
+        if (!person) throw new Error(`${personId} is not in the books: add the people first`);
+        const { token } = await issueApiKey(models, {
+          name: `test ${personId}`,
+          personId,
+          scopes: person.roles,
+          createdBy: 'test',
+        });
+        return new CancelflowClient({ baseUrl: apiUrl, apiKey: token });
+      })();
+      clients.set(personId, client);
+    }
+    return client;
+  };
 
   return {
     models,
@@ -94,6 +117,7 @@ export async function startTestStack(
     temporal,
     taskQueue,
     api: new CancelflowClient({ baseUrl: apiUrl }),
+    as,
     apiUrl,
     mail,
     sms,
