@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs whatever is missing for `npm start` and `npm test`: node modules, Temporal's binaries and the
-# embedded MongoDB launcher. Each step is skipped when its result is already there and up to date.
+# Installs whatever is missing for `npm start` and `npm test`: node modules, Temporal's binaries, the
+# embedded MongoDB launcher and the API fuzzer (schemathesis). Each step is skipped when its result is
+# already there and up to date.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -11,6 +12,7 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 bash scripts/install-temporal.sh
+bash scripts/install-fuzz.sh
 
 # A real MongoDB given by MONGODB_URI needs no embedded database (and so no Java).
 if [[ -z "${MONGODB_URI:-}" ]]; then
