@@ -22,7 +22,14 @@ export type OrderLineStatus = (typeof ORDER_LINE_STATUSES)[number];
  * What a person may do (R3, R26). Approvals check `approver` together with the person's approval level;
  * `admin` manages people and API keys.
  */
-export const PERSON_ROLES = ['requester', 'approver', 'finance_clerk', 'warehouse_clerk', 'ops', 'admin'] as const;
+export const PERSON_ROLES = [
+  'requester',
+  'approver',
+  'finance_clerk',
+  'warehouse_clerk',
+  'ops',
+  'admin',
+] as const;
 export type PersonRole = (typeof PERSON_ROLES)[number];
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;

@@ -59,10 +59,11 @@ async function cancelNewOrder(
     currency: 'CNY',
     lines: [{ lineId: 'L1', sku: 'POT-1', quantity: 1, unitPriceMinor: 38800 }],
   });
-  const accepted = await stack.api.createCancellation({
+  const accepted = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber,
     reasonCode,
-    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment'],
   });
   return {
@@ -245,12 +246,12 @@ test('the same Idempotency-Key with a different request is refused', async () =>
   const request = {
     orderNumber,
     reasonCode: 'other' as const,
-    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment' as const],
   };
-  const first = await stack.api.createCancellation(request, { idempotencyKey: `key-${orderNumber}` });
+  const clerk = await stack.as('clerk-1');
+  const first = await clerk.createCancellation(request, { idempotencyKey: `key-${orderNumber}` });
   await expect(
-    stack.api.createCancellation(
+    clerk.createCancellation(
       { ...request, reasonCode: 'price_error' },
       { idempotencyKey: `key-${orderNumber}` },
     ),
@@ -260,7 +261,7 @@ test('the same Idempotency-Key with a different request is refused', async () =>
   const handle = stack.temporal.workflow.getHandle(first.workflowId);
   await waitForState(handle, waiting);
   await handle.terminate('ops: wrong request');
-  const again = await stack.api.createCancellation({ ...request, note: 'second try' });
+  const again = await clerk.createCancellation({ ...request, note: 'second try' });
   expect(again).toMatchObject({ existing: false });
   expect(again.cancellationId).not.toBe(first.cancellationId);
   expect(

@@ -56,10 +56,11 @@ const untyped = <T>(message: Record<string, unknown>) => message as T;
 const refused = (send: () => Promise<unknown>) => send().catch((error: unknown) => error);
 
 test('malformed is validation_failed naming the field; not now or not them is conflict; none enters history', async () => {
-  const accepted = await stack.api.createCancellation({
+  const accepted = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber: 'SO-DECISIONS-1',
     reasonCode: 'customer_changed_mind',
-    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment'],
   });
   const { cancellationId } = accepted;

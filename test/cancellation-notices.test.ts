@@ -61,10 +61,11 @@ async function cancel(orderNumber: string, customerId: string) {
     currency: 'CNY',
     lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 2, unitPriceMinor: 16800 }],
   });
-  const { cancellationId, workflowId } = await stack.api.createCancellation({
+  const { cancellationId, workflowId } = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber,
     reasonCode: 'customer_changed_mind',
-    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment'],
   });
   return { cancellationId, handle: stack.temporal.workflow.getHandle(workflowId) };

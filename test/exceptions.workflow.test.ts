@@ -30,10 +30,11 @@ afterAll(async () => {
 });
 
 async function cancel(orderNumber: string) {
-  const accepted = await stack.api.createCancellation({
+  const accepted = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber,
     reasonCode: 'price_error',
-    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment'],
   });
   const handle = stack.temporal.workflow.getHandle(accepted.workflowId);

@@ -81,11 +81,12 @@ async function paidInTwoCurrencies(
 }
 
 async function cancel(orderNumber: string, lines?: { lineId: string; quantity: number }[]) {
-  const accepted = await stack.api.createCancellation({
+  const accepted = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber,
     lines,
     reasonCode: 'customer_changed_mind',
-    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment'],
   });
   const handle = stack.temporal.workflow.getHandle(accepted.workflowId);
@@ -175,7 +176,7 @@ test('a whole cancellation returns exactly what each payment took, with a vouche
   );
 
   // The API's resource lists each refund, in its payment's currency, with its worth in the order's.
-  expect((await stack.api.getCancellation(cancellationId)).refunds).toEqual([
+  expect((await (await stack.as('clerk-1')).getCancellation(cancellationId)).refunds).toEqual([
     expect.objectContaining({
       paymentId: 'PAY-SO-FX-2',
       amountMinor: 30000,

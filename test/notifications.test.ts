@@ -14,7 +14,16 @@ import type { ShipmentStatus } from '../models/shipment.model';
 import { applyStockMovement } from '../models/stock-ledger';
 import { returnShippedStock } from '../models/stock-operations';
 import { startMailCatcher } from '../simulators';
-import { addCustomer, addProduct, addWarehouse, placePaidOrder, receiveStock } from '../generators/demo-data';
+import { issueApiKey } from '../models/credentials';
+import {
+  addCustomer,
+  addPeople,
+  addProduct,
+  addWarehouse,
+  DEMO_PEOPLE,
+  placePaidOrder,
+  receiveStock,
+} from '../generators/demo-data';
 import type { ResolutionOffer } from '../contracts/cancellation.contract';
 import { notificationDeliveryWorkflowId, type DeliveryOptions } from '../contracts/delivery.contract';
 import { notificationDeliveryWorkflow } from '../workflows/notification-delivery.workflow';
@@ -793,8 +802,21 @@ describe('departments (R6, R19, R24)', () => {
 describe('the cancellation’s notifications and feedback over the API (R16, R17)', () => {
   let order: { orderNumber: string; cancellationId: string };
   let code: string;
+  /** Reading a cancellation's notifications and feedback takes credentials: ops-1's API key. */
+  let credentials: { authorization: string };
 
   beforeAll(async () => {
+    await addPeople(
+      stack.models,
+      DEMO_PEOPLE.filter((person) => person.personId === 'ops-1'),
+    );
+    const { token } = await issueApiKey(stack.models, {
+      name: 'notifications test',
+      personId: 'ops-1',
+      scopes: ['ops'],
+      createdBy: 'test',
+    });
+    credentials = { authorization: `Bearer ${token}` };
     order = await paidOrder('C-ZH');
     const keys = await stack.activities.queueCustomerNotifications(completed('C-ZH', order));
     for (const key of keys) await deliver(key);
@@ -810,7 +832,9 @@ describe('the cancellation’s notifications and feedback over the API (R16, R17
     });
 
   test('lists the notifications with their delivery status', async () => {
-    const response = await fetch(`${stack.apiUrl}/v1/cancellations/${order.cancellationId}/notifications`);
+    const response = await fetch(`${stack.apiUrl}/v1/cancellations/${order.cancellationId}/notifications`, {
+      headers: credentials,
+    });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { notifications: Record<string, unknown>[] };
     expect(body.notifications).toEqual([
@@ -870,7 +894,9 @@ describe('the cancellation’s notifications and feedback over the API (R16, R17
 
     const again = await post(code, { rating: 1, comment: 'changed my mind' });
     expect(again.status).toBe(409);
-    const stored = await fetch(`${stack.apiUrl}/v1/cancellations/${order.cancellationId}/feedback`);
+    const stored = await fetch(`${stack.apiUrl}/v1/cancellations/${order.cancellationId}/feedback`, {
+      headers: credentials,
+    });
     expect(await stored.json()).toMatchObject({ code, rating: 5, comment: '退款很快，谢谢' });
     expect(await stack.models.Feedback.countDocuments({ cancellationId: order.cancellationId })).toBe(1);
   });

@@ -11,6 +11,7 @@ import {
   receiveStock,
   type DemoCustomer,
 } from '../generators/demo-data';
+import { issueApiKey } from '../models/credentials';
 import { startTestStack, type TestStack } from './support/stack';
 
 let stack: TestStack;
@@ -161,8 +162,25 @@ afterAll(async () => {
   await stack.stop();
 });
 
+/** Searching orders takes a signed-in caller in any role: here clerk-1, with an API key. */
+const clerk = () => stack.as('clerk-1');
+
+let token: string | undefined;
+/** The same for a raw request: clerk-1's API key as a bearer token. */
+async function credentials(): Promise<{ authorization: string }> {
+  token ??= (
+    await issueApiKey(stack.models, {
+      name: 'order search',
+      personId: 'clerk-1',
+      scopes: ['requester'],
+      createdBy: 'test',
+    })
+  ).token;
+  return { authorization: `Bearer ${token}` };
+}
+
 async function numbers(query: OrderSearchQuery): Promise<string[]> {
-  const page = await stack.api.searchOrders({ limit: 100, ...query });
+  const page = await (await clerk()).searchOrders({ limit: 100, ...query });
   return page.items.map((item) => item.orderNumber);
 }
 
@@ -170,7 +188,9 @@ async function numbers(query: OrderSearchQuery): Promise<string[]> {
 async function refusal(query: Record<string, string | undefined>): Promise<CancelflowApiError> {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) if (value !== undefined) params.append(name, value);
-  const response = await fetch(`${stack.apiUrl}/v1/orders?${params.toString()}`);
+  const response = await fetch(`${stack.apiUrl}/v1/orders?${params.toString()}`, {
+    headers: await credentials(),
+  });
   const error = new CancelflowApiError(
     response.status,
     (await response.json()) as CancelflowApiError['body'],
@@ -394,6 +414,10 @@ describe('search fields on every other write path', () => {
 });
 
 describe('GET /v1/orders', () => {
+  test('without credentials is 401', async () => {
+    expect((await fetch(`${stack.apiUrl}/v1/orders`)).status).toBe(401);
+  });
+
   test('by order number, exact (case-insensitive) and by prefix', async () => {
     expect(await numbers({ orderNumber: 'SO-2026-0003' })).toEqual(['SO-2026-0003']);
     expect(await numbers({ orderNumber: ' so-2026-0003 ' })).toEqual(['SO-2026-0003']);
@@ -429,7 +453,7 @@ describe('GET /v1/orders', () => {
     expect(await numbers({ customer: 'EMILY C', orderNumberPrefix: 'SO-2026' })).toEqual(['SO-2026-0002']);
     expect(await numbers({ customer: 'car', orderNumberPrefix: 'SO-2026' })).toEqual(['SO-2026-0002']);
     expect(await numbers({ customer: 'arter' })).toEqual([]);
-    const page = await stack.api.searchOrders({ customer: 'emi', orderNumberPrefix: 'SO-2026' });
+    const page = await (await clerk()).searchOrders({ customer: 'emi', orderNumberPrefix: 'SO-2026' });
     expect(page.items[0]).toEqual({
       orderNumber: 'SO-2026-0002',
       customerId: 'C-2',
@@ -488,7 +512,9 @@ describe('GET /v1/orders', () => {
     expect(await numbers({ status: 'shipped' })).toEqual(['SO-2026-0003']);
     expect(await numbers({ status: ['shipped', 'cancelled'] })).toEqual(['SO-2026-0004', 'SO-2026-0003']);
     // Comma-separated in the query string does the same.
-    const response = await fetch(`${stack.apiUrl}/v1/orders?status=shipped,cancelled`);
+    const response = await fetch(`${stack.apiUrl}/v1/orders?status=shipped,cancelled`, {
+      headers: await credentials(),
+    });
     const page = (await response.json()) as { items: { orderNumber: string }[] };
     expect(page.items.map((item) => item.orderNumber)).toEqual(['SO-2026-0004', 'SO-2026-0003']);
   });
@@ -529,7 +555,9 @@ describe('GET /v1/orders', () => {
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await stack.api.searchOrders({ orderNumberPrefix: 'SO-2025', sort, limit: 7, cursor });
+        const page = await (
+          await clerk()
+        ).searchOrders({ orderNumberPrefix: 'SO-2025', sort, limit: 7, cursor });
         seen.push(...page.items.map((item) => item.orderNumber));
         expect(page.hasMore).toBe(page.nextCursor !== undefined);
         cursor = page.nextCursor;
@@ -548,16 +576,17 @@ describe('GET /v1/orders', () => {
     expect(await numbers({ ...filter, sort: 'orderNumber' })).toEqual(byOrderNumber);
     expect(await numbers({ ...filter, sort: '-orderNumber' })).toEqual([...byOrderNumber].reverse());
 
-    const newestFirst = (await stack.api.searchOrders({ orderNumberPrefix: 'SO-2025', limit: 100 })).items;
+    const newestFirst = (await (await clerk()).searchOrders({ orderNumberPrefix: 'SO-2025', limit: 100 }))
+      .items;
     const times = newestFirst.map((item) => Date.parse(item.createdAt));
     expect(times).toEqual([...times].sort((a, b) => b - a));
   });
 
   test('counts every match when asked, and says whether more pages follow', async () => {
-    const page = await stack.api.searchOrders({ customer: 'emily', limit: 5, count: true });
+    const page = await (await clerk()).searchOrders({ customer: 'emily', limit: 5, count: true });
     expect(page).toMatchObject({ hasMore: true, total: 16 });
     expect(page.items).toHaveLength(5);
-    const last = await stack.api.searchOrders({ customer: 'emily', limit: 16 });
+    const last = await (await clerk()).searchOrders({ customer: 'emily', limit: 16 });
     expect(last.hasMore).toBe(false);
     expect(last.nextCursor).toBeUndefined();
     expect(last.total).toBeUndefined();
@@ -586,7 +615,7 @@ describe('GET /v1/orders', () => {
   });
 
   test('refuses a cursor from another sort order, or one that was tampered with', async () => {
-    const page = await stack.api.searchOrders({ orderNumberPrefix: 'SO-2025', limit: 2 });
+    const page = await (await clerk()).searchOrders({ orderNumberPrefix: 'SO-2025', limit: 2 });
     expect(page.nextCursor).toBeDefined();
     const error = await refusal({
       orderNumberPrefix: 'SO-2025',
@@ -603,13 +632,14 @@ describe('GET /v1/orders', () => {
 
 describe('GET /v1/orders/{orderNumber}', () => {
   test('returns the order with its lines, payments and cancellation history', async () => {
-    const accepted = await stack.api.createCancellation({
+    const accepted = await (
+      await clerk()
+    ).createCancellation({
       orderNumber: 'SO-DEMO-0001',
       reasonCode: 'customer_changed_mind',
-      requestedBy: 'clerk-1',
       confirm: ['awaiting_shipment'],
     });
-    const order = await stack.api.getOrder('so-demo-0001');
+    const order = await (await clerk()).getOrder('so-demo-0001');
     expect(order).toMatchObject({
       orderNumber: 'SO-DEMO-0001',
       customerId: 'C-9',
@@ -631,7 +661,7 @@ describe('GET /v1/orders/{orderNumber}', () => {
   });
 
   test('answers 404 for an order that does not exist', async () => {
-    const error = await stack.api.getOrder('SO-NOPE-0001').catch((caught: unknown) => caught);
+    const error = await (await clerk()).getOrder('SO-NOPE-0001').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CancelflowApiError);
     expect(error).toMatchObject({
       status: 404,

@@ -36,11 +36,12 @@ afterAll(async () => {
 });
 
 async function cancel(lines?: { lineId: string; quantity: number }[]) {
-  const accepted = await stack.api.createCancellation({
+  const accepted = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber: 'SO-PARTIAL-1',
     lines,
     reasonCode: 'out_of_stock',
-    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment'],
   });
   return (await stack.temporal.workflow.getHandle(accepted.workflowId).result()) as CancellationView;
@@ -72,12 +73,13 @@ test('part of one line: the order is partially cancelled, and only those units a
 });
 
 test('more than is left of a line is refused up front, naming the line', async () => {
-  const refusal = await stack.api
+  const refusal = await (
+    await stack.as('clerk-1')
+  )
     .createCancellation({
       orderNumber: 'SO-PARTIAL-1',
       lines: [{ lineId: 'L1', quantity: 2 }],
       reasonCode: 'out_of_stock',
-      requestedBy: 'clerk-1',
       confirm: ['awaiting_shipment'],
     })
     .catch((error: unknown) => error);

@@ -67,10 +67,11 @@ afterAll(async () => {
 });
 
 test('a purchase order already with the supplier raises the risk, and its units come off once approved', async () => {
-  const accepted = await stack.api.createCancellation({
+  const accepted = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber: 'SO-BACK-1',
     reasonCode: 'delivery_delay',
-    requestedBy: 'clerk-1',
     confirm: ['awaiting_shipment'],
   });
   const handle = stack.temporal.workflow.getHandle(accepted.workflowId);

@@ -94,10 +94,11 @@ test('a patch is retired with deprecatePatch: runs started under the patch repla
       currency: 'CNY',
       lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1, unitPriceMinor: 16800 }],
     });
-    const accepted = await stack.api.createCancellation({
+    const accepted = await (
+      await stack.as('clerk-1')
+    ).createCancellation({
       orderNumber: 'SO-PATCH-1',
       reasonCode: 'customer_changed_mind',
-      requestedBy: 'clerk-1',
       confirm: ['awaiting_shipment'],
     });
     const handle = stack.temporal.workflow.getHandle(accepted.workflowId);

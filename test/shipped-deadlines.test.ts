@@ -55,10 +55,11 @@ test('carrier silent, customer silent, goods back late: the policy decides each 
   });
   await shipOrder(stack.models, 'SO-WAIT-1', { shipmentId: 'SH-WAIT-1' });
   stack.carrier.setBehaviour({ mode: 'late' }); // pending now, and no answer ever posted
-  const { cancellationId, workflowId } = await stack.api.createCancellation({
+  const { cancellationId, workflowId } = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber: 'SO-WAIT-1',
     reasonCode: 'delivery_delay',
-    requestedBy: 'clerk-1',
     confirm: ['shipped'],
   });
   const handle = stack.temporal.workflow.getHandle(workflowId);

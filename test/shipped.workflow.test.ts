@@ -65,10 +65,11 @@ async function shipped(orderNumber: string, delivered = false) {
 }
 
 async function cancel(orderNumber: string) {
-  const accepted = await stack.api.createCancellation({
+  const accepted = await (
+    await stack.as('clerk-1')
+  ).createCancellation({
     orderNumber,
     reasonCode: 'customer_changed_mind',
-    requestedBy: 'clerk-1',
     confirm: ['shipped'],
   });
   const handle = stack.temporal.workflow.getHandle(accepted.workflowId);
@@ -88,10 +89,9 @@ async function expectStockMatchesLedger() {
 test('a shipped order without confirming "shipped" is refused at once, naming the confirmation', async () => {
   await shipped('SO-SHP-0');
   await expect(
-    stack.api.createCancellation({
+    (await stack.as('clerk-1')).createCancellation({
       orderNumber: 'SO-SHP-0',
       reasonCode: 'customer_changed_mind',
-      requestedBy: 'clerk-1',
       confirm: ['awaiting_shipment'],
     }),
   ).rejects.toMatchObject({ status: 409, body: { details: { field: 'confirm' } } });
@@ -122,7 +122,7 @@ test('the carrier stops the parcel at once: it comes back, the warehouse confirm
   expect(result).toMatchObject({ outcome: 'completed', refundedMinor: 30000 });
   await recordHistory(handle, 'shipped-recall-accepted-returned');
   // The API shows what became of the goods, from the database copy once the cancellation ended.
-  expect(await stack.api.getCancellation(cancellationId)).toMatchObject({
+  expect(await (await stack.as('clerk-1')).getCancellation(cancellationId)).toMatchObject({
     source: 'database',
     goods: {
       recalls: [{ shipmentId: 'SH-SO-SHP-1', status: 'accepted' }],
