@@ -2,9 +2,25 @@
 // input gets a 4xx at once; the workflow reviews again, as the source of truth, when it runs.
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { createCancellationBody } from '../client/contract';
-import type { CancellationAccepted, CancellationResource } from '../client/contract';
-import { CancelflowError } from '../lib/errors';
+import type { QueryFilter } from 'mongoose';
+import { z } from 'zod';
+import type { DecisionSender } from '../client/cancellation-decisions';
+import {
+  approvalProgress,
+  attentionNeeded,
+  type cancellationListQuery,
+  createCancellationBody,
+  goodsView,
+  riskAssessment,
+  settlementProgress,
+  type CancellationAccepted,
+  type CancellationPage,
+  type CancellationResource,
+  type CancellationSummary,
+} from '../client/contract';
+import type { PersonRole } from '../contracts/books.contract';
+import { CancelflowError, isCancelflowError } from '../lib/errors';
+import { prefixPattern } from '../lib/text-normalize';
 import type { Models } from '../models';
 import type { CancellationRecord } from '../models/cancellation.model';
 import { isDuplicateKey } from '../models/mongo-errors';
@@ -14,14 +30,129 @@ import {
   cancellationWorkflowId,
   getCancellationQuery,
   WORKFLOW_TYPE,
-  type ApprovalProgress,
-  type GoodsView,
   type CancellationInput,
   type CancellationView,
 } from '../contracts/cancellation.contract';
 import { searchAttributeKeys } from '../contracts/search-attributes';
 
 type StoredCancellation = CancellationRecord & { createdAt: Date; updatedAt: Date };
+type CancellationFilter = QueryFilter<StoredCancellation>;
+export type CancellationListCriteria = z.output<typeof cancellationListQuery>;
+
+/** Who lists: the caller's roles say what waits for them; `ownOnly` keeps a requester to their own. */
+export interface Lister {
+  personId: string;
+  roles: readonly PersonRole[];
+  ownOnly: boolean;
+}
+
+/** A Mixed field of the database copy in its wire shape, or nothing when it does not have that shape. */
+function stored<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function storedRisk(risk: StoredCancellation['risk']) {
+  return risk?.level ? stored(riskAssessment, { level: risk.level, reasons: risk.reasons ?? [] }) : undefined;
+}
+
+/**
+ * What waits for a person in each of their roles, as the database copy shows it: an approval step they are
+ * eligible for; a refund for finance to settle by hand; a cancellation stopped for ops; parcels the
+ * warehouse expects back; the customer's choice, for the requester who asked to pass it on.
+ */
+function waitingFor(lister: Lister): CancellationFilter[] {
+  const byRole: Record<PersonRole, CancellationFilter | undefined> = {
+    approver: {
+      state: prefixPattern('awaitingApproval'),
+      'approval.eligibleApprovers': lister.personId,
+    },
+    finance_clerk: { state: prefixPattern('awaitingSettlement') },
+    ops: { state: prefixPattern('needsAttention') },
+    warehouse_clerk: { state: prefixPattern('awaitingReturn') },
+    requester: { state: prefixPattern('agreeingWithCustomer'), requestedBy: lister.personId },
+    admin: undefined,
+  };
+  return lister.roles.flatMap((role): CancellationFilter[] => {
+    const filter = byRole[role];
+    return filter ? [filter] : [];
+  });
+}
+
+/** A date-time bound is inclusive; a date as the upper bound includes the whole of that day (UTC). */
+function createdRange(from: string | undefined, to: string | undefined): CancellationFilter | undefined {
+  if (!from && !to) return undefined;
+  const range: Record<string, Date> = {};
+  if (from) range.$gte = new Date(from);
+  if (to) {
+    const at = new Date(to);
+    if (to.includes('T')) range.$lte = at;
+    else {
+      at.setUTCDate(at.getUTCDate() + 1);
+      range.$lt = at;
+    }
+  }
+  return { createdAt: range };
+}
+
+// The cursor holds the sort key of the last cancellation of a page: newest first, then by id.
+const cursorShape = z.tuple([z.iso.datetime(), z.string().min(1)]);
+
+function encodeCursor(last: { createdAt: Date; cancellationId: string }): string {
+  return Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.cancellationId])).toString(
+    'base64url',
+  );
+}
+
+function afterCursor(cursor: string): CancellationFilter {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  const parsed = cursorShape.safeParse(decoded);
+  if (!parsed.success) {
+    throw new CancelflowError('validation_failed', 'cursor: not a cursor this API returned', {
+      field: 'cursor',
+    });
+  }
+  const [createdAt, cancellationId] = [new Date(parsed.data[0]), parsed.data[1]];
+  return {
+    $or: [{ createdAt: { $lt: createdAt } }, { createdAt, cancellationId: { $lt: cancellationId } }],
+  };
+}
+
+/** The conditions as one filter: one flat object when they name different fields (simplest for a planner). */
+function allOf(conditions: CancellationFilter[]): CancellationFilter {
+  const keys = conditions.flatMap((condition) => Object.keys(condition));
+  if (new Set(keys).size === keys.length) return Object.assign({}, ...conditions) as CancellationFilter;
+  return { $and: conditions };
+}
+
+function summaryOf(record: StoredCancellation): CancellationSummary {
+  return {
+    cancellationId: record.cancellationId,
+    workflowId: record.workflowId,
+    orderNumber: record.orderNumber,
+    customerId: record.customerId,
+    reasonCode: record.reasonCode,
+    note: record.note ?? undefined,
+    requestedBy: record.requestedBy,
+    state: record.state,
+    outcome: record.outcome ?? undefined,
+    refusal: record.refusal ?? undefined,
+    risk: storedRisk(record.risk),
+    approval: stored(approvalProgress, record.approval),
+    settlement: stored(settlementProgress, record.settlement),
+    attention: stored(attentionNeeded, record.attention),
+    refundedMinor: record.refundedMinor ?? 0,
+    currency: record.currency ?? undefined,
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
+  };
+}
 
 function toInput(record: StoredCancellation): CancellationInput {
   return {
@@ -245,9 +376,9 @@ export function createCancellationService(deps: {
         outcome: live?.outcome ?? record.outcome ?? undefined,
         refusal: live?.refusal ?? record.refusal ?? undefined,
         policyVersion: live?.policyVersion ?? record.policyVersion ?? undefined,
-        approval: live?.approval ?? (record.approval as ApprovalProgress | undefined),
-        risk: live?.risk ?? (record.risk?.level ? (record.risk as CancellationResource['risk']) : undefined),
-        goods: live?.goods ?? (record.goods as GoodsView | undefined),
+        approval: live?.approval ?? stored(approvalProgress, record.approval),
+        risk: live?.risk ?? storedRisk(record.risk),
+        goods: live?.goods ?? stored(goodsView, record.goods),
         refundedMinor: live?.refundedMinor ?? record.refundedMinor ?? 0,
         currency: live?.review?.currency ?? record.currency ?? undefined,
         refunds: refunds.map((refund) => ({
@@ -279,6 +410,74 @@ export function createCancellationService(deps: {
         createdAt: record.createdAt.toISOString(),
         updatedAt: record.updatedAt.toISOString(),
       };
+    },
+
+    /**
+     * One page of cancellations from the database copy, newest first, and how many match in all. A lister
+     * who may see only their own gets their own: the filter, not a refusal.
+     */
+    async list(criteria: CancellationListCriteria, lister: Lister): Promise<CancellationPage> {
+      const conditions: CancellationFilter[] = [];
+      if (lister.ownOnly) conditions.push({ requestedBy: lister.personId });
+      if (criteria.requestedBy) conditions.push({ requestedBy: criteria.requestedBy });
+      if (criteria.state) conditions.push({ state: prefixPattern(criteria.state) });
+      if (criteria.outcome) conditions.push({ outcome: criteria.outcome });
+      if (criteria.reasonCode) conditions.push({ reasonCode: criteria.reasonCode });
+      if (criteria.risk) conditions.push({ 'risk.level': criteria.risk });
+      if (criteria.orderNumber) conditions.push({ orderNumber: criteria.orderNumber });
+      if (criteria.customerId) conditions.push({ customerId: criteria.customerId });
+      const created = createdRange(criteria.createdFrom, criteria.createdTo);
+      if (created) conditions.push(created);
+      if (criteria.waitingFor === 'me') {
+        const waiting = waitingFor(lister);
+        // Nothing of a cancellation waits for the roles this caller has (an admin, say).
+        if (waiting.length === 0) return { items: [], total: 0 };
+        conditions.push(waiting.length === 1 ? (waiting[0] as CancellationFilter) : { $or: waiting });
+      }
+      const page = criteria.cursor ? [...conditions, afterCursor(criteria.cursor)] : conditions;
+      const [found, total] = await Promise.all([
+        models.Cancellation.find(allOf(page))
+          .sort({ createdAt: -1, cancellationId: -1 })
+          .limit(criteria.limit + 1)
+          .lean<StoredCancellation[]>(),
+        models.Cancellation.countDocuments(allOf(conditions)),
+      ]);
+      const items = found.slice(0, criteria.limit);
+      const last = items[items.length - 1];
+      return {
+        items: items.map(summaryOf),
+        ...(found.length > criteria.limit && last ? { nextCursor: encodeCursor(last) } : {}),
+        total,
+      };
+    },
+
+    /**
+     * Sends a person's action to the cancellation's workflow (its validators decide whether they may, now)
+     * and answers with the cancellation after it. An unknown cancellation is a 404; one whose workflow no
+     * longer runs (it ended) is a conflict: it exists, and nothing more can be done to it.
+     */
+    async act<Payload>(
+      send: DecisionSender<Payload>,
+      cancellationId: string,
+      payload: Payload,
+    ): Promise<CancellationView> {
+      const record = await models.Cancellation.findOne({ cancellationId }, { state: 1, outcome: 1 }).lean<
+        Pick<StoredCancellation, 'state' | 'outcome'>
+      >();
+      if (!record) throw new CancelflowError('not_found', `cancellation ${cancellationId} does not exist`);
+      try {
+        return await send(temporal, cancellationId, payload);
+      } catch (error) {
+        if (isCancelflowError(error) && error.code === 'not_found') {
+          throw new CancelflowError(
+            'conflict',
+            `cancellation ${cancellationId} is no longer running (${record.outcome ?? record.state})`,
+            { cancellationId },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
     },
   };
 }

@@ -1,28 +1,45 @@
 // Order lookup over HTTP (R1, R13): search, and one order with what a clerk reviews before cancelling it.
-import type {
-  FastifyBaseLogger,
-  FastifyInstance,
-  RawReplyDefaultExpression,
-  RawRequestDefaultExpression,
-  RawServerDefault,
-} from 'fastify';
-import type { OrderSearchQuery } from '../client/contract';
+import type { FastifyBaseLogger } from 'fastify';
+import { apiErrorBody, orderNumberParams, orderResource, orderSearchPage } from '../client/contract';
 import type { Models } from '../models';
-import { ANY_ROLE } from './auth/access';
-import { getOrder, searchOrders } from '../models/order-search';
+import { getOrder, orderSearchQuery, searchOrders } from '../models/order-search';
+import { ANY_ROLE, type ApiInstance } from './auth/access';
+
+const errors = { 400: apiErrorBody, 401: apiErrorBody, 403: apiErrorBody, 429: apiErrorBody };
+const tags = ['orders'];
 
 export function registerOrderRoutes<Logger extends FastifyBaseLogger>(
-  app: FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger>,
+  routes: ApiInstance<Logger>,
   deps: { models: Models },
 ): void {
-  // The query string is validated by `searchOrders` itself (400 naming the field).
-  app.get('/v1/orders', { config: { access: { roles: ANY_ROLE } } }, async (request) =>
-    searchOrders(deps.models, request.query as OrderSearchQuery),
+  routes.get(
+    '/v1/orders',
+    {
+      config: { access: { roles: ANY_ROLE } },
+      schema: {
+        tags,
+        summary:
+          'Find orders: every criterion given must match. `status` repeats or is comma-separated ' +
+          '(status=shipped,cancelled); follow `nextCursor` for the next page',
+        // The books' own criteria: a 400 names the field (status[1], createdTo, an unknown one).
+        querystring: orderSearchQuery,
+        response: { 200: orderSearchPage, ...errors },
+      },
+    },
+    async (request) => searchOrders(deps.models, request.query),
   );
 
-  app.get<{ Params: { orderNumber: string } }>(
+  routes.get(
     '/v1/orders/:orderNumber',
-    { config: { access: { roles: ANY_ROLE } } },
+    {
+      config: { access: { roles: ANY_ROLE } },
+      schema: {
+        tags,
+        summary: 'One order with its lines, payments, refunds and cancellations (case-insensitive number)',
+        params: orderNumberParams,
+        response: { 200: orderResource, ...errors, 404: apiErrorBody },
+      },
+    },
     async (request) => getOrder(deps.models, request.params.orderNumber),
   );
 }

@@ -1,20 +1,71 @@
-// The typed client of cancelflow's HTTP API, for back-end systems that start and follow cancellations.
+// The typed client of cancelflow's HTTP API, for back-end systems that start and follow cancellations, the
+// people's actions on them, and the caller's message centre.
 import type {
   ApiErrorBody,
   ApiKeyView,
-  CreateApiKeyRequest,
-  IssuedApiKey,
-  SessionAnswer,
   CancellationAccepted,
+  CancellationListQuery,
+  CancellationNotifications,
+  CancellationPage,
   CancellationResource,
+  CancellationView,
+  ChoiceRequest,
+  CreateApiKeyRequest,
   CreateCancellationRequest,
+  DecisionRequest,
+  FeedbackView,
+  IssuedApiKey,
+  MessageListQuery,
+  MessagePage,
+  MessageView,
   OrderResource,
   OrderSearchPage,
   OrderSearchQuery,
+  ResumptionRequest,
+  ReturnConfirmationRequest,
+  SessionAnswer,
+  SettlementRequest,
+  WithdrawalRequest,
 } from './contract';
 
-export type { CancellationAccepted, CancellationResource, CreateCancellationRequest } from './contract';
+export type {
+  CancellationAccepted,
+  CancellationListQuery,
+  CancellationNotifications,
+  CancellationPage,
+  CancellationResource,
+  CancellationSummary,
+  CancellationView,
+  ChoiceRequest,
+  CreateCancellationRequest,
+  DecisionRequest,
+  FeedbackView,
+  MessageListQuery,
+  MessagePage,
+  MessageView,
+  ResumptionRequest,
+  ReturnConfirmationRequest,
+  SettlementRequest,
+  WithdrawalRequest,
+} from './contract';
 export type { OrderResource, OrderSearchPage, OrderSearchQuery, OrderSummary } from './contract';
+
+/** A query string of the criteria given: arrays repeat their key, undefined ones are left out. */
+function queryString(query: object): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query) as [string, unknown][]) {
+    const items: unknown[] = Array.isArray(value) ? value : [value];
+    for (const item of items) {
+      if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') {
+        params.append(name, String(item));
+      }
+    }
+  }
+  return params.size > 0 ? `?${params.toString()}` : '';
+}
+
+const cancellationPath = (cancellationId: string, action = '') =>
+  `/v1/cancellations/${encodeURIComponent(cancellationId)}${action ? `/${action}` : ''}`;
 
 /** An answer other than 2xx, with the API's error code and message. */
 export class CancelflowApiError extends Error {
@@ -103,21 +154,80 @@ export class CancelflowClient {
   }
 
   getCancellation(cancellationId: string) {
-    return this.request<CancellationResource>(
-      'GET',
-      `/v1/cancellations/${encodeURIComponent(cancellationId)}`,
-    );
+    return this.request<CancellationResource>('GET', cancellationPath(cancellationId));
+  }
+
+  /**
+   * Cancellations, newest first, filtered (`state` matches its start; `waitingFor: 'me'`: those waiting for the
+   * caller; `requestedBy: 'me'`: the caller's own); follow `nextCursor` for the next page. `total` counts all.
+   */
+  listCancellations(query: CancellationListQuery = {}) {
+    return this.request<CancellationPage>('GET', `/v1/cancellations${queryString(query)}`);
+  }
+
+  /** An approver approves or rejects the approval step under way (R3, R15). */
+  decide(cancellationId: string, decision: DecisionRequest) {
+    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'decision'), decision);
+  }
+
+  /** The requester withdraws their request, until stock or money has moved. */
+  withdraw(cancellationId: string, withdrawal: WithdrawalRequest = {}) {
+    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'withdrawal'), withdrawal);
+  }
+
+  /** A finance clerk records the refund they made by hand for one the gateway refused (R11, R28). */
+  settle(cancellationId: string, settlement: SettlementRequest) {
+    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'settlement'), settlement);
+  }
+
+  /** Ops resume a cancellation that needed attention, once its cause is repaired. */
+  resume(cancellationId: string, resumption: ResumptionRequest = {}) {
+    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'resumption'), resumption);
+  }
+
+  /** A warehouse clerk confirms a parcel of the cancellation is back (R9). */
+  confirmReturn(cancellationId: string, confirmation: ReturnConfirmationRequest) {
+    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'returns'), confirmation);
+  }
+
+  /** Customer service passes on the customer's choice among the options offered (R12). */
+  recordChoice(cancellationId: string, choice: ChoiceRequest) {
+    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'choice'), choice);
+  }
+
+  /** The cancellation's notifications as the outbox holds them, with how each fared (R17). */
+  getNotifications(cancellationId: string) {
+    return this.request<CancellationNotifications>('GET', cancellationPath(cancellationId, 'notifications'));
+  }
+
+  /** The customer's feedback on the cancellation (R16); 404 until a code was issued. */
+  getFeedback(cancellationId: string) {
+    return this.request<FeedbackView>('GET', cancellationPath(cancellationId, 'feedback'));
+  }
+
+  /** The caller's messages, newest first (`unread: true` for the unread only); follow `nextCursor`. */
+  listMessages(query: MessageListQuery = {}) {
+    return this.request<MessagePage>('GET', `/v1/messages${queryString(query)}`);
+  }
+
+  /** How many of the caller's messages are unread. */
+  unreadCount() {
+    return this.request<{ unread: number }>('GET', '/v1/messages/unread-count');
+  }
+
+  /** Marks one of the caller's messages read; answers with it. */
+  markMessageRead(messageId: string) {
+    return this.request<MessageView>('POST', `/v1/messages/${encodeURIComponent(messageId)}/read`);
+  }
+
+  /** Marks every unread message of the caller's read; answers how many this marked. */
+  markAllMessagesRead() {
+    return this.request<{ marked: number }>('POST', '/v1/messages/read-all');
   }
 
   /** Finds orders (R1): every criterion given must match; follow `nextCursor` for the next page. */
   searchOrders(query: OrderSearchQuery = {}) {
-    const params = new URLSearchParams();
-    type Value = OrderSearchQuery[keyof OrderSearchQuery];
-    for (const [name, value] of Object.entries(query) as [string, Value][]) {
-      for (const item of [value].flat()) if (item !== undefined) params.append(name, String(item));
-    }
-    const search = params.size > 0 ? `?${params.toString()}` : '';
-    return this.request<OrderSearchPage>('GET', `/v1/orders${search}`);
+    return this.request<OrderSearchPage>('GET', `/v1/orders${queryString(query)}`);
   }
 
   /** One order with its lines, payments, refunds and cancellations; 404 when there is none. */

@@ -1,11 +1,21 @@
 // The HTTP API's contract: request schemas (validated by the API) and response types (read by the client).
 import { z } from 'zod';
-import { PERSON_ROLES } from '../contracts/books.contract';
+import {
+  LANGUAGES,
+  ORDER_LINE_STATUSES,
+  ORDER_STATUSES,
+  PERSON_ROLES,
+  type OrderResource,
+  type OrderSearchPage,
+} from '../contracts/books.contract';
 import {
   CONFIRMABLE_STAGES,
+  DEPARTMENTS,
   REASON_CODES,
+  RESOLUTION_OPTIONS,
   type ApprovalProgress,
   type CancellationOutcome,
+  type CancellationView,
   type GoodsView,
   type RiskAssessment,
 } from '../contracts/cancellation.contract';
@@ -25,56 +35,414 @@ export type CreateCancellationRequest = z.input<typeof createCancellationBody>;
 
 export const idempotencyKeyHeader = z.string().trim().min(8).max(255);
 
-export interface CancellationAccepted {
-  cancellationId: string;
-  workflowId: string;
-  orderNumber: string;
-  /** True when this answer repeats an earlier request's cancellation. */
-  existing: boolean;
-}
+// What a running cancellation shows (the workflow's query and Updates answer with it), as zod schemas so the
+// API validates its answers and documents them. Each is checked below against the contract's own type.
 
-export interface CancellationResource {
-  cancellationId: string;
-  workflowId: string;
-  orderNumber: string;
-  reasonCode: string;
-  note?: string;
-  requestedBy: string;
-  state: string;
-  outcome?: CancellationOutcome;
-  refusal?: string;
-  policyVersion?: string;
-  approval?: ApprovalProgress;
-  risk?: RiskAssessment;
+export const riskLevel = z.enum(['low', 'medium', 'high']);
+export const riskAssessment = z.object({ level: riskLevel, reasons: z.array(z.string()) });
+
+export const CANCELLATION_OUTCOMES = [
+  'completed',
+  'refused',
+  'rejected',
+  'withdrawn',
+  'redelivered',
+] as const;
+export const cancellationOutcome = z.enum(CANCELLATION_OUTCOMES);
+
+export const approvalProgress = z.object({
+  /** The step being decided (0-based) of `steps`, and the level it needs now (after any escalation). */
+  step: z.number().int(),
+  steps: z.number().int(),
+  requiredLevel: z.number().int(),
+  escalations: z.number().int(),
+  /** Who may decide the step under way: never the requester, never someone who decided an earlier step. */
+  eligibleApprovers: z.array(z.string()),
+  decisions: z.array(
+    z.object({
+      approver: z.string(),
+      approved: z.boolean(),
+      reason: z.string().optional(),
+      level: z.number().int(),
+    }),
+  ),
+});
+
+export const resolutionOption = z.enum(RESOLUTION_OPTIONS);
+
+export const parcelRecall = z.object({
+  shipmentId: z.string(),
+  recallId: z.string().optional(),
+  status: z.enum(['accepted', 'pending', 'too_late', 'failed']),
+  reason: z.string().optional(),
+});
+
+/** R9, R12: what became of goods that had left the warehouse. */
+export const goodsView = z.object({
+  recalls: z.array(parcelRecall),
+  offer: z
+    .object({
+      options: z.array(resolutionOption),
+      defaultOption: resolutionOption,
+      refundableMinor: z.number().int(),
+      deductionMinor: z.number().int(),
+      decideWithinMs: z.number(),
+    })
+    .optional(),
+  choice: z.object({ option: resolutionOption, by: z.string(), defaulted: z.boolean() }).optional(),
+  returned: z.array(z.object({ shipmentId: z.string(), by: z.string() })),
+  returnOverdue: z.boolean(),
+});
+
+const purchasingLine = {
+  poNumber: z.string(),
+  poLineId: z.string(),
+  salesLineId: z.string(),
+  quantity: z.number().int(),
+};
+export const purchasingReport = z.object({
+  reduced: z.array(z.object({ ...purchasingLine, supplierMustBeTold: z.boolean() })),
+  notReduced: z.array(z.object({ ...purchasingLine, reason: z.string() })),
+});
+
+export const cancelledLine = z.object({
+  lineId: z.string(),
+  sku: z.string(),
+  warehouse: z.string(),
+  quantity: z.number().int(),
+  reservedQuantity: z.number().int(),
+  amountMinor: z.number().int(),
+});
+
+export const orderReview = z.object({
+  orderNumber: z.string(),
+  customerId: z.string(),
+  currency: z.string(),
+  lines: z.array(cancelledLine),
+  cancelsWholeOrder: z.boolean(),
+  refundableMinor: z.number().int(),
+  goods: z
+    .object({
+      stage: z.enum(['in_transit', 'delivered']),
+      recall: z.boolean(),
+      parcels: z.array(
+        z.object({
+          shipmentId: z.string(),
+          carrier: z.string(),
+          trackingNumber: z.string().optional(),
+          warehouse: z.string(),
+          lines: z.array(z.object({ lineId: z.string(), sku: z.string(), quantity: z.number().int() })),
+        }),
+      ),
+    })
+    .optional(),
+});
+
+export const settlementProgress = z.object({
+  failure: z.string(),
+  outstandingMinor: z.number().int(),
+  by: z.string().optional(),
+  reference: z.string().optional(),
+});
+
+export const attentionNeeded = z.object({ from: z.string(), reason: z.string() });
+
+/** The cancellation as its workflow sees it: what each person's action answers with. */
+export const cancellationView = z.object({
+  cancellationId: z.string(),
+  orderNumber: z.string(),
+  state: z.string(),
+  outcome: cancellationOutcome.optional(),
+  refusal: z.string().optional(),
+  policyVersion: z.string().optional(),
+  approval: approvalProgress.optional(),
+  /** A refund waiting for finance to settle it by hand. */
+  settlement: settlementProgress.optional(),
+  /** Why the cancellation waits for ops, and which step resumes. */
+  attention: attentionNeeded.optional(),
+  goods: goodsView.optional(),
+  purchasing: purchasingReport.optional(),
+  reasonCode: z.enum(REASON_CODES),
+  review: orderReview.optional(),
+  risk: riskAssessment.optional(),
+  refundedMinor: z.number().int(),
+  notifications: z.array(
+    z.object({
+      channel: z.enum(['email', 'sms']),
+      status: z.enum(['sent', 'failed', 'skipped', 'queued']),
+      detail: z.string().optional(),
+    }),
+  ),
+});
+export type { CancellationView };
+
+export const cancellationAccepted = z.object({
+  cancellationId: z.string(),
+  workflowId: z.string(),
+  orderNumber: z.string(),
+  /** True when this answer repeats an earlier request's cancellation. */
+  existing: z.boolean(),
+});
+export type CancellationAccepted = z.infer<typeof cancellationAccepted>;
+
+export const cancellationRefund = z.object({
+  paymentId: z.string(),
+  amountMinor: z.number().int(),
+  currency: z.string(),
+  orderCurrencyMinor: z.number().int().optional(),
+  /** `pending`, `succeeded`, `failed` (given back to the payment) or `settled_manually` (finance, by hand). */
+  status: z.string(),
+  /** The gateway's id of the refund, or `manual:<reference>` for one finance settled by hand. */
+  reference: z.string().optional(),
+});
+export type CancellationRefund = z.infer<typeof cancellationRefund>;
+
+export const cancellationResource = z.object({
+  cancellationId: z.string(),
+  workflowId: z.string(),
+  orderNumber: z.string(),
+  reasonCode: z.string(),
+  note: z.string().optional(),
+  requestedBy: z.string(),
+  state: z.string(),
+  outcome: cancellationOutcome.optional(),
+  refusal: z.string().optional(),
+  policyVersion: z.string().optional(),
+  approval: approvalProgress.optional(),
+  risk: riskAssessment.optional(),
   /** R9, R12: for goods that had left the warehouse: recalls, the offer and choice, returns. */
-  goods?: GoodsView;
+  goods: goodsView.optional(),
   /** In the order's currency, whatever currencies the payments were in. */
-  refundedMinor: number;
-  currency?: string;
+  refundedMinor: z.number().int(),
+  currency: z.string().optional(),
   /**
    * R11: each refund of this cancellation as the books hold it, one per payment, in that payment's currency;
    * `orderCurrencyMinor` is its worth in the order's currency when the currencies differ.
    */
-  refunds: CancellationRefund[];
-  lines: { lineId: string; sku: string; warehouse: string; quantity: number; amountMinor: number }[];
-  notifications: { channel: string; status: string; detail?: string }[];
-  timeline: { step: number; state: string; at: string }[];
+  refunds: z.array(cancellationRefund),
+  lines: z.array(
+    z.object({
+      lineId: z.string(),
+      sku: z.string(),
+      warehouse: z.string(),
+      quantity: z.number().int(),
+      amountMinor: z.number().int(),
+    }),
+  ),
+  notifications: z.array(
+    z.object({ channel: z.string(), status: z.string(), detail: z.string().optional() }),
+  ),
+  timeline: z.array(z.object({ step: z.number().int(), state: z.string(), at: z.string() })),
   /** 'workflow' while it runs (a live query), 'database' once it ended or when the workflow cannot answer. */
-  source: 'workflow' | 'database';
-  createdAt: string;
-  updatedAt: string;
-}
+  source: z.enum(['workflow', 'database']),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type CancellationResource = z.infer<typeof cancellationResource>;
 
-export interface CancellationRefund {
-  paymentId: string;
-  amountMinor: number;
-  currency: string;
-  orderCurrencyMinor?: number;
-  /** `pending`, `succeeded`, `failed` (given back to the payment) or `settled_manually` (finance, by hand). */
-  status: string;
-  /** The gateway's id of the refund, or `manual:<reference>` for one finance settled by hand. */
-  reference?: string;
-}
+// Listing cancellations (from the database copy): filters, a keyset cursor, and the count of the filter.
+
+/** An ISO date (midnight UTC; as an upper bound, the whole of that day) or a date-time with offset. */
+const dateBound = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: 'an ISO date (2026-03-31) or date-time with offset (2026-03-31T08:00:00+08:00)',
+});
+
+export const cancellationListQuery = z.strictObject({
+  /** The state or the start of it: `awaitingApproval` finds `awaitingApproval.waitingForDecision`. */
+  state: z.string().trim().min(1).max(100).optional(),
+  outcome: cancellationOutcome.optional(),
+  reasonCode: z.enum(REASON_CODES).optional(),
+  /** The risk level assessed. */
+  risk: riskLevel.optional(),
+  orderNumber: z.string().trim().min(1).max(64).optional(),
+  customerId: z.string().trim().min(1).max(128).optional(),
+  requestedBy: z.string().trim().min(1).max(128).optional(),
+  /** Created at or after. */
+  createdFrom: dateBound.optional(),
+  /** Created at or before (a date: the whole of that day, UTC). */
+  createdTo: dateBound.optional(),
+  /**
+   * `me`: the cancellations waiting for the caller: an approval they may decide, a refund for finance to
+   * settle, one needing ops' attention, goods for the warehouse to take back, a customer's choice to pass on.
+   */
+  waitingFor: z.literal('me').optional(),
+  /** Page size, 1 to 100; 20 by default. */
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
+  /** The `nextCursor` of the page before. */
+  cursor: z.string().min(1).max(512).optional(),
+});
+export type CancellationListQuery = z.input<typeof cancellationListQuery>;
+
+/** One cancellation in a list: what the database copy holds, without the books' refunds and timeline. */
+export const cancellationSummary = z.object({
+  cancellationId: z.string(),
+  workflowId: z.string(),
+  orderNumber: z.string(),
+  customerId: z.string(),
+  reasonCode: z.string(),
+  note: z.string().optional(),
+  requestedBy: z.string(),
+  state: z.string(),
+  outcome: cancellationOutcome.optional(),
+  refusal: z.string().optional(),
+  risk: riskAssessment.optional(),
+  approval: approvalProgress.optional(),
+  settlement: settlementProgress.optional(),
+  attention: attentionNeeded.optional(),
+  refundedMinor: z.number().int(),
+  currency: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type CancellationSummary = z.infer<typeof cancellationSummary>;
+
+export const cancellationPage = z.object({
+  items: z.array(cancellationSummary),
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor: z.string().optional(),
+  /** Every cancellation the filter matches (all pages). */
+  total: z.number().int(),
+});
+export type CancellationPage = z.infer<typeof cancellationPage>;
+
+// What people do to a running cancellation. The person is the caller (their session or key), never a name in
+// the body: each body is a strict object, so one that names `approver` or `by` is refused with 400.
+
+export const cancellationIdParams = z.object({ id: z.string().trim().min(1).max(128) });
+
+const comment = z.string().trim().min(1).max(2000);
+
+/** R3, R15: approve or reject the step under way. */
+export const decisionBody = z.strictObject({ approved: z.boolean(), comment: comment.optional() });
+export type DecisionRequest = z.infer<typeof decisionBody>;
+
+/** The requester withdraws their request, until stock or money moves. */
+export const withdrawalBody = z.strictObject({ reason: comment.optional() });
+export type WithdrawalRequest = z.infer<typeof withdrawalBody>;
+
+/** R11, R28: finance refunded by hand what the gateway refused; the transfer's or voucher's reference. */
+export const settlementBody = z.strictObject({ reference: z.string().trim().min(1).max(200) });
+export type SettlementRequest = z.infer<typeof settlementBody>;
+
+/** Ops repaired what stopped the cancellation; it resumes the step that stopped. */
+export const resumptionBody = z.strictObject({ note: comment.optional() });
+export type ResumptionRequest = z.infer<typeof resumptionBody>;
+
+/** R9: a parcel of the cancellation is back in the warehouse. */
+export const returnConfirmationBody = z.strictObject({
+  shipmentId: z.string().trim().min(1).max(128),
+  note: comment.optional(),
+});
+export type ReturnConfirmationRequest = z.infer<typeof returnConfirmationBody>;
+
+/** R12: the customer's choice, passed on by customer service. */
+export const choiceBody = z.strictObject({ option: resolutionOption, note: comment.optional() });
+export type ChoiceRequest = z.infer<typeof choiceBody>;
+
+// The message centre of the signed-in person (R19, R24).
+
+export const MESSAGE_CATEGORIES = [
+  'cancellation_progress',
+  'action_required',
+  'stock',
+  'purchasing',
+  'logistics',
+  'refund',
+] as const;
+
+export const messageListQuery = z.strictObject({
+  /** `true`: only the messages not read yet. */
+  unread: z.union([z.boolean(), z.stringbool()]).optional(),
+  /** Page size, 1 to 100; 20 by default. */
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(512).optional(),
+});
+export type MessageListQuery = z.input<typeof messageListQuery>;
+
+export const messageView = z.object({
+  messageId: z.string(),
+  cancellationId: z.string(),
+  orderNumber: z.string(),
+  category: z.enum(MESSAGE_CATEGORIES),
+  /** The department it went to, when it was addressed to one rather than to the person. */
+  department: z.enum(DEPARTMENTS).optional(),
+  language: z.enum(LANGUAGES),
+  title: z.string(),
+  body: z.string(),
+  read: z.boolean(),
+  readAt: z.string().optional(),
+  createdAt: z.string(),
+});
+export type MessageView = z.infer<typeof messageView>;
+
+export const messagePage = z.object({
+  items: z.array(messageView),
+  nextCursor: z.string().optional(),
+});
+export type MessagePage = z.infer<typeof messagePage>;
+
+export const unreadCountAnswer = z.object({ unread: z.number().int() });
+export const messageIdParams = z.object({ messageId: z.string().trim().min(1).max(512) });
+export const readAllAnswer = z.object({
+  /** How many messages this call marked read. */
+  marked: z.number().int(),
+});
+
+// A cancellation's notifications (R17) and the customer's feedback (R16).
+
+export const notificationEntry = z.object({
+  idempotencyKey: z.string(),
+  cancellationId: z.string(),
+  channel: z.enum(['email', 'sms']),
+  recipient: z.string(),
+  audience: z.enum(['customer', 'department', 'person']).optional(),
+  department: z.enum(DEPARTMENTS).optional(),
+  /** The moment of the cancellation it tells about: received, rejected, withdrawn, completed… */
+  moment: z.string().optional(),
+  template: z.string(),
+  language: z.string(),
+  messageId: z.string().optional(),
+  status: z.enum(['queued', 'sent', 'failed', 'delivered']),
+  providerMessageId: z.string().optional(),
+  providerStatus: z.string().optional(),
+  /** The provider's own words when delivery failed. */
+  error: z.string().optional(),
+  attempts: z.number().int(),
+  lastAttemptAt: z.string().optional(),
+  sentAt: z.string().optional(),
+  deliveredAt: z.string().optional(),
+  failedAt: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type NotificationEntry = z.infer<typeof notificationEntry>;
+
+export const cancellationNotifications = z.object({
+  cancellationId: z.string(),
+  notifications: z.array(notificationEntry),
+});
+export type CancellationNotifications = z.infer<typeof cancellationNotifications>;
+
+export const feedbackCodeParams = z.object({ code: z.string().trim().min(1).max(64) });
+
+/** What a feedback page shows before the customer rates. */
+export const feedbackCodeView = z.object({
+  code: z.string(),
+  orderNumber: z.string(),
+  rated: z.boolean(),
+  submittedAt: z.string().nullable(),
+});
+
+export const feedbackView = z.object({
+  code: z.string(),
+  cancellationId: z.string(),
+  orderNumber: z.string(),
+  /** 1 (poor) to 5 (excellent); null until the customer rates. */
+  rating: z.number().int().nullable(),
+  comment: z.string().optional(),
+  submittedAt: z.string().nullable(),
+});
+export type FeedbackView = z.infer<typeof feedbackView>;
 
 export interface ApiErrorBody {
   error: string;
@@ -153,3 +521,112 @@ export const apiErrorBody = z.object({
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
 });
+
+// The order lookup's answers (R1, R13), as schemas of the books' contract types.
+
+const orderStatus = z.enum(ORDER_STATUSES);
+
+export const orderSummary = z.object({
+  orderNumber: z.string(),
+  customerId: z.string(),
+  customerName: z.string().optional(),
+  status: orderStatus,
+  totalMinor: z.number().int(),
+  currency: z.string(),
+  lineCount: z.number().int(),
+  createdAt: z.string(),
+});
+
+export const orderSearchPage = z.object({
+  items: z.array(orderSummary),
+  hasMore: z.boolean(),
+  /** Pass as `cursor` for the next page; present when `hasMore`. */
+  nextCursor: z.string().optional(),
+  /** Every match, when `count` was asked for. */
+  total: z.number().int().optional(),
+});
+
+export const orderNumberParams = z.object({ orderNumber: z.string() });
+
+export const orderResource = z.object({
+  orderNumber: z.string(),
+  customerId: z.string(),
+  customerName: z.string().optional(),
+  status: orderStatus,
+  currency: z.string(),
+  totalMinor: z.number().int(),
+  lines: z.array(
+    z.object({
+      lineId: z.string(),
+      sku: z.string(),
+      warehouse: z.string(),
+      quantity: z.number().int(),
+      reservedQuantity: z.number().int(),
+      cancelledQuantity: z.number().int(),
+      unitPriceMinor: z.number().int(),
+      status: z.enum(ORDER_LINE_STATUSES),
+    }),
+  ),
+  payments: z.array(
+    z.object({
+      paymentId: z.string(),
+      capturedMinor: z.number().int(),
+      refundedMinor: z.number().int(),
+      currency: z.string(),
+      method: z.string(),
+      providerReference: z.string(),
+    }),
+  ),
+  refunds: z.array(
+    z.object({
+      idempotencyKey: z.string(),
+      paymentId: z.string(),
+      cancellationId: z.string(),
+      amountMinor: z.number().int(),
+      currency: z.string(),
+      status: z.string(),
+      createdAt: z.string(),
+    }),
+  ),
+  cancellation: z
+    .object({
+      reasonCode: z.string().optional(),
+      note: z.string().optional(),
+      cancellationIds: z.array(z.string()),
+    })
+    .optional(),
+  /** The order's own history: each change of status, with who made it. */
+  history: z.array(
+    z.object({ at: z.string(), status: orderStatus, actor: z.string(), note: z.string().optional() }),
+  ),
+  /** Every cancellation asked for this order, oldest first. */
+  cancellations: z.array(
+    z.object({
+      cancellationId: z.string(),
+      state: z.string(),
+      outcome: z.string().optional(),
+      refusal: z.string().optional(),
+      reasonCode: z.string(),
+      requestedBy: z.string(),
+      refundedMinor: z.number(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    }),
+  ),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+// The schemas above describe the contracts' own types: if either changes alone, this stops compiling (an answer
+// the schema does not describe would otherwise fail at run time, as a 500 from the response serializer).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type _SchemasMatchContracts = [
+  Holds<Same<z.infer<typeof cancellationView>, CancellationView>>,
+  Holds<Same<z.infer<typeof approvalProgress>, ApprovalProgress>>,
+  Holds<Same<z.infer<typeof goodsView>, GoodsView>>,
+  Holds<Same<z.infer<typeof riskAssessment>, RiskAssessment>>,
+  Holds<Same<z.infer<typeof cancellationOutcome>, CancellationOutcome>>,
+  Holds<Same<z.infer<typeof orderSearchPage>, OrderSearchPage>>,
+  Holds<Same<z.infer<typeof orderResource>, OrderResource>>,
+];

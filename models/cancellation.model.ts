@@ -9,7 +9,7 @@ export const cancellationSchema = new Schema(
   {
     cancellationId: { type: String, required: true, unique: true },
     workflowId: { type: String, required: true },
-    orderNumber: { type: String, required: true, index: true },
+    orderNumber: { type: String, required: true },
     customerId: { type: String, required: true },
     policyVersion: { type: String },
     /** Approval progress (steps, levels, escalations, decisions) as the workflow last reported it. */
@@ -39,7 +39,7 @@ export const cancellationSchema = new Schema(
       default: undefined,
     },
     state: { type: String, required: true },
-    outcome: { type: String, enum: ['completed', 'refused', 'rejected', 'withdrawn'] },
+    outcome: { type: String, enum: ['completed', 'refused', 'rejected', 'withdrawn', 'redelivered'] },
     refusal: { type: String },
     risk: { level: { type: String }, reasons: { type: [String], default: undefined } },
     refundedMinor: { type: Number, default: 0 },
@@ -64,6 +64,19 @@ export const cancellationSchema = new Schema(
   },
   { timestamps: true },
 );
+
+// Lists (GET /v1/cancellations) page newest first on (createdAt, cancellationId), the keyset of their cursor;
+// each selective filter leads an index that then follows that order, so a page is an index range, not a sort.
+cancellationSchema.index({ createdAt: -1, cancellationId: -1 });
+/** An order's cancellations (the order resource, lists by order number). */
+cancellationSchema.index({ orderNumber: 1, createdAt: -1, cancellationId: -1 });
+/** A requester's own cancellations: all a requester may list. */
+cancellationSchema.index({ requestedBy: 1, createdAt: -1, cancellationId: -1 });
+cancellationSchema.index({ customerId: 1, createdAt: -1, cancellationId: -1 });
+/** By state, or the start of it (an anchored prefix is an index range): what waits for finance, ops, the warehouse. */
+cancellationSchema.index({ state: 1, createdAt: -1, cancellationId: -1 });
+/** What waits for an approver: the approvals they may decide (multikey on the list). */
+cancellationSchema.index({ 'approval.eligibleApprovers': 1, state: 1 });
 
 export type CancellationRecord = InferSchemaType<typeof cancellationSchema>;
 export const cancellationModel = (db: Connection) => db.model('Cancellation', cancellationSchema);

@@ -76,19 +76,48 @@ export async function unreadCount(models: Models, personId: string): Promise<num
   return models.MessageCentreEntry.countDocuments({ recipientId: personId, readAt: null });
 }
 
-/** A person's messages, newest first. */
+/** Where a page of a person's messages ended: the next page starts after this message. */
+export interface MessagePosition {
+  createdAt: Date;
+  messageId: string;
+}
+
+/**
+ * A person's messages, newest first (ties in the order of their ids, so pages neither repeat nor skip one);
+ * `after`: only those after that message, for the next page.
+ */
 export async function listMessages(
   models: Models,
   personId: string,
-  options: { unreadOnly?: boolean; limit?: number } = {},
+  options: { unreadOnly?: boolean; limit?: number; after?: MessagePosition } = {},
 ) {
+  const { after } = options;
   return models.MessageCentreEntry.find({
     recipientId: personId,
     ...(options.unreadOnly ? { readAt: null } : {}),
+    ...(after
+      ? {
+          $or: [
+            { createdAt: { $lt: after.createdAt } },
+            { createdAt: after.createdAt, messageId: { $lt: after.messageId } },
+          ],
+        }
+      : {}),
   })
-    .sort({ createdAt: -1 })
+    .sort({ createdAt: -1, messageId: -1 })
     .limit(options.limit ?? 50)
     .lean();
+}
+
+/** One of the person's messages; not_found when they have no message of that id. */
+export async function findMessage(models: Models, personId: string, messageId: string) {
+  const message = await models.MessageCentreEntry.findOne({ messageId, recipientId: personId }).lean();
+  if (!message) {
+    throw new CancelflowError('not_found', `person ${personId} has no message ${messageId}`, {
+      field: 'messageId',
+    });
+  }
+  return message;
 }
 
 /**
