@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `cancelflow` command (package.json "bin"): runs cli/main.ts through tsx's require hook, so a clone works
+// without a build (`npx cancelflow …`, `npm run cli -- …`).
+'use strict';
+
+require('tsx/cjs/api').register();
+const { run } = require('./main.ts');
+
+run(process.argv).then((code) => {
+  process.exitCode = code;
+});
