@@ -17,16 +17,19 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { createHash } from 'node:crypto';
-import { idempotencyKeyHeader, type ApiErrorBody } from '../client/contract';
+import type { ApiErrorBody } from '../client/contract';
 import type { Config } from '../lib/config';
-import { CancelflowError, isCancelflowError } from '../lib/errors';
+import { isCancelflowError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Models } from '../models';
 import type { ReviewRules } from '../rules/review.rules';
-import { ANY_ROLE, callerOf, enforceAccess, SESSION_COOKIE, sessionIdOf } from './auth/access';
+import { enforceAccess, SESSION_COOKIE, sessionIdOf, type ApiInstance } from './auth/access';
 import { registerAuthRoutes, type SessionSettings } from './auth/auth.routes';
+import { oidcSettingsFrom, registerOidcRoutes, type OidcSettings } from './auth/oidc.routes';
 import { createCancellationService } from './cancellation.service';
+import { registerCancellationRoutes } from './cancellations.routes';
 import { registerFeedbackRoutes } from './feedback.routes';
+import { registerMessageRoutes } from './messages.routes';
 import { registerNotificationRoutes } from './notifications.routes';
 import { registerOrderRoutes } from './orders.routes';
 import { registerWebhookRoutes, webhookSettingsFrom, type WebhookSettings } from './webhooks.routes';
@@ -44,6 +47,8 @@ export interface AppDeps {
   session: SessionSettings;
   /** Requests a caller may make per minute. */
   rateLimitPerMinute: number;
+  /** The company's identity provider people may sign in through; undefined: passwords only. */
+  oidc?: OidcSettings;
 }
 
 /** The settings of the API's own, from the configuration. */
@@ -58,8 +63,12 @@ export function apiSettingsFrom(
     | 'SIGN_IN_MAX_FAILURES'
     | 'SIGN_IN_LOCK_MINUTES'
     | 'RATE_LIMIT_PER_MINUTE'
+    | 'OIDC_ISSUER_URL'
+    | 'OIDC_CLIENT_ID'
+    | 'OIDC_CLIENT_SECRET'
+    | 'OIDC_REDIRECT_URL'
   >,
-): Pick<AppDeps, 'webhooks' | 'sessionSecret' | 'session' | 'rateLimitPerMinute'> {
+): Pick<AppDeps, 'webhooks' | 'sessionSecret' | 'session' | 'rateLimitPerMinute' | 'oidc'> {
   return {
     webhooks: webhookSettingsFrom(config),
     sessionSecret: config.SESSION_SECRET,
@@ -70,16 +79,30 @@ export function apiSettingsFrom(
       secureCookies: config.PUBLIC_BASE_URL.startsWith('https:'),
     },
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    oidc: oidcSettingsFrom(config),
   };
 }
 
-/** The field a validation error names, as a caller wrote it: `lines[0].quantity`, `Idempotency-Key`. */
-function fieldOf(instancePath: string, part: string | undefined): string {
-  const path = instancePath
+/** A validation error's path as a caller writes it: `lines[0].quantity`; empty for the part as a whole. */
+function pathOf(instancePath: string): string {
+  return instancePath
     .split('/')
     .filter(Boolean)
     .reduce((name, key) => (/^\d+$/.test(key) ? `${name}[${key}]` : name ? `${name}.${key}` : key), '');
-  return path || part || 'request';
+}
+
+/**
+ * The field a validation error names: its path (`lines[0].quantity`), or a key a strict object does not know
+ * (`approver` in a decision's body, `colour` in an order search), or else the part (`body`, `querystring`).
+ */
+function fieldOf(
+  issue: { instancePath?: string; keyword?: string; params?: Record<string, unknown> } | undefined,
+  part: string | undefined,
+): { field: string; unknown: boolean } {
+  const path = pathOf(issue?.instancePath ?? '');
+  const [key] = issue?.keyword === 'unrecognized_keys' ? ((issue.params?.keys as unknown[]) ?? []) : [];
+  if (typeof key === 'string') return { field: path ? `${path}.${key}` : key, unknown: true };
+  return { field: path || part || 'request', unknown: false };
 }
 
 /** One bucket per caller: the key or session when there is one (hashed: never a secret in memory), else the address. */
@@ -156,10 +179,11 @@ export function buildApp(deps: AppDeps) {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const [issue] = error.validation;
-      const field = fieldOf(issue?.instancePath ?? '', error.validationContext);
+      const { field, unknown } = fieldOf(issue, error.validationContext);
+      const why = unknown ? 'is not a field of this request' : (issue?.message ?? 'is invalid');
       return reply.status(400).send({
         error: 'validation_failed',
-        message: `${field}: ${issue?.message ?? 'is invalid'}`,
+        message: `${field}: ${why}`,
         details: { field },
       } satisfies ApiErrorBody);
     }
@@ -175,77 +199,57 @@ export function buildApp(deps: AppDeps) {
     return reply.status(500).send({ error: 'internal', message: 'internal error' } satisfies ApiErrorBody);
   });
 
-  enforceAccess(app, {
-    models: deps.models,
-    checkCsrf: (request: FastifyRequest, reply: FastifyReply) =>
-      new Promise<void>((resolve, reject) => {
-        app.csrfProtection(request, reply, (error?: Error) => (error ? reject(error) : resolve()));
-      }),
-  });
+  // Routes go in a plugin registered after the ones above, so that their onRoute hooks (the rate limit's)
+  // see every route: a route added straight to the root before the plugins load would escape them.
+  void app.register((api: ApiInstance<Logger>, _options, done) => {
+    enforceAccess(api, {
+      models: deps.models,
+      checkCsrf: (request: FastifyRequest, reply: FastifyReply) =>
+        new Promise<void>((resolve, reject) => {
+          app.csrfProtection(request, reply, (error?: Error) => (error ? reject(error) : resolve()));
+        }),
+    });
 
-  app.get(
-    '/openapi.json',
-    { config: { access: { public: 'the API description' } }, schema: { hide: true } },
-    () => app.swagger(),
-  );
-  registerAuthRoutes(app, deps);
+    api.get(
+      '/openapi.json',
+      { config: { access: { public: 'the API description' } }, schema: { hide: true } },
+      () => app.swagger(),
+    );
+    registerAuthRoutes(api, deps);
+    registerOidcRoutes(api, deps);
 
-  app.get(
-    '/health',
-    { config: { access: { public: 'load balancers and ops probe it' } } },
-    async (_request, reply) => {
-      const [database, temporal] = await Promise.all([
-        deps.models.db.db
-          ?.admin()
-          .ping()
-          .then(
+    api.get(
+      '/health',
+      { config: { access: { public: 'load balancers and ops probe it' } } },
+      async (_request, reply) => {
+        const [database, temporal] = await Promise.all([
+          deps.models.db.db
+            ?.admin()
+            .ping()
+            .then(
+              () => 'ok',
+              (error: unknown) => `down: ${String(error)}`,
+            ) ?? 'down: not connected',
+          deps.temporal.workflowService.getSystemInfo({}).then(
             () => 'ok',
             (error: unknown) => `down: ${String(error)}`,
-          ) ?? 'down: not connected',
-        deps.temporal.workflowService.getSystemInfo({}).then(
-          () => 'ok',
-          (error: unknown) => `down: ${String(error)}`,
-        ),
-      ]);
-      const healthy = database === 'ok' && temporal === 'ok';
-      return reply
-        .status(healthy ? 200 : 503)
-        .send({ status: healthy ? 'ok' : 'unavailable', database, temporal });
-    },
-  );
+          ),
+        ]);
+        const healthy = database === 'ok' && temporal === 'ok';
+        return reply
+          .status(healthy ? 200 : 503)
+          .send({ status: healthy ? 'ok' : 'unavailable', database, temporal });
+      },
+    );
 
-  app.post('/v1/cancellations', { config: { access: { roles: ['requester'] } } }, async (request, reply) => {
-    const rawKey = request.headers['idempotency-key'];
-    let idempotencyKey: string | undefined;
-    if (rawKey !== undefined) {
-      const parsed = idempotencyKeyHeader.safeParse(rawKey);
-      if (!parsed.success) {
-        throw new CancelflowError(
-          'validation_failed',
-          'Idempotency-Key must be one header of 8 to 255 characters',
-          {
-            field: 'Idempotency-Key',
-          },
-        );
-      }
-      idempotencyKey = parsed.data;
-    }
-    const accepted = await cancellations.create(request.body, callerOf(request).personId, idempotencyKey);
-    return reply
-      .status(202)
-      .header('location', `/v1/cancellations/${accepted.cancellationId}`)
-      .send(accepted);
+    registerCancellationRoutes(api, { cancellations });
+    registerOrderRoutes(api, deps);
+    registerWebhookRoutes(api, deps);
+    registerFeedbackRoutes(api, deps);
+    registerNotificationRoutes(api, deps);
+    registerMessageRoutes(api, deps);
+    done();
   });
-
-  app.get<{ Params: { id: string } }>(
-    '/v1/cancellations/:id',
-    { config: { access: { roles: ANY_ROLE, ownFor: ['requester'], own: 'requesterOfCancellation' } } },
-    async (request) => cancellations.get(request.params.id),
-  );
-  registerOrderRoutes(app, deps);
-  registerWebhookRoutes(app, deps);
-  registerFeedbackRoutes(app, deps);
-  registerNotificationRoutes(app, deps);
 
   return app;
 }

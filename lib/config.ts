@@ -74,12 +74,27 @@ export const configSchema = z
     /** Signs the session cookie people sign in with; at least 32 characters. */
     SESSION_SECRET: z.string().min(32).default(LOCAL_SECRET_DEFAULTS.SESSION_SECRET),
     /** How long a signed-in session lasts, in hours, however active. */
-    SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+    SESSION_TTL_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(12),
     /** Failed sign-ins in a row after which an account is locked for SIGN_IN_LOCK_MINUTES. */
     SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     SIGN_IN_LOCK_MINUTES: z.coerce.number().positive().default(15),
     /** Requests per caller (person, key, or address when anonymous) per minute, before 429. */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+
+    /**
+     * Sign-in through the company's OpenID Connect identity provider: its issuer URL (discovery is read from
+     * `<issuer>/.well-known/openid-configuration`). Unset, sign-in is by password only.
+     */
+    OIDC_ISSUER_URL: z.url().optional(),
+    /** The client cancelflow is registered as at that provider; required with OIDC_ISSUER_URL. */
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: optionalSecret,
+    /** Where the provider sends people back; registered with it. Default: PUBLIC_BASE_URL/v1/auth/oidc/callback. */
+    OIDC_REDIRECT_URL: z.url().optional(),
 
     SIMULATORS_HOST: z.string().min(1).default('127.0.0.1'),
     SMS_SIMULATOR_PORT: port.default(8026),
@@ -98,7 +113,20 @@ export const configSchema = z
         });
       }
     }
-  });
+  })
+  .superRefine((config, context) => {
+    if (!config.OIDC_ISSUER_URL) return;
+    for (const key of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const) {
+      if (!config[key]) {
+        context.addIssue({ code: 'custom', path: [key], message: 'must be set when OIDC_ISSUER_URL is set' });
+      }
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    OIDC_REDIRECT_URL:
+      config.OIDC_REDIRECT_URL ?? `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}/v1/auth/oidc/callback`,
+  }));
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -6,6 +6,7 @@ import argon2 from 'argon2';
 import type { PersonRole } from '../contracts/books.contract';
 import { CancelflowError } from '../lib/errors';
 import type { Models } from './index';
+import { isDuplicateKey } from './mongo-errors';
 
 /** Who a session or key acts as, from the books. */
 export interface Principal {
@@ -112,6 +113,54 @@ export async function checkPassword(
     return { ok: false, reason: 'locked', lockedUntil };
   }
   return { ok: false, reason: 'invalid' };
+}
+
+/** What a company's identity provider says about the person signing in through it (OpenID Connect). */
+export interface OidcIdentity {
+  /** The provider's `sub`: stable and never reassigned, unlike an e-mail address. */
+  subject: string;
+  email?: string;
+  /** Whether the provider has verified that the person controls `email`; an unverified one links nobody. */
+  emailVerified?: boolean;
+}
+
+/**
+ * The person an identity from the provider signs in as: the one whose account records its subject; else the
+ * one active person whose e-mail is the provider's verified e-mail, whose account then records the subject, so
+ * later sign-ins map by subject whatever becomes of the e-mail. Undefined (nobody) when no one matches, when the
+ * e-mail is unverified or shared by several people, when that person's account is already linked to another
+ * subject (a provider's new identity does not take over an account), or when the person has left.
+ */
+export async function findPersonForOidc(
+  models: Models,
+  identity: OidcIdentity,
+): Promise<Principal | undefined> {
+  const linked = await models.Account.findOne({ oidcSubject: identity.subject }, { personId: 1 }).lean();
+  if (linked) return findPrincipal(models, linked.personId);
+  if (!identity.email || identity.emailVerified !== true) return undefined;
+  const people = await models.Person.find(
+    { email: identity.email.trim().toLowerCase(), active: true },
+    { personId: 1 },
+  )
+    .limit(2)
+    .lean();
+  const [person] = people;
+  if (!person || people.length > 1) return undefined;
+  try {
+    // Only an account not yet linked takes the subject; with none, one is made (a person may have no password).
+    await models.Account.updateOne(
+      { personId: person.personId, oidcSubject: null },
+      { $set: { oidcSubject: identity.subject } },
+      { upsert: true },
+    );
+  } catch (error) {
+    // The person's account holds another subject (the upsert's insert collides on personId), or a concurrent
+    // sign-in of this same identity linked it first (on oidcSubject): only the latter signs in.
+    if (!isDuplicateKey(error)) throw error;
+    const raced = await models.Account.findOne({ oidcSubject: identity.subject }, { personId: 1 }).lean();
+    return raced ? findPrincipal(models, raced.personId) : undefined;
+  }
+  return findPrincipal(models, person.personId);
 }
 
 /** Starts a session; returns the random id the cookie carries (stored only as its digest). */

@@ -42,22 +42,27 @@ const whoAmIOf = (caller: Omit<Caller, 'credentialId'>): WhoAmI => ({
   via: caller.via,
 });
 
+/** Sets the signed session cookie a sign-in (by password or through the identity provider) answers with. */
+export function setSessionCookie(
+  reply: FastifyReply,
+  sessionId: string,
+  session: Pick<SessionSettings, 'ttlMs' | 'secureCookies'>,
+): void {
+  void reply.setCookie(SESSION_COOKIE, sessionId, {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: session.secureCookies,
+    path: '/',
+    maxAge: Math.floor(session.ttlMs / 1000),
+  });
+}
+
 export function registerAuthRoutes<Logger extends FastifyBaseLogger>(
   routes: ApiInstance<Logger>,
   deps: { models: Models; session: SessionSettings },
 ): void {
   const { models, session } = deps;
-
-  function setSessionCookie(reply: FastifyReply, sessionId: string): void {
-    void reply.setCookie(SESSION_COOKIE, sessionId, {
-      signed: true,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: session.secureCookies,
-      path: '/',
-      maxAge: Math.floor(session.ttlMs / 1000),
-    });
-  }
 
   routes.post(
     '/v1/auth/sign-in',
@@ -83,7 +88,7 @@ export function registerAuthRoutes<Logger extends FastifyBaseLogger>(
       // One answer for an unknown login and a wrong password: nobody learns which logins exist.
       if (!outcome.ok) throw new CancelflowError('unauthorized', 'the login or the password is wrong');
       const sessionId = await startSession(models, outcome.principal.personId, 'password', session.ttlMs);
-      setSessionCookie(reply, sessionId);
+      setSessionCookie(reply, sessionId, session);
       return {
         person: whoAmIOf({ ...outcome.principal, via: 'session' }),
         csrfToken: reply.generateCsrf({ userInfo: sessionId }),

@@ -45,12 +45,21 @@ export interface TestStack {
 export async function startTestStack(
   name: string,
   temporalServer?: { nativeConnection: NativeConnection; client: Client },
-  /** `workflows`: another version of the workflow code (a fixture) in place of the run's bundle. */
-  options: { deliveryRetry?: DeliveryOptions; workflows?: WorkflowSource } = {},
+  /**
+   * `workflows`: another version of the workflow code (a fixture) in place of the run's bundle. `apiPort` and
+   * `settings`: the API's port and configuration, for a test whose other servers must know them first (an
+   * identity provider registers the API's callback URL before the API learns the provider's address).
+   */
+  options: {
+    deliveryRetry?: DeliveryOptions;
+    workflows?: WorkflowSource;
+    apiPort?: number;
+    settings?: Record<string, string>;
+  } = {},
 ): Promise<TestStack> {
   const env = testEnvironment();
-  const config = parseConfig({ LOG_LEVEL: 'warn' });
-  const apiPort = await freePort();
+  const config = parseConfig({ LOG_LEVEL: 'warn', ...options.settings });
+  const apiPort = options.apiPort ?? (await freePort());
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const world = await startSimulatedWorld(name, config, apiUrl);
   const { models, mail, sms, gateway, carrier } = world;
