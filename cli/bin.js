@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `cancelflow` command (package.json "bin"): runs cli/main.ts through tsx's require hook, so a clone works
-// without a build (`npx cancelflow …`, `npm run cli -- …`).
+// without a build (`./cli/bin.js …`, `npm run -s cli -- …`, or `cancelflow` after `npm link`).
 'use strict';
 
 require('tsx/cjs/api').register();
