@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { isCancelflowError } from '../lib/errors';
+import { readPhone } from '../lib/phone';
 import type { Models } from '../models';
 import { parseInput } from '../models/books-validation';
 import { issueFeedbackCode } from '../models/feedback';
@@ -298,22 +299,28 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
         detail: customer.email ? 'no consent' : 'no address',
       });
     }
-    if (customer.phone && customer.consent?.sms) {
+    // Twilio takes E.164 only (error 21211 otherwise): the number as the books read it when it was written,
+    // or, for a customer written before they did, read now the same way, with the customer's country.
+    const number = !customer.phone
+      ? undefined
+      : customer.phoneE164
+        ? ({ ok: true, e164: customer.phoneE164 } as const)
+        : readPhone(customer.phone, customer.country);
+    if (number?.ok && customer.consent?.sms) {
       const key = customerNotificationKey(params.cancellationId, params.moment, 'sms');
       await recordOutboxEntry(models, {
         ...base,
         idempotencyKey: key,
         channel: 'sms',
-        recipient: customer.phone,
+        recipient: number.e164,
         content: { body: message.sms },
       });
       queued.push({ channel: 'sms', key });
     } else {
-      skipped.push({
-        channel: 'sms',
-        status: 'skipped',
-        detail: customer.phone ? 'no consent' : 'no number',
-      });
+      let detail = 'no number';
+      if (number && !customer.consent?.sms) detail = 'no consent';
+      else if (number && !number.ok) detail = `the number "${customer.phone ?? ''}" ${number.problem}`;
+      skipped.push({ channel: 'sms', status: 'skipped', detail });
     }
     logger.info(
       { cancellationId: params.cancellationId, moment: params.moment, queued: queued.length },

@@ -16,6 +16,7 @@ import {
 } from '../models/outbox';
 import type { NotificationResult } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
+import { toE164 } from '../lib/phone';
 
 /** Settings the outbox needs beyond the providers: where the world reaches our API. */
 export type OutboxSettings = Pick<ActivityDeps, 'publicBaseUrl'>;
@@ -84,7 +85,9 @@ export async function sendOutboxEntry(deps: OutboxDeps, entry: OutboxEntry): Pro
       return info.messageId;
     }
     const message = await deps.sms.messages.create({
-      to: entry.recipient,
+      // Recorded in E.164 (queueCustomerNotifications). An entry recorded before, with the number as the
+      // customer wrote it, still goes out when it was written with its country code: "+1 (512) 555-0534".
+      to: toE164(entry.recipient) ?? entry.recipient,
       from: deps.smsFrom,
       body: content.body ?? '',
       statusCallback: twilioStatusCallbackUrl(publicBaseUrlOf(deps)),

@@ -11,7 +11,10 @@ export interface DemoCustomer {
   customerId: string;
   name: string;
   email?: string;
+  /** As written; without its country code, it is read with `country` (the Customer model refuses it otherwise). */
   phone?: string;
+  /** ISO 3166-1 alpha-2: "CN", "US". */
+  country?: string;
   language: 'zh-CN' | 'en';
   tier?: 'standard' | 'silver' | 'gold' | 'vip';
 }
@@ -223,6 +226,7 @@ export async function seedDemoData(models: Models): Promise<string[]> {
       name: '张伟',
       email: 'zhang.wei@example.cn',
       phone: '+8613800138000',
+      country: 'CN',
       language: 'zh-CN',
     },
     {
@@ -230,6 +234,7 @@ export async function seedDemoData(models: Models): Promise<string[]> {
       name: 'Emily Carter',
       email: 'emily.carter@example.com',
       phone: '+14155550123',
+      country: 'US',
       language: 'en',
     },
     {
@@ -237,6 +242,7 @@ export async function seedDemoData(models: Models): Promise<string[]> {
       name: '李娜',
       email: 'li.na@example.cn',
       phone: '+8613900139000',
+      country: 'CN',
       language: 'zh-CN',
       tier: 'vip',
     },

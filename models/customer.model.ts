@@ -1,5 +1,6 @@
 import { Schema, type Connection, type InferSchemaType, type Query } from 'mongoose';
 import { CancelflowError } from '../lib/errors';
+import { readPhone } from '../lib/phone';
 import {
   emailSearchOf,
   keepDerivedFields,
@@ -18,7 +19,15 @@ export const customerSchema = new Schema(
   {
     customerId: { type: String, required: true, unique: true },
     name: { type: String, required: true },
+    /** As the customer wrote it ("+1 (512) 555-0534", "138-0013-8000"): what people see and search by. */
     phone: { type: String },
+    /**
+     * The phone in E.164 ("+15125550534"), read from `phone` with `country` when it is written, and refused
+     * there when it cannot be read (`customerPhoneE164`): what an SMS is sent to.
+     */
+    phoneE164: { type: String, match: /^\+[1-9]\d{6,14}$/ },
+    /** ISO 3166-1 alpha-2 ("CN", "US"): reads a phone written without its country code. */
+    country: { type: String, match: /^[A-Z]{2}$/ },
     email: { type: String },
     language: { type: String, enum: ['zh-CN', 'en'], default: 'zh-CN' },
     consent: {
@@ -39,9 +48,27 @@ const prefixed = (fields: Fields) =>
 
 const CONTACT_FIELDS = ['name', 'phone', 'email'] as const;
 
+/**
+ * A customer's phone in E.164, read with their country when it is written without a country code. A number
+ * that cannot be read is refused (`validation_failed`, field `phone`): entered in the books, it would fail
+ * every SMS for good (Twilio error 21211).
+ */
+export function customerPhoneE164(phone: string, country?: string | null): string {
+  const reading = readPhone(phone, country);
+  if (reading.ok) return reading.e164;
+  const read = country ? ` (country ${country})` : '';
+  throw new CancelflowError('validation_failed', `phone "${phone}"${read} ${reading.problem}`, {
+    field: 'phone',
+  });
+}
+
 /** Each contact field derives only its own search fields, so an update of one needs no read of the others. */
 export const customerSearchRules: DerivedFieldRules = {
   sources: CONTACT_FIELDS,
+  // The phone is read with the country written along with it (a whole document, a saved document, the same
+  // update). Writing only the country reads nothing again: the number was read when it was written, and
+  // the line the customer gave stays the same line.
+  alsoReads: ['country'],
   derive(written) {
     const derived: Fields = {};
     if ('name' in written) {
@@ -57,6 +84,8 @@ export const customerSearchRules: DerivedFieldRules = {
     }
     if ('phone' in written) {
       const phone = typeof written.phone === 'string' ? written.phone : undefined;
+      const country = typeof written.country === 'string' ? written.country : undefined;
+      derived.phoneE164 = phone ? customerPhoneE164(phone, country) : undefined;
       Object.assign(derived, prefixed({ phone: undefined, phoneKey: undefined, ...phoneSearchOf(phone) }));
     }
     if ('email' in written) {

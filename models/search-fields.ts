@@ -25,6 +25,13 @@ export interface DerivedFieldRules {
    */
   derive(written: Fields, db: Connection): Fields | Promise<Fields>;
   /**
+   * Fields `derive` reads besides the sources, that do not set it off themselves (a customer's country, to read
+   * a phone number written without its country code). Passed in `written` along with a source when the write
+   * has them: a whole document, a document being saved, or the update's own fields (the operator that writes
+   * the source, then `$set` and plain fields).
+   */
+  alsoReads?: readonly string[];
+  /**
    * On insert, a source whose derived field the writer already provides is not derived again: writers that
    * hold the customer pass its copy (`orderCustomerCopy`) and spare a read per order in bulk inserts.
    */
@@ -73,6 +80,7 @@ async function deriveIntoPlain(doc: Fields, rules: DerivedFieldRules, db: Connec
     if (source in doc && !(provided && readPath(doc, provided) != null)) written[source] = doc[source];
   }
   if (Object.keys(written).length === 0) return;
+  for (const field of rules.alsoReads ?? []) if (field in doc) written[field] = doc[field];
   for (const [path, value] of Object.entries(await rules.derive(written, db))) assignPath(doc, path, value);
 }
 
@@ -90,6 +98,7 @@ async function deriveIntoDocument(doc: Document, rules: DerivedFieldRules): Prom
     written[source] = plain[source];
   }
   if (Object.keys(written).length === 0) return;
+  for (const field of rules.alsoReads ?? []) if (plain[field] !== undefined) written[field] = plain[field];
   for (const [path, value] of Object.entries(await rules.derive(written, doc.db))) doc.set(path, value);
 }
 
@@ -155,6 +164,10 @@ async function deriveIntoUpdate(update: Fields, rules: DerivedFieldRules, db: Co
         written[path] = value;
     }
     if (Object.keys(written).length === 0) continue;
+    for (const field of rules.alsoReads ?? []) {
+      const along = [fields, update.$set, topLevel].find((read) => isRecord(read) && field in read);
+      if (isRecord(along)) written[field] = along[field];
+    }
     for (const [path, value] of Object.entries(await rules.derive(written, db))) assign(path, value);
   }
 

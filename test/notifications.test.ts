@@ -24,6 +24,7 @@ import {
   placePaidOrder,
   receiveStock,
 } from '../generators/demo-data';
+import { makeCustomer, type GeneratedCustomer } from '../generators/books/customers';
 import type { ResolutionOffer } from '../contracts/cancellation.contract';
 import { notificationDeliveryWorkflowId, type DeliveryOptions } from '../contracts/delivery.contract';
 import { notificationDeliveryWorkflow } from '../workflows/notification-delivery.workflow';
@@ -44,14 +45,17 @@ beforeAll(async () => {
     customerId: 'C-ZH',
     name: '王芳',
     email: 'wang.fang@example.cn',
-    phone: '+8613800138000',
+    // Written as customers write them (generators/books/customers.ts); SMS go to the E.164 number.
+    phone: '138-0013-8000',
+    country: 'CN',
     language: 'zh-CN',
   });
   await addCustomer(models, {
     customerId: 'C-EN',
     name: 'Emily Carter',
     email: 'emily@example.com',
-    phone: '+14155550123',
+    phone: '+1 (415) 555-0123',
+    country: 'US',
     language: 'en',
   });
   await addCustomer(models, {
@@ -1466,4 +1470,76 @@ describe('when the goods already left: options, re-delivery, recall and returns 
     const [sales] = await inbox('sales-en', orderNumber);
     expect(sales?.body).toContain(`TEA-1 at WH-SH-01: 2 returned to stock (shipment ${shipmentId})`);
   });
+});
+
+// #13: customer SMS went to `customer.phone` as written ("+1 (512) 555-0534", "138-0013-8000"), and Twilio
+// refuses anything but E.164 (error 21211), so most customer SMS of the generated books failed for good. One
+// generated customer for each way the books write a phone, loaded as the books loader loads them.
+describe('SMS to numbers as customers write them (#13)', () => {
+  const SEED = 20240101;
+  /** The way a number is written, digits (ASCII or full-width) as `9`: "+1 (999) 999-9999". */
+  const shapeOf = (phone: string) => phone.replace(/\p{Nd}/gu, '9');
+  const byShape = new Map<string, GeneratedCustomer>();
+  for (let index = 0; index < 400; index += 1) {
+    const customer = makeCustomer(SEED, index);
+    const phone = customer.document.phone;
+    if (phone !== undefined && !byShape.has(shapeOf(phone))) byShape.set(shapeOf(phone), customer);
+  }
+  /** What Twilio must be asked to send to, worked out apart from the code under test. */
+  const e164Of = ({ document, market }: GeneratedCustomer) => {
+    const digits = (document.phone ?? '').normalize('NFKC').replace(/\D/g, '');
+    return market === 'CN' ? `+86${digits.slice(-11)}` : `+1${digits.slice(-10)}`;
+  };
+
+  beforeAll(async () => {
+    // An order each, on top of what the other tests use.
+    for (const sku of ['TEA-1', 'CUP-1'])
+      await applyStockMovement(stack.models, {
+        idempotencyKey: `numbers-as-written:receive:${sku}`,
+        type: 'adjust',
+        sku,
+        warehouse: 'WH-SH-01',
+        onHandDelta: 2 * byShape.size,
+        reservedDelta: 0,
+        document: { kind: 'stock_take', id: `numbers-as-written-${sku}` },
+        actor: 'test',
+        reason: 'stock for the orders of #13',
+      });
+  });
+
+  test('the books write phones in every shape the generator knows', () => {
+    // 7 Chinese ways and 5 American ones (generators/books/customers.ts).
+    expect(byShape.size).toBe(12);
+  });
+
+  test.each([...byShape].map(([shape, customer]) => [shape, customer] as const))(
+    'an SMS to a number written "%s" goes to its E.164 number and is delivered',
+    async (_shape, customer) => {
+      const { models } = stack;
+      await models.Customer.insertMany([{ ...customer.document }], { lean: true });
+      await models.Customer.updateOne(
+        { customerId: customer.document.customerId },
+        { $set: { 'consent.sms': true } },
+      );
+      const order = await paidOrder(customer.document.customerId);
+      const keys = await stack.activities.queueCustomerNotifications(
+        completed(customer.document.customerId, order),
+      );
+      const smsKey = `${order.cancellationId}:customer:completed:sms`;
+      expect(keys).toContain(smsKey);
+      expect(await deliver(smsKey)).toEqual({ key: smsKey, status: 'sent', alreadyDone: false });
+
+      const [sms, ...more] = smsTo(e164Of(customer)).filter((message) =>
+        message.body.includes(order.orderNumber),
+      );
+      expect(more).toHaveLength(0);
+      expect(sms).toBeDefined();
+      expect(await stack.sms.reportStatus(sms?.sid ?? '', 'delivered')).toBe(200);
+      expect(await entry(smsKey)).toMatchObject({
+        status: 'delivered',
+        recipient: e164Of(customer),
+        providerMessageId: sms?.sid,
+      });
+    },
+  );
 });

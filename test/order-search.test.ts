@@ -234,6 +234,7 @@ describe('search fields', () => {
       customerId: 'C-20',
       name: '李娜',
       phone: '13500000020',
+      country: 'CN',
       language: 'zh-CN',
     });
     await models.SalesOrder.create({
@@ -333,7 +334,13 @@ describe('search fields on every other write path', () => {
     await models.Customer.bulkWrite([
       {
         insertOne: {
-          document: { customerId: 'C-30', name: '赵敏', phone: '021-5555 0030', language: 'zh-CN' },
+          document: {
+            customerId: 'C-30',
+            name: '赵敏',
+            phone: '021-5555 0030',
+            country: 'CN',
+            language: 'zh-CN',
+          },
         },
       },
     ]);

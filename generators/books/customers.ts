@@ -3,6 +3,7 @@
 import type { Types } from 'mongoose';
 import type { Language } from '../../contracts/books.contract';
 import { pinyinOf } from '../../lib/text-normalize';
+import { customerPhoneE164 } from '../../models/customer.model';
 import { customerSearchOf, orderCustomerCopy, type CustomerSearch } from '../../models/search-fields';
 import { DAY, FIRST_ORDER_AT, ID_KINDS, objectId, ORDER_INTERVAL_MS } from './numbering';
 import type { Market } from './organisation';
@@ -106,7 +107,12 @@ export interface CustomerDocument {
   _id: Types.ObjectId;
   customerId: string;
   name: string;
+  /** As written: with or without the country code, spaced, dashed, full-width. */
   phone?: string;
+  /** As the Customer model reads it, with `country` (the same function). */
+  phoneE164?: string;
+  /** The customer's market: what a phone written without its country code is read with. */
+  country: Market;
   email?: string;
   language: Language;
   consent: { email: boolean; sms: boolean };
@@ -160,6 +166,7 @@ export function makeCustomer(seed: number, index: number): GeneratedCustomer {
     if (random() < 0.85) email = email.toLowerCase();
     language = 'en';
   }
+  const market: Market = chinese ? 'CN' : 'US';
   // Not everyone leaves both.
   if (random() < 0.03) phone = undefined;
   else if (random() < 0.04) email = undefined;
@@ -168,7 +175,8 @@ export function makeCustomer(seed: number, index: number): GeneratedCustomer {
     _id: objectId(seed, ID_KINDS.customer, index, at),
     customerId: customerIdOf(index),
     name,
-    ...(phone === undefined ? {} : { phone }),
+    ...(phone === undefined ? {} : { phone, phoneE164: customerPhoneE164(phone, market) }),
+    country: market,
     ...(email === undefined ? {} : { email }),
     language,
     consent: { email: random() < 0.92, sms: random() < 0.85 },
@@ -179,5 +187,5 @@ export function makeCustomer(seed: number, index: number): GeneratedCustomer {
     createdAt: at,
     updatedAt: at,
   };
-  return { document, market: chinese ? 'CN' : 'US', orderCopy: orderCustomerCopy(document) };
+  return { document, market, orderCopy: orderCustomerCopy(document) };
 }
