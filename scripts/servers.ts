@@ -1,10 +1,19 @@
 // Starts and stops the real local servers cancelflow runs against: Temporal's dev server and the embedded
 // MongoDB (mongo-java-server through tools/mongo-launcher). Used by `npm start` and by Jest's global setup.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { type Readable } from 'node:stream';
 import { Connection } from '@temporalio/client';
 
 export const projectRoot = resolve(__dirname, '..');
@@ -12,23 +21,41 @@ const toolsDir = join(projectRoot, '.tools');
 
 export interface RunningServer {
   name: string;
+  /** The watchdog the server runs under (scripts/child-watchdog.mjs). */
   process: ChildProcess;
+  /** The server's own pid, once it is running; undefined if it could not be started. */
+  pid: Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
-/** A port that was free a moment ago: ask the OS for one, then release it. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * Ports are chosen below Linux's ephemeral range (32768-60999). A port the OS hands out for `listen(0)` comes
+ * from that range, and so does the local end of every outgoing connection: between choosing a port and a
+ * server listening on it, any of the run's many connections (database pools, gRPC) could take it. Below the
+ * range only an explicit bind can; each port is handed out once per process, and checked free before.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_767 } as const;
+const portsHandedOut = new Set<number>();
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((answer) => {
     const server = createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => answer(false));
+    server.listen(port, host, () => server.close(() => answer(true)));
   });
+}
+
+/** A port that was free a moment ago, not handed out before by this process. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const span = PORT_RANGE.to - PORT_RANGE.from + 1;
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * span);
+    if (portsHandedOut.has(port)) continue;
+    portsHandedOut.add(port);
+    if (await canListen(port, host)) return port;
+  }
+  throw new Error(`no free port between ${PORT_RANGE.from} and ${PORT_RANGE.to} on ${host}`);
 }
 
 function onPath(command: string): string | undefined {
@@ -58,9 +85,21 @@ export function mongoLauncherJar(): string {
   return jar;
 }
 
-/** Spawns a server whose output goes to a log file (or is dropped), and stops it with SIGTERM, then SIGKILL. */
+const watchdogScript = join(projectRoot, 'scripts', 'child-watchdog.mjs');
+
+/**
+ * Spawns a server whose output goes to a log file (or is dropped), and stops it with SIGTERM, then SIGKILL.
+ *
+ * The server runs under scripts/child-watchdog.mjs, which ends it when this process dies, even by SIGKILL
+ * (issue #13): it watches the stdin pipe this process holds open. The watchdog leads a process group of its
+ * own with the server in it, so Ctrl-C in a terminal reaches only the process that started it (which stops
+ * its servers in order), and one kill of the group ends both if the watchdog itself stops answering.
+ */
 function spawnServer(name: string, command: string, args: string[], logFile?: string): RunningServer {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [watchdogScript, '--pid-fd=3', command, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   if (logFile) {
     mkdirSync(dirname(logFile), { recursive: true });
     const log = createWriteStream(logFile, { flags: 'a' });
@@ -70,17 +109,34 @@ function spawnServer(name: string, command: string, args: string[], logFile?: st
     child.stderr?.resume();
   }
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const pidPipe = child.stdio[3] as Readable | null;
+  const pid = new Promise<number | undefined>((resolvePid) => {
+    let text = '';
+    pidPipe?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    pidPipe?.once('close', () => resolvePid(Number(text.trim()) || undefined));
+    void exited.then(() => resolvePid(undefined));
+  });
   return {
     name,
     process: child,
+    pid,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.kill('SIGTERM'); // the watchdog passes it on, and kills the server itself after its grace period
+      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
     },
   };
+}
+
+/** Signals the watchdog's whole group (it and its server), or the watchdog alone if that is gone. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
 
 function failedToStart(server: RunningServer, what: string, logFile?: string): Promise<never> {
@@ -147,7 +203,7 @@ export async function startTemporalDevServer(options: TemporalServerOptions): Pr
   for (const [name, type] of Object.entries(options.searchAttributes ?? {}))
     args.push('--search-attribute', `${name}=${type}`);
 
-  const server = spawnServer('temporal', temporalCliPath(), args, options.logFile);
+  const server = spawnServer('Temporal dev server', temporalCliPath(), args, options.logFile);
   const address = `${host}:${options.port}`;
   let gaveUp = false;
   const ready = (async () => {
@@ -213,7 +269,7 @@ export async function startMongoServer(options: MongoServerOptions): Promise<Mon
     mkdirSync(dirname(options.h2File), { recursive: true });
     args.push('--backend', 'h2', '--h2-file', options.h2File);
   }
-  const server = spawnServer('mongodb', 'java', args, options.logFile);
+  const server = spawnServer('MongoDB', 'java', args, options.logFile);
   const stdout = server.process.stdout;
   if (!stdout) throw new Error('mongo launcher has no stdout');
   const lines = createInterface({ input: stdout });
@@ -234,4 +290,167 @@ export async function startMongoServer(options: MongoServerOptions): Promise<Mon
     await server.stop();
     throw error;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// What an earlier run left behind (issue #13). `npm start` records the servers it starts in
+// <data dir>/pids.json, with their command lines; the next start reads it, and stops those that are still
+// running and still ours (same pid, same command line: a reused pid belongs to someone else) before it binds
+// their ports and opens their files. The watchdog makes leftovers rare; this covers the rest (a watchdog
+// killed with its parent, a server still shutting down). Servers a run left without a pid file (a run from
+// before it) are caught by assertPortsFree, which names the port.
+
+interface RecordedProcess {
+  pid: number;
+  commandLine: string;
+}
+
+interface PidFile {
+  /** The process that started the servers (scripts/start.ts). */
+  owner: RecordedProcess;
+  servers: (RecordedProcess & { name: string; watchdog?: RecordedProcess })[];
+}
+
+function pidFilePath(dataDir: string): string {
+  return join(dataDir, 'pids.json');
+}
+
+/** A live process's command line, its arguments joined by spaces; undefined when there is no such process. */
+export function commandLineOf(pid: number): string | undefined {
+  if (existsSync('/proc/self/cmdline')) {
+    try {
+      // A zombie's is empty: it holds nothing any more, so it counts as gone.
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const ps = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
+  return ps.status === 0 ? ps.stdout.trim() || undefined : undefined;
+}
+
+function recordOf(pid: number | undefined): RecordedProcess | undefined {
+  const commandLine = pid ? commandLineOf(pid) : undefined;
+  return pid && commandLine ? { pid, commandLine } : undefined;
+}
+
+function stillRunning(process: RecordedProcess): boolean {
+  return commandLineOf(process.pid) === process.commandLine;
+}
+
+function readPidFile(dataDir: string): PidFile | undefined {
+  try {
+    return JSON.parse(readFileSync(pidFilePath(dataDir), 'utf8')) as PidFile;
+  } catch {
+    return undefined; // none, or torn by the crash: nothing to go on
+  }
+}
+
+/** Adds a server this process started to <dataDir>/pids.json, for the next start to find if this one crashes. */
+export async function recordServer(dataDir: string, server: RunningServer): Promise<void> {
+  const pid = await server.pid;
+  const record = recordOf(pid);
+  if (!record) return; // it is gone already
+  const owner = recordOf(process.pid);
+  if (!owner) return;
+  const previous = readPidFile(dataDir);
+  const servers = previous?.owner.pid === process.pid ? previous.servers : [];
+  servers.push({ name: server.name, ...record, watchdog: recordOf(server.process.pid) });
+  mkdirSync(dataDir, { recursive: true });
+  const file = pidFilePath(dataDir);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ owner, servers } satisfies PidFile, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file); // whole or not at all, even if we die mid-write
+}
+
+/** After a clean stop: nothing of this run is left to clear. */
+export function forgetServers(dataDir: string): void {
+  rmSync(pidFilePath(dataDir), { force: true });
+}
+
+async function waitUntilGone(processes: RecordedProcess[], ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (processes.some(stillRunning)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+  return true;
+}
+
+function signal(processes: RecordedProcess[], name: NodeJS.Signals): void {
+  for (const { pid } of processes.filter(stillRunning)) {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/**
+ * Clears what an earlier run on this data directory left running: stops its servers (SIGTERM, then SIGKILL)
+ * and returns a sentence saying so, or undefined when nothing was left. Throws when that run is in fact still
+ * running: two runs cannot share the database files.
+ */
+export async function clearLeftovers(dataDir: string): Promise<string | undefined> {
+  const recorded = readPidFile(dataDir);
+  if (!recorded) return undefined;
+  const { owner } = recorded;
+  if (owner.pid !== process.pid && stillRunning(owner)) {
+    throw new Error(
+      `cancelflow is already running on ${dataDir} (pid ${owner.pid}): stop it first (Ctrl-C in its terminal, or kill ${owner.pid})`,
+    );
+  }
+  const left = recorded.servers.filter(
+    (server) => stillRunning(server) || (server.watchdog && stillRunning(server.watchdog)),
+  );
+  const processes = left.flatMap((server) => [server, ...(server.watchdog ? [server.watchdog] : [])]);
+  signal(processes, 'SIGTERM');
+  if (!(await waitUntilGone(processes, 10_000))) {
+    signal(processes, 'SIGKILL');
+    if (!(await waitUntilGone(processes, 5_000))) {
+      const pids = processes.filter(stillRunning).map((process) => process.pid);
+      throw new Error(`an earlier run of cancelflow left processes that do not stop: ${pids.join(', ')}`);
+    }
+  }
+  forgetServers(dataDir);
+  if (left.length === 0) return undefined;
+  const names = left.map((server) => `its ${server.name} (pid ${server.pid})`);
+  return `an earlier run of cancelflow did not stop cleanly: stopped ${names.join(' and ')}`;
+}
+
+export interface PortInUse {
+  host: string;
+  port: number;
+  /** What needs it, e.g. "the embedded MongoDB". */
+  what: string;
+  /** The setting that moves it, e.g. MONGODB_PORT. */
+  setting: string;
+}
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, host, () => server.close(() => resolveFree(true)));
+  });
+}
+
+/**
+ * Fails, naming the port and the setting that moves it, when a port is held by another program. Call it after
+ * clearLeftovers, so that what remains is not ours.
+ */
+export async function assertPortsFree(ports: PortInUse[]): Promise<void> {
+  const taken: PortInUse[] = [];
+  for (const wanted of ports)
+    if (wanted.port && !(await portFree(wanted.host, wanted.port))) taken.push(wanted);
+  if (taken.length === 0) return;
+  throw new Error(
+    taken
+      .map(
+        ({ host, port, what, setting }) =>
+          `port ${port} on ${host}, for ${what}, is in use by another program: stop it, or set ${setting} to a free port`,
+      )
+      .join('\n'),
+  );
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { apiSettingsFrom, buildApp } from '../api/app';
-import { loadConfig, mongoUri, redactConfig } from '../lib/config';
+import { loadConfig, mongoUri, redactConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
 import { connectModels } from '../models';
@@ -20,7 +20,17 @@ import { createActivityDeps, createWorker } from '../worker/worker';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { issueDemoCredentials, seedDemoData } from '../generators/demo-data';
 import { loadBooks } from './load-books';
-import { javaAvailable, projectRoot, startMongoServer, startTemporalDevServer } from './servers';
+import {
+  assertPortsFree,
+  clearLeftovers,
+  forgetServers,
+  javaAvailable,
+  projectRoot,
+  recordServer,
+  startMongoServer,
+  startTemporalDevServer,
+  type PortInUse,
+} from './servers';
 
 const dataDir = join(projectRoot, '.data');
 const stoppers: { name: string; stop: () => Promise<unknown> }[] = [];
@@ -41,6 +51,44 @@ function isLocal(address: string): boolean {
   return /^(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(address);
 }
 
+/** Every port `npm start` binds, with what needs it and the setting that moves it. */
+function portsToBind(config: Config, temporalLocal: boolean): PortInUse[] {
+  const local = '127.0.0.1';
+  const host = config.SIMULATORS_HOST;
+  const ports: PortInUse[] = [];
+  if (!config.MONGODB_URI)
+    ports.push({
+      host: local,
+      port: config.MONGODB_PORT,
+      what: 'the embedded MongoDB',
+      setting: 'MONGODB_PORT',
+    });
+  if (temporalLocal) {
+    const port = Number(config.TEMPORAL_ADDRESS.split(':').pop());
+    ports.push({ host: local, port, what: 'Temporal', setting: 'TEMPORAL_ADDRESS' });
+    ports.push({
+      host: local,
+      port: config.TEMPORAL_UI_PORT,
+      what: "Temporal's UI",
+      setting: 'TEMPORAL_UI_PORT',
+    });
+  }
+  ports.push(
+    { host, port: config.SMTP_PORT, what: 'the mail catcher', setting: 'SMTP_PORT' },
+    {
+      host,
+      port: config.MAIL_CATCHER_HTTP_PORT,
+      what: 'the mail catcher',
+      setting: 'MAIL_CATCHER_HTTP_PORT',
+    },
+    { host, port: config.SMS_SIMULATOR_PORT, what: 'the SMS simulator', setting: 'SMS_SIMULATOR_PORT' },
+    { host, port: config.PAYMENT_GATEWAY_PORT, what: 'the payment gateway', setting: 'PAYMENT_GATEWAY_PORT' },
+    { host, port: config.CARRIER_PORT, what: 'the carrier simulator', setting: 'CARRIER_PORT' },
+    { host: config.API_HOST, port: config.API_PORT, what: 'the API', setting: 'API_PORT' },
+  );
+  return ports;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'cancelflow', { pretty: true });
@@ -55,6 +103,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // tsx runs this file in a child process of its own: if tsx (or npm above it) is killed, nobody would stop
+  // us, so we stop when our parent changes (we were handed to init). Our servers follow us (issue #13).
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && shutdown('parent process gone'), 1_000).unref();
+
+  // A run that crashed may have left its servers holding the ports and the database files: stop them, and
+  // say so. Then every port must be free; one held by another program stops start-up naming its setting.
+  const leftovers = await clearLeftovers(dataDir);
+  if (leftovers) console.log(`• ${leftovers}`);
+  const temporalLocal = isLocal(config.TEMPORAL_ADDRESS);
+  const temporalPort = Number(config.TEMPORAL_ADDRESS.split(':').pop());
+  const host = config.SIMULATORS_HOST;
+  await assertPortsFree(portsToBind(config, temporalLocal));
+  // Stopped last: once everything else is down, nothing of this run is left for the next one to clear.
+  stoppers.push({ name: 'pid file', stop: () => Promise.resolve(forgetServers(dataDir)) });
 
   let databaseUri = mongoUri(config);
   if (config.MONGODB_URI) {
@@ -74,22 +137,23 @@ async function main(): Promise<void> {
       logFile: join(dataDir, 'logs', 'mongodb.log'),
     });
     stoppers.push(mongo);
+    await recordServer(dataDir, mongo);
     databaseUri = mongo.uri;
     done();
   }
 
   let temporalUi: string | undefined;
-  if (isLocal(config.TEMPORAL_ADDRESS)) {
-    const port = Number(config.TEMPORAL_ADDRESS.split(':').pop());
+  if (temporalLocal) {
     const done = step(`starting the Temporal dev server on ${config.TEMPORAL_ADDRESS} with its Web UI`);
     const temporal = await startTemporalDevServer({
-      port,
+      port: temporalPort,
       uiPort: config.TEMPORAL_UI_PORT,
       dbFile: join(dataDir, 'temporal.db'),
       searchAttributes: CANCELFLOW_SEARCH_ATTRIBUTES,
       logFile: join(dataDir, 'logs', 'temporal.log'),
     });
     stoppers.push(temporal);
+    await recordServer(dataDir, temporal);
     temporalUi = temporal.uiUrl;
     done();
   } else {
@@ -97,7 +161,6 @@ async function main(): Promise<void> {
   }
 
   let done = step('starting the mail catcher, SMS, payment gateway and carrier simulators');
-  const host = config.SIMULATORS_HOST;
   const quiet = logger.child({}, { level: 'warn' });
   const mail = await startMailCatcher({
     host,
@@ -134,7 +197,9 @@ async function main(): Promise<void> {
   done();
 
   done = step('connecting to the database and seeding demo data');
-  const models = await connectModels(databaseUri, config.MONGODB_DATABASE);
+  const models = await connectModels(databaseUri, config.MONGODB_DATABASE, {
+    timeoutMs: config.MONGODB_TIMEOUT_MS,
+  });
   stoppers.push({ name: 'database connection', stop: () => models.db.close() });
   const demoOrders = await seedDemoData(models);
   const demoCredentials = await issueDemoCredentials(models);
