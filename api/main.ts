@@ -9,7 +9,9 @@ import { apiSettingsFrom, buildApp } from './app';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
-  const models = await connectModels(mongoUri(config), config.MONGODB_DATABASE);
+  const models = await connectModels(mongoUri(config), config.MONGODB_DATABASE, {
+    timeoutMs: config.MONGODB_TIMEOUT_MS,
+  });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const policy = await loadPolicyFile(config.CANCELLATION_POLICY_FILE);

@@ -29,6 +29,12 @@ export const configSchema = z
     MONGODB_URI: z.string().startsWith('mongodb').optional(),
     MONGODB_PORT: port.default(27017),
     MONGODB_DATABASE: z.string().min(1).default('cancelflow'),
+    /** How long a database call waits for a server to answer before it fails (the API then answers 503). */
+    MONGODB_TIMEOUT_MS: z.coerce.number().int().positive().default(2_500),
+    /** The API's deadline for a call to Temporal (start, describe, query): past it, 503 with the reason. */
+    TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
+    /** The API's deadline for a person's action (an Update), which waits for the worker to take it too. */
+    TEMPORAL_UPDATE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(3000),

@@ -21,7 +21,11 @@ export async function createActivityDeps(
   temporal?: Client,
 ): Promise<ActivityDeps> {
   return {
-    models: models ?? (await connectModels(mongoUri(config), config.MONGODB_DATABASE)),
+    models:
+      models ??
+      (await connectModels(mongoUri(config), config.MONGODB_DATABASE, {
+        timeoutMs: config.MONGODB_TIMEOUT_MS,
+      })),
     mailer: createMailer(config),
     mailFrom: config.MAIL_FROM,
     sms: createSmsClient(config),

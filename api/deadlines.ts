@@ -1,0 +1,100 @@
+// Every call the API makes to another server has a deadline, so that a server that is down or overloaded
+// costs the caller a second or two and a 503 with its reason, never a hang. Without one, the Temporal client
+// retries an unreachable server for about twenty seconds, and mongoose waits for a database for thirty.
+import {
+  isGrpcServiceError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import type { Config } from '../lib/config';
+import { CancelflowError } from '../lib/errors';
+
+export interface Deadlines {
+  /** A call to Temporal that the server answers by itself: start, describe, query, health. */
+  temporalMs: number;
+  /** An Update: the server answers once the workflow has taken it, so the worker's pace counts too. */
+  temporalUpdateMs: number;
+  /** A database round trip (health's ping; queries get the connection's server-selection timeout). */
+  databaseMs: number;
+}
+
+/** How long a caller is told to wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export function deadlinesFrom(
+  config: Pick<Config, 'TEMPORAL_CALL_TIMEOUT_MS' | 'TEMPORAL_UPDATE_TIMEOUT_MS' | 'MONGODB_TIMEOUT_MS'>,
+): Deadlines {
+  return {
+    temporalMs: config.TEMPORAL_CALL_TIMEOUT_MS,
+    temporalUpdateMs: config.TEMPORAL_UPDATE_TIMEOUT_MS,
+    databaseMs: config.MONGODB_TIMEOUT_MS,
+  };
+}
+
+// gRPC status codes (grpc/status.proto) meaning the server was not reached or did not answer in time.
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/** Whether `error` says Temporal was not reached, or did not answer before the deadline. */
+export function isTemporalUnreachable(error: unknown): boolean {
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  // The client wraps the gRPC error as the cause of its own (ServiceError: "Failed to start Workflow").
+  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
+    if (isGrpcServiceError(current)) {
+      const code: number = current.code;
+      return code === GRPC_DEADLINE_EXCEEDED || code === GRPC_UNAVAILABLE;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Runs `call` (any number of Temporal calls) under one deadline `ms` from now; when Temporal is unreachable or
+ * slower than that, throws `unavailable` saying what could not be done. Other errors pass through as they are.
+ */
+export async function withinDeadline<T>(
+  temporal: Client,
+  ms: number,
+  what: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await temporal.withDeadline(Date.now() + ms, call);
+  } catch (error) {
+    if (!isTemporalUnreachable(error)) throw error;
+    throw new CancelflowError(
+      'unavailable',
+      `${what}: the workflow service did not answer within ${ms / 1000} s; retry in a moment`,
+      undefined,
+      { cause: error },
+    );
+  }
+}
+
+/** Whether `error` is the database driver's way of saying the database was not reached in time. */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return (
+    typeof name === 'string' &&
+    [
+      'MongoServerSelectionError',
+      'MongooseServerSelectionError',
+      'MongoNetworkError',
+      'MongoNetworkTimeoutError',
+    ].includes(name)
+  );
+}
+
+/** Settles with `work`, or rejects when it takes longer than `ms` (for calls that take no deadline of their own). */
+export async function before<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
