@@ -1,7 +1,8 @@
 import { postMessage } from '../models/message-centre';
+import { delegationsInForce } from '../models/delegations';
 import { recordOutboxEntry } from '../models/outbox';
 import type { Language } from '../contracts/books.contract';
-import type { EffectParams } from '../contracts/effects.contract';
+import type { EffectParams, FoundApprovers } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
 import { deliverThroughOutbox } from './outbox';
 
@@ -27,21 +28,30 @@ export function createApprovalActivities({ models, mailer, mailFrom, logger }: A
       subject: string;
       text: string;
     }[] = [];
-    for (const personId of params.approvers) {
+    // R15: each delegate is asked too, on their approver's behalf, under a key of its own (an approver who is
+    // also someone's delegate gets both); the approvers' own keys are as before delegation existed.
+    const recipients = [
+      ...params.approvers.map((personId) => ({ personId, onBehalfOf: undefined as string | undefined })),
+      ...(params.delegates ?? []).map((pair) => ({ personId: pair.delegate, onBehalfOf: pair.onBehalfOf })),
+    ];
+    for (const { personId, onBehalfOf } of recipients) {
+      const messageKey = onBehalfOf === undefined ? key : `${key}:for-${onBehalfOf}`;
+      const zhFor = onBehalfOf === undefined ? '' : `（代 ${onBehalfOf} 审批）`;
+      const enFor = onBehalfOf === undefined ? '' : ` on behalf of ${onBehalfOf}`;
       await postMessage(models, {
-        idempotencyKey: key,
+        idempotencyKey: messageKey,
         to: { personId },
         cancellationId: params.cancellationId,
         orderNumber: params.orderNumber,
         category: 'action_required',
         content: {
           'zh-CN': {
-            title: `${isReminder ? '提醒：' : ''}订单 ${params.orderNumber} 取消待审批`,
-            body: `取消申请 ${params.cancellationId} 需要 ${params.level} 级审批。风险：${risk}。`,
+            title: `${isReminder ? '提醒：' : ''}订单 ${params.orderNumber} 取消待审批${zhFor}`,
+            body: `取消申请 ${params.cancellationId} 需要 ${params.level} 级审批${zhFor}。风险：${risk}。`,
           },
           en: {
-            title: `${isReminder ? 'Reminder: ' : ''}cancellation of ${params.orderNumber} awaits your approval`,
-            body: `Cancellation ${params.cancellationId} needs a level ${params.level} approval. Risk: ${risk}.`,
+            title: `${isReminder ? 'Reminder: ' : ''}cancellation of ${params.orderNumber} awaits your approval${enFor}`,
+            body: `Cancellation ${params.cancellationId} needs a level ${params.level} approval${enFor}. Risk: ${risk}.`,
           },
         },
       });
@@ -49,10 +59,10 @@ export function createApprovalActivities({ models, mailer, mailFrom, logger }: A
       if (!person?.email) continue;
       const subject =
         person.language === 'en'
-          ? `${isReminder ? 'Reminder: ' : ''}approve the cancellation of ${params.orderNumber}`
-          : `${isReminder ? '提醒：' : ''}请审批订单 ${params.orderNumber} 的取消申请`;
+          ? `${isReminder ? 'Reminder: ' : ''}approve the cancellation of ${params.orderNumber}${enFor}`
+          : `${isReminder ? '提醒：' : ''}请审批订单 ${params.orderNumber} 的取消申请${zhFor}`;
       const text = `${subject}\n\ncancellation ${params.cancellationId}, level ${params.level}, risk ${risk}`;
-      const mailKey = `${key}:${personId}:email`;
+      const mailKey = `${messageKey}:${personId}:email`;
       // A retry finds the entry as first recorded: the same mail on every attempt.
       const entry = await recordOutboxEntry(models, {
         idempotencyKey: mailKey,
@@ -62,7 +72,12 @@ export function createApprovalActivities({ models, mailer, mailFrom, logger }: A
         audience: 'person',
         template: `approval-${kind}`,
         language: person.language,
-        payload: { personId, level: String(params.level), risk },
+        payload: {
+          personId,
+          level: String(params.level),
+          risk,
+          ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
+        },
         content: { subject, text },
       });
       mails.push({
@@ -79,18 +94,29 @@ export function createApprovalActivities({ models, mailer, mailFrom, logger }: A
 
   return {
     /**
-     * R3, R15: the active approvers of this level or higher. Who of them may decide (never the requester, nor
-     * who decided an earlier step) is the rules' to say (eligibleApprovers), when the machine takes the list.
+     * R3, R15: the active approvers of this level or higher, and the delegations in force now from any of them
+     * to an active approver of this level or higher (R15). Who of them may decide (never the requester, nor
+     * who decided an earlier step) is the rules' to say (eligibleApprovers, stepDelegates), when the machine
+     * takes the list. The clock read here is the activity's: the workflow gets the answer as recorded data.
      */
-    async findApprovers(params: EffectParams['findApprovers']): Promise<string[]> {
-      const people = await models.Person.find({
-        roles: 'approver',
+    async findApprovers(params: EffectParams['findApprovers']): Promise<FoundApprovers> {
+      const qualified = {
+        roles: 'approver' as const,
         approvalLevel: { $gte: params.level },
         active: true,
-      })
-        .sort({ approvalLevel: 1, personId: 1 })
-        .lean();
-      return people.map((person) => person.personId);
+      };
+      const people = await models.Person.find(qualified).sort({ approvalLevel: 1, personId: 1 }).lean();
+      const approvers = people.map((person) => person.personId);
+      const inForce = await delegationsInForce(models, { delegators: approvers }, new Date());
+      const delegates = new Set(
+        (
+          await models.Person.find({
+            ...qualified,
+            personId: { $in: inForce.map((pair) => pair.delegate) },
+          }).lean()
+        ).map((person) => person.personId),
+      );
+      return { approvers, delegations: inForce.filter((pair) => delegates.has(pair.delegate)) };
     },
 
     /**

@@ -7,12 +7,14 @@ export interface CancellationProgress {
   step: number;
   at: string;
   final: boolean;
+  /** What the timeline says of this step beyond its state, e.g. "manager-2 approved on behalf of manager-1". */
+  note?: string;
 }
 
 export function createRecordActivities({ models }: ActivityDeps) {
   return {
     /** Keeps the database copy of the cancellation in step with the workflow, once per state change. */
-    async recordCancellationState({ view, step, at, final }: CancellationProgress): Promise<void> {
+    async recordCancellationState({ view, step, at, final, note }: CancellationProgress): Promise<void> {
       const set = {
         state: view.state,
         policyVersion: view.policyVersion,
@@ -31,7 +33,7 @@ export function createRecordActivities({ models }: ActivityDeps) {
       };
       await models.Cancellation.updateOne(
         { cancellationId: view.cancellationId, 'timeline.step': { $ne: step } },
-        { $set: set, $push: { timeline: { step, state: view.state, at: new Date(at) } } },
+        { $set: set, $push: { timeline: { step, state: view.state, at: new Date(at), note } } },
       );
       // An ended cancellation no longer holds its order: the next one may start.
       if (final)

@@ -27,7 +27,16 @@ import { enforceAccess, SESSION_COOKIE, sessionIdOf, type ApiInstance } from './
 import { registerAuthRoutes, type SessionSettings } from './auth/auth.routes';
 import { oidcSettingsFrom, registerOidcRoutes, type OidcSettings } from './auth/oidc.routes';
 import { createCancellationService } from './cancellation.service';
+import {
+  before,
+  deadlinesFrom,
+  isDatabaseUnreachable,
+  RETRY_AFTER_SECONDS,
+  withinDeadline,
+  type Deadlines,
+} from './deadlines';
 import { registerCancellationRoutes } from './cancellations.routes';
+import { registerDelegationRoutes } from './delegations.routes';
 import { registerFeedbackRoutes } from './feedback.routes';
 import { registerMessageRoutes } from './messages.routes';
 import { registerNotificationRoutes } from './notifications.routes';
@@ -49,6 +58,8 @@ export interface AppDeps {
   rateLimitPerMinute: number;
   /** The company's identity provider people may sign in through; undefined: passwords only. */
   oidc?: OidcSettings;
+  /** How long the API waits for Temporal and the database before answering 503. */
+  deadlines: Deadlines;
 }
 
 /** The settings of the API's own, from the configuration. */
@@ -67,8 +78,11 @@ export function apiSettingsFrom(
     | 'OIDC_CLIENT_ID'
     | 'OIDC_CLIENT_SECRET'
     | 'OIDC_REDIRECT_URL'
+    | 'TEMPORAL_CALL_TIMEOUT_MS'
+    | 'TEMPORAL_UPDATE_TIMEOUT_MS'
+    | 'MONGODB_TIMEOUT_MS'
   >,
-): Pick<AppDeps, 'webhooks' | 'sessionSecret' | 'session' | 'rateLimitPerMinute' | 'oidc'> {
+): Pick<AppDeps, 'webhooks' | 'sessionSecret' | 'session' | 'rateLimitPerMinute' | 'oidc' | 'deadlines'> {
   return {
     webhooks: webhookSettingsFrom(config),
     sessionSecret: config.SESSION_SECRET,
@@ -80,6 +94,7 @@ export function apiSettingsFrom(
     },
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     oidc: oidcSettingsFrom(config),
+    deadlines: deadlinesFrom(config),
   };
 }
 
@@ -111,10 +126,29 @@ function rateLimitKey(request: FastifyRequest): string {
   return credential ? createHash('sha256').update(credential).digest('hex') : request.ip;
 }
 
+/** The longest path parameter the router passes on to a route (decoded, in UTF-16 units). */
+const MAX_PATH_PARAMETER_LENGTH = 1024;
+
 export function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 256 * 1024,
+    // The router's limit on a path parameter (fastify's default: 100) must not undercut the schemas: a message
+    // id may be 512 characters, up to 1,024 UTF-16 units decoded. Longer ones are for the routes to judge.
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    // The router refuses a path parameter it cannot decode, or one past that limit, before any route runs:
+    // answered in fastify's own shape (and a 414 for the long one) no route declares. Every route declares 400
+    // with the API's error body, and a bad path parameter is exactly that.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).status(400).send({
+        error: 'validation_failed',
+        message:
+          error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? `params: a path parameter is longer than ${MAX_PATH_PARAMETER_LENGTH} characters`
+            : 'params: a path parameter is not valid percent-encoding',
+        details: { field: 'params' },
+      } satisfies ApiErrorBody);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -175,7 +209,18 @@ export function buildApp(deps: AppDeps) {
   app.setErrorHandler((error, request, reply) => {
     if (isCancelflowError(error)) {
       const body: ApiErrorBody = { error: error.code, message: error.message, details: error.details };
+      if (error.httpStatus === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return reply.status(error.httpStatus).send(body);
+    }
+    if (isDatabaseUnreachable(error)) {
+      request.log.warn({ err: error }, 'the database did not answer');
+      return reply
+        .status(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({
+          error: 'unavailable',
+          message: `the database did not answer within ${deps.deadlines.databaseMs / 1000} s; retry in a moment`,
+        } satisfies ApiErrorBody);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const [issue] = error.validation;
@@ -222,20 +267,19 @@ export function buildApp(deps: AppDeps) {
       '/health',
       { config: { access: { public: 'load balancers and ops probe it' } } },
       async (_request, reply) => {
+        const down = (error: unknown) => `down: ${error instanceof Error ? error.message : String(error)}`;
         const [database, temporal] = await Promise.all([
-          deps.models.db.db
-            ?.admin()
-            .ping()
-            .then(
-              () => 'ok',
-              (error: unknown) => `down: ${String(error)}`,
-            ) ?? 'down: not connected',
-          deps.temporal.workflowService.getSystemInfo({}).then(
-            () => 'ok',
-            (error: unknown) => `down: ${String(error)}`,
-          ),
+          before(
+            deps.deadlines.databaseMs,
+            'the database',
+            deps.models.db.db?.admin().ping() ?? Promise.reject(new Error('not connected')),
+          ).then(() => 'ok', down),
+          withinDeadline(deps.temporal, deps.deadlines.temporalMs, 'health', () =>
+            deps.temporal.workflowService.getSystemInfo({}),
+          ).then(() => 'ok', down),
         ]);
         const healthy = database === 'ok' && temporal === 'ok';
+        if (!healthy) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         return reply
           .status(healthy ? 200 : 503)
           .send({ status: healthy ? 'ok' : 'unavailable', database, temporal });
@@ -248,6 +292,7 @@ export function buildApp(deps: AppDeps) {
     registerFeedbackRoutes(api, deps);
     registerNotificationRoutes(api, deps);
     registerMessageRoutes(api, deps);
+    registerDelegationRoutes(api, deps);
     done();
   });
 

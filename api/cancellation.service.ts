@@ -20,9 +20,11 @@ import {
 } from '../client/contract';
 import type { PersonRole } from '../contracts/books.contract';
 import { CancelflowError, isCancelflowError } from '../lib/errors';
+import { withinDeadline, type Deadlines } from './deadlines';
 import { prefixPattern } from '../lib/text-normalize';
 import type { Models } from '../models';
 import type { CancellationRecord } from '../models/cancellation.model';
+import { delegationsInForce } from '../models/delegations';
 import { isDuplicateKey } from '../models/mongo-errors';
 import { mayRequest } from '../rules/permissions.rules';
 import { reviewOrder, type ReviewRules } from '../rules/review.rules';
@@ -32,6 +34,7 @@ import {
   WORKFLOW_TYPE,
   type CancellationInput,
   type CancellationView,
+  type StepDelegate,
 } from '../contracts/cancellation.contract';
 import { searchAttributeKeys } from '../contracts/search-attributes';
 
@@ -62,22 +65,22 @@ function storedRisk(risk: StoredCancellation['risk']) {
  * eligible for; a refund for finance to settle by hand; a cancellation stopped for ops; parcels the
  * warehouse expects back; the customer's choice, for the requester who asked to pass it on.
  */
-function waitingFor(lister: Lister): CancellationFilter[] {
-  const byRole: Record<PersonRole, CancellationFilter | undefined> = {
-    approver: {
-      state: prefixPattern('awaitingApproval'),
-      'approval.eligibleApprovers': lister.personId,
-    },
-    finance_clerk: { state: prefixPattern('awaitingSettlement') },
-    ops: { state: prefixPattern('needsAttention') },
-    warehouse_clerk: { state: prefixPattern('awaitingReturn') },
-    requester: { state: prefixPattern('agreeingWithCustomer'), requestedBy: lister.personId },
-    admin: undefined,
+function waitingFor(lister: Lister, deciding: readonly StepDelegate[]): CancellationFilter[] {
+  const approval = prefixPattern('awaitingApproval');
+  // R15: the steps that found the caller as the delegate of an approver whose delegation is still in force.
+  const forOthers = deciding.map((pair): CancellationFilter => ({
+    state: approval,
+    'approval.delegates': { $elemMatch: { delegate: pair.delegate, onBehalfOf: pair.onBehalfOf } },
+  }));
+  const byRole: Record<PersonRole, CancellationFilter[]> = {
+    approver: [{ state: approval, 'approval.eligibleApprovers': lister.personId }, ...forOthers],
+    finance_clerk: [{ state: prefixPattern('awaitingSettlement') }],
+    ops: [{ state: prefixPattern('needsAttention') }],
+    warehouse_clerk: [{ state: prefixPattern('awaitingReturn') }],
+    requester: [{ state: prefixPattern('agreeingWithCustomer'), requestedBy: lister.personId }],
+    admin: [],
   };
-  return lister.roles.flatMap((role): CancellationFilter[] => {
-    const filter = byRole[role];
-    return filter ? [filter] : [];
-  });
+  return lister.roles.flatMap((role) => byRole[role]);
 }
 
 /** A date-time bound is inclusive; a date as the upper bound includes the whole of that day (UTC). */
@@ -176,27 +179,35 @@ export function createCancellationService(deps: {
   taskQueue: string;
   /** The policy the API checks requests against before starting; the workflow loads its own at start. */
   policy: ReviewRules;
+  deadlines: Pick<Deadlines, 'temporalMs' | 'temporalUpdateMs'>;
 }) {
-  const { models, temporal, taskQueue, policy } = deps;
+  const { models, temporal, taskQueue, policy, deadlines } = deps;
 
   /** Starts the record's workflow unless it was started before (even if it has since closed). */
   async function ensureStarted(record: StoredCancellation): Promise<void> {
     try {
-      await temporal.workflow.start(WORKFLOW_TYPE, {
-        taskQueue,
-        workflowId: record.workflowId,
-        args: [toInput(record)],
-        // Findable in the Temporal UI from the first moment; the workflow keeps state and risk current.
-        typedSearchAttributes: [
-          { key: searchAttributeKeys.orderNumber, value: record.orderNumber },
-          { key: searchAttributeKeys.reason, value: record.reasonCode },
-          { key: searchAttributeKeys.customer, value: record.customerId },
-          { key: searchAttributeKeys.state, value: 'requested' },
-        ],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
+      await withinDeadline(
+        temporal,
+        deadlines.temporalMs,
+        'the cancellation was recorded but not started; retry with the same Idempotency-Key',
+        () =>
+          temporal.workflow.start(WORKFLOW_TYPE, {
+            taskQueue,
+            workflowId: record.workflowId,
+            args: [toInput(record)],
+            // Findable in the Temporal UI from the first moment; the workflow keeps state and risk current.
+            typedSearchAttributes: [
+              { key: searchAttributeKeys.orderNumber, value: record.orderNumber },
+              { key: searchAttributeKeys.reason, value: record.reasonCode },
+              { key: searchAttributeKeys.customer, value: record.customerId },
+              { key: searchAttributeKeys.state, value: 'requested' },
+            ],
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+      );
     } catch (error) {
+      if (isCancelflowError(error)) throw error;
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
         throw new CancelflowError(
           'unavailable',
@@ -219,14 +230,15 @@ export function createCancellationService(deps: {
   }
 
   /** The workflow's status, or undefined when it was never started (a crash right after the record). */
-  async function workflowStatus(workflowId: string): Promise<string | undefined> {
+  async function workflowStatus(workflowId: string, what: string): Promise<string | undefined> {
     try {
-      const description = await temporal.withDeadline(Date.now() + 5_000, () =>
+      const description = await withinDeadline(temporal, deadlines.temporalMs, what, () =>
         temporal.workflow.getHandle(workflowId).describe(),
       );
       return description.status.name;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
+      if (isCancelflowError(error)) throw error;
       throw new CancelflowError('unavailable', 'the workflow service did not answer', undefined, {
         cause: error,
       });
@@ -253,7 +265,10 @@ export function createCancellationService(deps: {
     }).lean<StoredCancellation>();
     if (!active) return null;
     // A cancellation whose workflow failed, or that ops terminated or cancelled, no longer holds its order.
-    const status = await workflowStatus(active.workflowId);
+    const status = await workflowStatus(
+      active.workflowId,
+      "the order's running cancellation could not be checked",
+    );
     if (status === undefined || status === 'RUNNING') return active;
     await models.Cancellation.updateOne(
       { cancellationId: active.cancellationId, outcome: { $exists: false } },
@@ -358,7 +373,7 @@ export function createCancellationService(deps: {
       let live: CancellationView | undefined;
       if (!record.outcome) {
         live = await temporal
-          .withDeadline(Date.now() + 3_000, async () => {
+          .withDeadline(Date.now() + deadlines.temporalMs, async () => {
             const handle = temporal.workflow.getHandle(record.workflowId);
             const { status } = await handle.describe();
             return status.name === 'RUNNING' ? handle.query(getCancellationQuery) : undefined;
@@ -405,6 +420,7 @@ export function createCancellationService(deps: {
           step: entry.step ?? 0,
           state: entry.state ?? '',
           at: (entry.at ?? record.createdAt).toISOString(),
+          ...(entry.note ? { note: entry.note } : {}),
         })),
         source: live ? 'workflow' : 'database',
         createdAt: record.createdAt.toISOString(),
@@ -429,7 +445,10 @@ export function createCancellationService(deps: {
       const created = createdRange(criteria.createdFrom, criteria.createdTo);
       if (created) conditions.push(created);
       if (criteria.waitingFor === 'me') {
-        const waiting = waitingFor(lister);
+        const deciding = lister.roles.includes('approver')
+          ? await delegationsInForce(models, { delegate: lister.personId }, new Date())
+          : [];
+        const waiting = waitingFor(lister, deciding);
         // Nothing of a cancellation waits for the roles this caller has (an admin, say).
         if (waiting.length === 0) return { items: [], total: 0 };
         conditions.push(waiting.length === 1 ? (waiting[0] as CancellationFilter) : { $or: waiting });
@@ -452,6 +471,24 @@ export function createCancellationService(deps: {
     },
 
     /**
+     * R15: the eligible approver of the step under way on whose behalf `approver` decides: one whose delegation
+     * to them is in force now and that the step found (its approvers were found while it was in force).
+     * Undefined when there is none: they decide in their own right, if the step is theirs to decide.
+     */
+    async decidingOnBehalfOf(cancellationId: string, approver: string): Promise<string | undefined> {
+      const record = await models.Cancellation.findOne({ cancellationId }, { approval: 1 }).lean<
+        Pick<StoredCancellation, 'approval'>
+      >();
+      const step = stored(approvalProgress, record?.approval);
+      const delegators = (step?.delegates ?? [])
+        .filter((pair) => pair.delegate === approver)
+        .map((pair) => pair.onBehalfOf);
+      if (delegators.length === 0) return undefined;
+      const inForceNow = await delegationsInForce(models, { delegators, delegate: approver }, new Date());
+      return inForceNow[0]?.onBehalfOf;
+    },
+
+    /**
      * Sends a person's action to the cancellation's workflow (its validators decide whether they may, now)
      * and answers with the cancellation after it. An unknown cancellation is a 404; one whose workflow no
      * longer runs (it ended) is a conflict: it exists, and nothing more can be done to it.
@@ -461,21 +498,34 @@ export function createCancellationService(deps: {
       cancellationId: string,
       payload: Payload,
     ): Promise<CancellationView> {
-      const record = await models.Cancellation.findOne({ cancellationId }, { state: 1, outcome: 1 }).lean<
-        Pick<StoredCancellation, 'state' | 'outcome'>
-      >();
+      const record = await models.Cancellation.findOne(
+        { cancellationId },
+        { state: 1, outcome: 1, workflowId: 1 },
+      ).lean<Pick<StoredCancellation, 'state' | 'outcome' | 'workflowId'>>();
       if (!record) throw new CancelflowError('not_found', `cancellation ${cancellationId} does not exist`);
+      const noLongerRunning = (cause: unknown) =>
+        new CancelflowError(
+          'conflict',
+          `cancellation ${cancellationId} is no longer running (${record.outcome ?? record.state})`,
+          { cancellationId },
+          { cause },
+        );
+      // A short call first: an Update may rightly wait for the worker, so its deadline is long; an unreachable
+      // Temporal should not cost the caller that long (the client's retries overrun a deadline by seconds).
+      const status = await workflowStatus(
+        record.workflowId,
+        `cancellation ${cancellationId} could not be reached`,
+      );
+      if (status !== 'RUNNING') throw noLongerRunning(undefined);
       try {
-        return await send(temporal, cancellationId, payload);
+        return await withinDeadline(
+          temporal,
+          deadlines.temporalUpdateMs,
+          `cancellation ${cancellationId} may not have taken the action (read it before retrying)`,
+          () => send(temporal, cancellationId, payload),
+        );
       } catch (error) {
-        if (isCancelflowError(error) && error.code === 'not_found') {
-          throw new CancelflowError(
-            'conflict',
-            `cancellation ${cancellationId} is no longer running (${record.outcome ?? record.state})`,
-            { cancellationId },
-            { cause: error },
-          );
-        }
+        if (isCancelflowError(error) && error.code === 'not_found') throw noLongerRunning(error);
         throw error;
       }
     },

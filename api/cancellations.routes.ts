@@ -147,7 +147,7 @@ export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
     summary: string;
     body: Body;
     send: DecisionSender<Payload>;
-    payload: (body: z.output<Body>, personId: string) => Payload;
+    payload: (body: z.output<Body>, personId: string, cancellationId: string) => Payload | Promise<Payload>;
   }): void {
     routes.post(
       `/v1/cancellations/:id/${spec.path}`,
@@ -165,7 +165,7 @@ export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
         cancellations.act(
           spec.send,
           request.params.id,
-          spec.payload(request.body as z.output<Body>, callerOf(request).personId),
+          await spec.payload(request.body as z.output<Body>, callerOf(request).personId, request.params.id),
         ),
     );
   }
@@ -173,10 +173,22 @@ export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
   action({
     path: 'decision',
     access: { roles: ['approver'] },
-    summary: 'R3, R15: approve or reject the approval step under way, as the calling approver',
+    summary:
+      'R3, R15: approve or reject the approval step under way, as the calling approver (on behalf of the ' +
+      'approver whose delegate they are, while that delegation is in force)',
     body: decisionBody,
     send: decideApproval,
-    payload: (body, approver) => ({ approver, approved: body.approved, reason: body.comment }),
+    // R15: on whose behalf comes from the books and the clock here, never from the body; the workflow checks
+    // the step found that delegate for them.
+    payload: async (body, approver, cancellationId) => {
+      const onBehalfOf = await cancellations.decidingOnBehalfOf(cancellationId, approver);
+      return {
+        approver,
+        approved: body.approved,
+        reason: body.comment,
+        ...(onBehalfOf !== undefined ? { onBehalfOf } : {}),
+      };
+    },
   });
 
   action({
@@ -217,7 +229,8 @@ export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
 
   action({
     path: 'choice',
-    access: { roles: ['requester', 'ops'] },
+    // The requester who asked passes on their customer's choice; ops, anyone's.
+    access: { roles: ['requester', 'ops'], ownFor: ['requester'], own: 'requesterOfCancellation' },
     summary: "R12: pass on the customer's choice among the options they were offered",
     body: choiceBody,
     send: chooseResolution,

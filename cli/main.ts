@@ -11,6 +11,7 @@ import { CancelflowApiError } from '../client/cancelflow-client';
 import { registerAuthCommands } from './commands/auth';
 import { registerCancellationCommands, WatchTimeoutError } from './commands/cancellations';
 import { registerDecisionCommands } from './commands/decisions';
+import { registerDelegationCommands } from './commands/delegations';
 import { registerKeyCommands } from './commands/keys';
 import { registerMessageCommands } from './commands/messages';
 import { registerOrderCommands } from './commands/orders';
@@ -63,6 +64,7 @@ export function buildProgram(context: CliContext): Command {
   registerMessageCommands(program, context);
   registerOrderCommands(program, context);
   registerKeyCommands(program, context);
+  registerDelegationCommands(program, context);
   return program;
 }
 

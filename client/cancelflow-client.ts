@@ -12,7 +12,11 @@ import type {
   ChoiceRequest,
   CreateApiKeyRequest,
   CreateCancellationRequest,
+  CreateDelegationRequest,
   DecisionRequest,
+  DelegationAccepted,
+  DelegationList,
+  DelegationView,
   FeedbackView,
   IssuedApiKey,
   MessageListQuery,
@@ -38,7 +42,10 @@ export type {
   CancellationView,
   ChoiceRequest,
   CreateCancellationRequest,
+  CreateDelegationRequest,
   DecisionRequest,
+  DelegationAccepted,
+  DelegationView,
   FeedbackView,
   MessageListQuery,
   MessagePage,
@@ -223,6 +230,26 @@ export class CancelflowClient {
   /** Marks every unread message of the caller's read; answers how many this marked. */
   markAllMessagesRead() {
     return this.request<{ marked: number }>('POST', '/v1/messages/read-all');
+  }
+
+  /**
+   * R15: names a delegate (an active approver of the caller's level or higher) for a period; the caller is the
+   * delegator. With the same idempotency key, a repeat answers the same delegation.
+   */
+  createDelegation(request: CreateDelegationRequest, options: { idempotencyKey?: string } = {}) {
+    const headers: Record<string, string> = {};
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    return this.request<DelegationAccepted>('POST', '/v1/delegations', request, headers);
+  }
+
+  /** R15: the delegations the caller gave and received, newest first (ops and admins: all). */
+  async listDelegations(): Promise<DelegationView[]> {
+    return (await this.request<DelegationList>('GET', '/v1/delegations')).items;
+  }
+
+  /** R15: ends a delegation now (its delegator, or an admin); answers with it. */
+  endDelegation(delegationId: string) {
+    return this.request<DelegationView>('DELETE', `/v1/delegations/${encodeURIComponent(delegationId)}`);
   }
 
   /** Finds orders (R1): every criterion given must match; follow `nextCursor` for the next page. */

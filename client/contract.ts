@@ -58,12 +58,19 @@ export const approvalProgress = z.object({
   escalations: z.number().int(),
   /** Who may decide the step under way: never the requester, never someone who decided an earlier step. */
   eligibleApprovers: z.array(z.string()),
+  /**
+   * R15: who may decide the step on behalf of one of them: delegations in force when its approvers were found
+   * (and still in force when the delegate decides).
+   */
+  delegates: z.array(z.object({ delegate: z.string(), onBehalfOf: z.string() })).optional(),
   decisions: z.array(
     z.object({
       approver: z.string(),
       approved: z.boolean(),
       reason: z.string().optional(),
       level: z.number().int(),
+      /** R15: the approver whose delegate decided. */
+      onBehalfOf: z.string().optional(),
     }),
   ),
 });
@@ -232,7 +239,10 @@ export const cancellationResource = z.object({
   notifications: z.array(
     z.object({ channel: z.string(), status: z.string(), detail: z.string().optional() }),
   ),
-  timeline: z.array(z.object({ step: z.number().int(), state: z.string(), at: z.string() })),
+  /** Each change of state; `note` says who decided, and on whose behalf when a delegate did (R15). */
+  timeline: z.array(
+    z.object({ step: z.number().int(), state: z.string(), at: z.string(), note: z.string().optional() }),
+  ),
   /** 'workflow' while it runs (a live query), 'database' once it ended or when the workflow cannot answer. */
   source: z.enum(['workflow', 'database']),
   createdAt: z.string(),
@@ -521,6 +531,51 @@ export const apiErrorBody = z.object({
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
 });
+
+// R15: delegations. An approver who is away names a delegate of the same or a higher level for a period; the
+// delegator is always the caller, never a name in the body.
+
+export const createDelegationBody = z
+  .strictObject({
+    /** The active approver, of the caller's level or higher, who decides on the caller's behalf. */
+    delegateId: z.string().trim().min(1).max(128),
+    /** When it starts (a date-time with offset); now when absent. */
+    from: z.iso.datetime({ offset: true }).optional(),
+    /** When it ends (exclusive), after `from` and in the future. */
+    until: z.iso.datetime({ offset: true }),
+  })
+  .refine((body) => body.from === undefined || Date.parse(body.from) < Date.parse(body.until), {
+    message: 'must be after from',
+    path: ['until'],
+  });
+export type CreateDelegationRequest = z.input<typeof createDelegationBody>;
+
+export const DELEGATION_STATUSES = ['scheduled', 'in_force', 'ended', 'revoked'] as const;
+
+export const delegationView = z.object({
+  delegationId: z.string(),
+  delegatorId: z.string(),
+  delegateId: z.string(),
+  from: z.string(),
+  until: z.string(),
+  /** Where it stands now: not started yet, in force, past its end, or ended early. */
+  status: z.enum(DELEGATION_STATUSES),
+  createdAt: z.string(),
+  revokedAt: z.string().optional(),
+  revokedBy: z.string().optional(),
+});
+export type DelegationView = z.infer<typeof delegationView>;
+
+export const delegationAccepted = delegationView.extend({
+  /** True when an earlier request with the same Idempotency-Key made it. */
+  existing: z.boolean(),
+});
+export type DelegationAccepted = z.infer<typeof delegationAccepted>;
+
+export const delegationList = z.object({ items: z.array(delegationView) });
+export type DelegationList = z.infer<typeof delegationList>;
+
+export const delegationIdParams = z.object({ id: z.string().trim().min(1).max(128) });
 
 // The order lookup's answers (R1, R13), as schemas of the books' contract types.
 

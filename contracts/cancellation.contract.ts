@@ -172,7 +172,28 @@ export interface ApprovalProgress {
   requiredLevel: number;
   escalations: number;
   eligibleApprovers: string[];
-  decisions: { approver: string; approved: boolean; reason?: string; level: number }[];
+  /**
+   * R15: people who may decide this step on behalf of an eligible approver: their delegations were in force
+   * when the step's approvers were found. Absent in runs recorded before delegation existed.
+   */
+  delegates?: StepDelegate[];
+  decisions: ApprovalDecisionRecord[];
+}
+
+/** A delegate of an eligible approver for the step under way (R15). */
+export interface StepDelegate {
+  delegate: string;
+  onBehalfOf: string;
+}
+
+/** A decision as the cancellation keeps it: who decided, at which level, and on whose behalf (a delegate). */
+export interface ApprovalDecisionRecord {
+  approver: string;
+  approved: boolean;
+  reason?: string;
+  level: number;
+  /** R15: the eligible approver whose delegate decided. */
+  onBehalfOf?: string;
 }
 
 export interface CancellationView {
@@ -220,6 +241,11 @@ export interface ApprovalDecision {
   approver: string;
   approved: boolean;
   reason?: string;
+  /**
+   * R15: the eligible approver on whose behalf a delegate decides. The API sets it only while the caller's
+   * delegation from that approver is in force; the validator checks the step found that delegate for them.
+   */
+  onBehalfOf?: string;
 }
 
 export interface Withdrawal {

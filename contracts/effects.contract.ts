@@ -16,6 +16,7 @@ import type {
   ResolutionOption,
   RiskAssessment,
   ShippedParcel,
+  StepDelegate,
 } from './cancellation.contract';
 import type { CancellationPolicy } from './policy.contract';
 
@@ -57,9 +58,9 @@ export type CancellationEvent =
   | { type: 'ORDER_REVIEWED'; review: OrderReview }
   | { type: 'ORDER_REFUSED'; reason: string }
   | { type: 'RISK_ASSESSED'; risk: RiskAssessment }
-  | { type: 'APPROVERS_FOUND'; approvers: string[] }
-  | { type: 'APPROVAL_GRANTED'; approver: string; reason?: string }
-  | { type: 'APPROVAL_REJECTED'; approver: string; reason: string }
+  | { type: 'APPROVERS_FOUND'; approvers: string[]; delegations?: StepDelegate[] }
+  | { type: 'APPROVAL_GRANTED'; approver: string; reason?: string; onBehalfOf?: string }
+  | { type: 'APPROVAL_REJECTED'; approver: string; reason: string; onBehalfOf?: string }
   | { type: 'APPROVAL_REMINDER_DUE'; clock: number }
   | { type: 'APPROVAL_DEADLINE_PASSED'; clock: number }
   | { type: 'WITHDRAW'; by: string; reason?: string }
@@ -88,6 +89,15 @@ export type CancellationEvent =
   | { type: 'STOCK_RETURNED' }
   | { type: 'REDELIVERY_ARRANGED' };
 
+/**
+ * What `findApprovers` answers: the active approvers of the level or higher, and the delegations in force then
+ * whose delegator is one of them (R15). Histories recorded before delegation hold a plain list of approvers.
+ */
+export interface FoundApprovers {
+  approvers: string[];
+  delegations: StepDelegate[];
+}
+
 /** Parameters of each effect the workflow carries out; the keys are the machine's effect action names. */
 export interface EffectParams {
   loadPolicy: { cancellationId: string };
@@ -103,6 +113,8 @@ export interface EffectParams {
     cancellationId: string;
     orderNumber: string;
     approvers: string[];
+    /** R15: delegates of those approvers for this step; each is asked too, on the approver's behalf. */
+    delegates?: StepDelegate[];
     level: number;
     /** Which clock and which of its reminders this is (0: the first request): one message each. */
     clock: number;

@@ -58,7 +58,8 @@ export const cancellationSchema = new Schema(
       default: [],
     },
     timeline: {
-      type: [new Schema({ step: Number, at: Date, state: String }, { _id: false })],
+      // `note`: who decided, and on whose behalf when a delegate did (R15).
+      type: [new Schema({ step: Number, at: Date, state: String, note: String }, { _id: false })],
       default: [],
     },
   },
@@ -77,6 +78,8 @@ cancellationSchema.index({ customerId: 1, createdAt: -1, cancellationId: -1 });
 cancellationSchema.index({ state: 1, createdAt: -1, cancellationId: -1 });
 /** What waits for an approver: the approvals they may decide (multikey on the list). */
 cancellationSchema.index({ 'approval.eligibleApprovers': 1, state: 1 });
+/** What waits for a delegate (R15): the steps that found them as someone's delegate. */
+cancellationSchema.index({ 'approval.delegates.delegate': 1, state: 1 });
 
 export type CancellationRecord = InferSchemaType<typeof cancellationSchema>;
 export const cancellationModel = (db: Connection) => db.model('Cancellation', cancellationSchema);

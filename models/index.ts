@@ -4,6 +4,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { cancellationModel } from './cancellation.model';
 import { accountModel, apiKeyModel, sessionModel } from './credentials.model';
 import { customerModel } from './customer.model';
+import { delegationModel } from './delegation.model';
 import { feedbackModel } from './feedback.model';
 import { paymentModel, refundModel, voucherModel } from './money.model';
 import { messageCentreEntryModel } from './message-centre.model';
@@ -38,6 +39,7 @@ export function createModels(db: Connection) {
     Account: accountModel(db),
     Session: sessionModel(db),
     ApiKey: apiKeyModel(db),
+    Delegation: delegationModel(db),
   };
 }
 export type Models = ReturnType<typeof createModels>;
@@ -51,12 +53,21 @@ export type Models = ReturnType<typeof createModels>;
  * loses an idempotency guarantee and later fails `dropDatabase` with "index not found". Twenty models take a
  * few milliseconds in sequence.
  */
-export async function connectModels(uri: string, dbName?: string): Promise<Models> {
+export async function connectModels(
+  uri: string,
+  dbName?: string,
+  /** How long a call waits for the database to answer before it fails (config MONGODB_TIMEOUT_MS). */
+  options: { timeoutMs?: number } = {},
+): Promise<Models> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const db = mongoose.createConnection(uri, {
     dbName,
     autoCreate: false,
     autoIndex: false,
-    serverSelectionTimeoutMS: 10_000,
+    serverSelectionTimeoutMS: timeoutMs,
+    // A command issued while the database is away goes to the driver, which gives up after timeoutMs, rather
+    // than into mongoose's buffer, which waits 10 s whatever we set. The models are used only once connected.
+    bufferCommands: false,
   });
   await db.asPromise();
   const models = createModels(db);

@@ -38,13 +38,38 @@ export function eligibleApprovers(
   );
 }
 
-/** R3, R15: an approver decides the step under way if it is theirs to decide; the requester never does. */
+/**
+ * R3, R15: an approver decides the step under way if it is theirs to decide; the requester never does, not even
+ * as someone's delegate. `onBehalfOf`: a delegate decides for that eligible approver, which the step allows only
+ * if it found that delegation in force when its approvers were found.
+ */
 export function mayDecide(
   approver: string,
   requestedBy: string,
-  step: { eligibleApprovers: readonly string[]; requiredLevel: number } | undefined,
+  step:
+    | {
+        eligibleApprovers: readonly string[];
+        requiredLevel: number;
+        delegates?: readonly { delegate: string; onBehalfOf: string }[];
+      }
+    | undefined,
+  onBehalfOf?: string,
 ): Verdict {
   if (approver === requestedBy) return refuse('the requester may not decide their own cancellation', true);
+  if (onBehalfOf !== undefined) {
+    if (!step?.eligibleApprovers.includes(onBehalfOf)) {
+      return refuse(`${onBehalfOf} is not an approver of this step, so no one decides on their behalf`);
+    }
+    const delegated = step.delegates?.some(
+      (pair) => pair.delegate === approver && pair.onBehalfOf === onBehalfOf,
+    );
+    return delegated
+      ? ALLOWED
+      : refuse(
+          `${approver} is not a delegate of ${onBehalfOf} for this step (no delegation was in force when its ` +
+            'approvers were found)',
+        );
+  }
   if (!step?.eligibleApprovers.includes(approver)) {
     return refuse(
       `${approver} is not an approver of level ${step?.requiredLevel ?? 1} or higher for this cancellation`,

@@ -5,8 +5,16 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
+import {
+  addCustomer,
+  addPeople,
+  addProduct,
+  placePaidOrder,
+  receiveStock,
+  shipOrder,
+} from '../generators/demo-data';
 import { setPassword } from '../models/credentials';
+import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 
 const BIN = join(__dirname, '..', 'cli', 'bin.js');
@@ -99,7 +107,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'cancelflow-cli-'));
   stack = await startTestStack('cli');
   await addPeople(stack.models);
-  for (const personId of ['clerk-1', 'manager-1', 'ops-1']) {
+  for (const personId of ['clerk-1', 'manager-1', 'ops-1', 'finance-1', 'warehouse-1']) {
     await setPassword(stack.models, personId, PASSWORD);
   }
   await addCustomer(stack.models, {
@@ -419,6 +427,164 @@ describe('an approver decides through the CLI', () => {
     expect(view.approval.decisions).toEqual([
       expect.objectContaining({ approver: 'manager-1', approved: true, reason: 'VIP asked nicely' }),
     ]);
+  });
+});
+
+describe('finance, the warehouse and ops act through the CLI', () => {
+  let clerk: string;
+
+  beforeAll(async () => {
+    clerk = await signedIn('clerk-1');
+  });
+
+  /**
+   * A paid order of two teas for a customer of its own (one customer's many cancellations would call for an
+   * approval, R20), shipped in one parcel when asked; the clerk asks for its cancellation through the CLI.
+   */
+  async function cancelNew(
+    options: { sku?: string; shipped?: boolean; beforeCancel?: () => Promise<unknown> } = {},
+  ) {
+    orderCount += 1;
+    const orderNumber = `SO-CLI-${orderCount}`;
+    const customerId = `C-${orderNumber}`;
+    await addCustomer(stack.models, {
+      customerId,
+      name: '李娜',
+      email: `${customerId}@example.cn`,
+      language: 'zh-CN',
+    });
+    await placePaidOrder(stack.models, {
+      orderNumber,
+      customerId,
+      currency: 'CNY',
+      lines: [{ lineId: 'L1', sku: options.sku ?? 'CLI-TEA', quantity: 2, unitPriceMinor: 16800 }],
+    });
+    const shipmentId = `SH-${orderNumber}`;
+    if (options.shipped) await shipOrder(stack.models, orderNumber, { shipmentId });
+    await options.beforeCancel?.();
+    const confirm = options.shipped ? 'shipped' : 'awaiting_shipment';
+    const accepted = parse<{ cancellationId: string }>(
+      await cli(
+        ['cancel', orderNumber, '--reason', 'customer_changed_mind', '--confirm', confirm, '--json'],
+        {
+          configDir: clerk,
+        },
+      ),
+    );
+    return { orderNumber, shipmentId, id: accepted.cancellationId };
+  }
+
+  /** `watch` until it ends or waits for a person: its last line. */
+  async function watched(id: string, configDir = clerk): Promise<string> {
+    const run = await cli(['watch', id, '--interval', '0.2', '--timeout', '60'], { configDir });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    return run.stdout.trim().split('\n').at(-1) ?? '';
+  }
+
+  /** The person's inbox lists the cancellation as waiting for them (the list's database copy follows). */
+  async function inInbox(configDir: string, id: string): Promise<void> {
+    await eventually(async () => {
+      const inbox = parse<{ waiting: { items: { cancellationId: string }[] } }>(
+        await cli(['inbox', '--json'], { configDir }),
+      );
+      expect(inbox.waiting.items.map((item) => item.cancellationId)).toContain(id);
+    }, 30_000);
+  }
+
+  test('a refund the gateway refused waits for finance; the finance clerk settles it with `settle`', async () => {
+    stack.gateway.setBehaviour({ mode: 'fail_final', times: 1 });
+    const { id } = await cancelNew();
+    expect(await watched(id)).toBe(
+      `waits for finance to settle the refund by hand: cancelflow settle ${id} --reference …`,
+    );
+
+    const finance = await signedIn('finance-1');
+    await inInbox(finance, id);
+    // The reference is required: a usage error before anything is sent.
+    const bare = await cli(['settle', id], { configDir: finance });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/required option '--reference <reference>' not specified/);
+    // Only finance settles: the requester is refused by the API.
+    const byClerk = await cli(['settle', id, '--reference', 'X'], { configDir: clerk });
+    expect(byClerk.code).toBe(1);
+    expect(byClerk.stderr).toMatch(/^refused \(403 forbidden\): clerk-1 may not do this/);
+
+    const settle = await cli(['settle', id, '--reference', 'ICBC-2026-1128-001'], { configDir: finance });
+    expect(settle).toMatchObject({ code: 0, stderr: '' });
+    expect(settle.stdout).toMatch(new RegExp(`^settled: cancellation ${id} is now \\S+`));
+
+    expect(await watched(id)).toBe('ended completed, refunded 336.00 CNY');
+    const view = parse<{ refunds: { status: string; reference?: string }[] }>(
+      await cli(['status', id, '--json'], { configDir: finance }),
+    );
+    expect(view.refunds).toEqual([
+      expect.objectContaining({ status: 'failed' }),
+      expect.objectContaining({ status: 'settled_manually', reference: 'manual:ICBC-2026-1128-001' }),
+    ]);
+    // Nothing to settle any more: refused with the reason, exit 1.
+    const twice = await cli(['settle', id, '--reference', 'ICBC-2026-1128-002'], { configDir: finance });
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/^refused \(409 conflict\): .*completed/);
+  });
+
+  test('a recalled parcel is back: the warehouse clerk confirms it with `confirm-return`', async () => {
+    stack.carrier.setBehaviour({ mode: 'accept' });
+    const { id, shipmentId } = await cancelNew({ shipped: true });
+    expect(await watched(id)).toBe(
+      `waits for the warehouse to confirm the goods are back (${shipmentId}): cancelflow confirm-return ${id} --shipment …`,
+    );
+
+    const warehouse = await signedIn('warehouse-1');
+    await inInbox(warehouse, id);
+    const other = await cli(['confirm-return', id, '--shipment', 'SH-OTHER'], { configDir: warehouse });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^refused \(409 conflict\): .*SH-OTHER/);
+    expect((await cli(['confirm-return', id], { configDir: warehouse })).code).toBe(2);
+
+    const confirm = await cli(['confirm-return', id, '--shipment', shipmentId, '--note', '两盒完好'], {
+      configDir: warehouse,
+    });
+    expect(confirm).toMatchObject({ code: 0, stderr: '' });
+    expect(confirm.stdout).toMatch(new RegExp(`^return confirmed: cancellation ${id} is now \\S+`));
+
+    expect(await watched(id)).toBe('ended completed, refunded 336.00 CNY');
+    const view = parse<{ goods: { returned: { shipmentId: string; by: string }[] } }>(
+      await cli(['status', id, '--json'], { configDir: warehouse }),
+    );
+    expect(view.goods.returned).toEqual([{ shipmentId, by: 'warehouse-1' }]);
+  });
+
+  test('stock that could not be released stops it for ops; repaired, ops resume it with `resume`', async () => {
+    await addProduct(stack.models, {
+      sku: 'CLI-RES',
+      name: '普洱茶',
+      unitPriceMinor: 16800,
+      currency: 'CNY',
+    });
+    await receiveStock(stack.models, 'CLI-RES', 5);
+    // The books disagree: someone zeroed the reservation by hand, so there is nothing to release.
+    const stock = { sku: 'CLI-RES' };
+    const { id } = await cancelNew({
+      sku: 'CLI-RES',
+      beforeCancel: () => stack.models.StockLevel.updateOne(stock, { $set: { reserved: 0 } }),
+    });
+    expect(await watched(id)).toBe(`waits for ops to repair what stopped it: cancelflow resume ${id}`);
+
+    const ops = await signedIn('ops-1');
+    await inInbox(ops, id);
+    // Only ops resume: finance is refused by the API.
+    const finance = await signedIn('finance-1');
+    const byFinance = await cli(['resume', id], { configDir: finance });
+    expect(byFinance.code).toBe(1);
+    expect(byFinance.stderr).toMatch(/^refused \(403 forbidden\): finance-1 may not do this/);
+
+    await stack.models.StockLevel.updateOne(stock, { $set: { reserved: 2 } });
+    const resume = await cli(['resume', id, '--note', 'restored the reservation'], { configDir: ops });
+    expect(resume).toMatchObject({ code: 0, stderr: '' });
+    expect(resume.stdout).toMatch(new RegExp(`^resumed: cancellation ${id} is now \\S+`));
+
+    expect(await watched(id)).toBe('ended completed, refunded 336.00 CNY');
+    expect(await stack.models.StockLevel.findOne(stock).lean()).toMatchObject({ reserved: 0 });
   });
 });
 

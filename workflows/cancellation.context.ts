@@ -190,9 +190,23 @@ export function approvalRequest(context: Context): EffectParams['requestApproval
     cancellationId: context.request.cancellationId,
     orderNumber: context.request.orderNumber,
     approvers: approval(context).eligibleApprovers,
+    // R15: the delegates are asked too (and reminded), on their approver's behalf; none in older runs.
+    ...(approval(context).delegates?.length ? { delegates: approval(context).delegates } : {}),
     level: approval(context).requiredLevel,
     clock: approval(context).clock,
     reminder: approval(context).reminders,
     risk: context.risk,
   };
+}
+
+/**
+ * What the timeline says of the step an event made, beyond its new state: who decided, and (R15) on whose
+ * behalf when a delegate did. Undefined for the steps whose state says it all.
+ */
+export function timelineNote(event: CancellationEvent): string | undefined {
+  if (event.type !== 'APPROVAL_GRANTED' && event.type !== 'APPROVAL_REJECTED') return undefined;
+  const verb = event.type === 'APPROVAL_GRANTED' ? 'approved' : 'rejected';
+  return event.onBehalfOf === undefined
+    ? `${event.approver} ${verb}`
+    : `${event.approver} ${verb} on behalf of ${event.onBehalfOf}`;
 }

@@ -18,6 +18,7 @@ import type {
   DeadlineName,
   EffectParams,
   EffectType,
+  FoundApprovers,
 } from '../contracts/effects.contract';
 import { customerHearsOf } from '../rules/notices.rules';
 import { PATCHES } from './patches';
@@ -183,7 +184,13 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       return { type: 'RISK_ASSESSED', risk: await books.assessRisk(params) };
     },
     async findApprovers(params) {
-      return { type: 'APPROVERS_FOUND', approvers: await books.findApprovers(params) };
+      // R15: the activity answers the approvers and the delegations in force then. Histories recorded before
+      // delegation hold its older answer, a plain list, and replay with no delegates: the result is recorded
+      // data, the commands are the same, so no patch is needed.
+      const found: FoundApprovers | string[] = await books.findApprovers(params);
+      return Array.isArray(found)
+        ? { type: 'APPROVERS_FOUND', approvers: found }
+        : { type: 'APPROVERS_FOUND', approvers: found.approvers, delegations: found.delegations };
     },
     startApprovalClock({ clock: id, deadlineMs, reminderEveryMs }) {
       runClock({ id, deadlineMs, reminderEveryMs, elapsedMs: 0 });

@@ -25,6 +25,7 @@ import {
   mayResume,
   mayWithdraw,
 } from '../rules/permissions.rules';
+import { stepDelegates } from '../rules/delegation.rules';
 import { keptBackForKeptGoods } from '../rules/refund-plan.rules';
 import {
   approval,
@@ -224,15 +225,24 @@ export const cancellationMachine = setup({
     notifyCustomer: effect<'notifyCustomer'>(),
     notify: effect<'notify'>(),
     rememberApprovers: assign({
-      approval: ({ context, event }) => ({
-        ...approval(context),
-        eligibleApprovers:
-          event.type === 'APPROVERS_FOUND'
-            ? eligibleApprovers(event.approvers, context.request.requestedBy, approval(context).decisions)
-            : approval(context).eligibleApprovers,
-        clock: approval(context).clock + 1,
-        reminders: 0,
-      }),
+      approval: ({ context, event }) => {
+        const progress = approval(context);
+        if (event.type !== 'APPROVERS_FOUND') {
+          return { ...progress, clock: progress.clock + 1, reminders: 0 };
+        }
+        const { requestedBy } = context.request;
+        const eligible = eligibleApprovers(event.approvers, requestedBy, progress.decisions);
+        return {
+          ...progress,
+          eligibleApprovers: eligible,
+          // R15: runs recorded before delegation found none, and keep no list at all.
+          ...(event.delegations
+            ? { delegates: stepDelegates(event.delegations, eligible, requestedBy, progress.decisions) }
+            : {}),
+          clock: progress.clock + 1,
+          reminders: 0,
+        };
+      },
     }),
     recordPurchasing: assign({
       purchasing: ({ context, event }) =>
@@ -250,6 +260,7 @@ export const cancellationMachine = setup({
           approved: event.type === 'APPROVAL_GRANTED',
           reason: event.reason,
           level: progress.requiredLevel,
+          ...(event.onBehalfOf !== undefined ? { onBehalfOf: event.onBehalfOf } : {}),
         };
         return { ...progress, decisions: [...progress.decisions, decision] };
       },
@@ -346,7 +357,7 @@ export const cancellationMachine = setup({
     /** R3, R15: only an eligible approver of the current step, never the requester, decides. */
     isEligibleApprover: ({ context, event }) =>
       (event.type === 'APPROVAL_GRANTED' || event.type === 'APPROVAL_REJECTED') &&
-      mayDecide(event.approver, context.request.requestedBy, context.approval).allowed,
+      mayDecide(event.approver, context.request.requestedBy, context.approval, event.onBehalfOf).allowed,
     moreStepsRemain: ({ context }) => approval(context).step + 1 < approval(context).plan.length,
     isCurrentClock: ({ context, event }) =>
       (event.type === 'APPROVAL_REMINDER_DUE' || event.type === 'APPROVAL_DEADLINE_PASSED') &&

@@ -22,6 +22,7 @@ import {
   type RunningClock,
   type RunningDeadline,
 } from './cancellation.effects';
+import { timelineNote } from './cancellation.context';
 import { cancellationMachine, stateName, type CancellationContext } from './cancellation.machine';
 import { type CancellationEvent, type EffectParams } from '../contracts/effects.contract';
 import { PATCHES } from './patches';
@@ -39,6 +40,7 @@ function toView(snapshot: Snapshot): CancellationView {
     requiredLevel: context.approval.requiredLevel,
     escalations: context.approval.escalations,
     eligibleApprovers: context.approval.eligibleApprovers,
+    ...(context.approval.delegates ? { delegates: context.approval.delegates } : {}),
     decisions: context.approval.decisions,
   };
   return {
@@ -163,14 +165,21 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     });
   });
 
-  const record = async () => {
+  /** `note`: what the timeline says of the step beyond its state (who decided, on whose behalf). */
+  const record = async (note?: string) => {
     const view = toView(snapshot);
     // Ops find every cancellation in the Temporal UI by these (the database copy serves lists and reports).
     upsertSearchAttributes([
       { key: searchAttributeKeys.state, value: view.state },
       ...(view.risk ? [{ key: searchAttributeKeys.risk, value: view.risk.level }] : []),
     ]);
-    await recordProgress({ view, step, at: new Date().toISOString(), final: snapshot.status === 'done' });
+    await recordProgress({
+      view,
+      step,
+      at: new Date().toISOString(),
+      final: snapshot.status === 'done',
+      ...(note !== undefined ? { note } : {}),
+    });
   };
 
   if (!continued) await record();
@@ -220,7 +229,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       [snapshot, actions] = [next, nextActions];
       step += 1;
       settled.set(event, 'taken');
-      await record();
+      await record(timelineNote(event));
     }
   }
   // The final state's own effects (the notices of its ending).

@@ -65,11 +65,17 @@ export function registerPersonActions(register: RegisterAction): void {
     verb: (decision) => (decision.approved ? 'approve' : 'reject'),
     event: (decision) =>
       decision.approved === true
-        ? { type: 'APPROVAL_GRANTED', approver: decision.approver, reason: decision.reason }
+        ? {
+            type: 'APPROVAL_GRANTED',
+            approver: decision.approver,
+            reason: decision.reason,
+            ...(decision.onBehalfOf !== undefined ? { onBehalfOf: decision.onBehalfOf } : {}),
+          }
         : {
             type: 'APPROVAL_REJECTED',
             approver: decision.approver,
             reason: decision.reason ?? 'no reason given',
+            ...(decision.onBehalfOf !== undefined ? { onBehalfOf: decision.onBehalfOf } : {}),
           },
   });
   register({
@@ -127,7 +133,7 @@ function verdictOn(snapshot: Snapshot, event: PersonEvent): Verdict {
   switch (event.type) {
     case 'APPROVAL_GRANTED':
     case 'APPROVAL_REJECTED':
-      return mayDecide(event.approver, requestedBy, context.approval);
+      return mayDecide(event.approver, requestedBy, context.approval, event.onBehalfOf);
     case 'WITHDRAW':
       return mayWithdraw(event.by, requestedBy);
     case 'REFUND_SETTLED':

@@ -48,6 +48,12 @@ export const OWNERSHIP = {
     // An unknown cancellation is the handler's 404, not a 403 that would confirm or deny it exists.
     return !record || record.requestedBy === caller.personId;
   },
+  /** The delegation in `:id` was given by the caller (R15). */
+  delegatorOfDelegation: async (models: Models, request: FastifyRequest, caller: Caller) => {
+    const { id } = request.params as { id?: string };
+    const record = await models.Delegation.findOne({ delegationId: id }, { delegatorId: 1 }).lean();
+    return !record || record.delegatorId === caller.personId;
+  },
 } as const;
 export type Ownership = keyof typeof OWNERSHIP;
 

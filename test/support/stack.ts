@@ -34,6 +34,8 @@ export interface TestStack {
   gateway: PaymentGatewaySimulator;
   carrier: CarrierSimulator;
   worker: Worker;
+  /** Every line the API and the worker logged, as written (JSON), when started with `captureLogs`; else empty. */
+  logLines: string[];
   stop(): Promise<void>;
 }
 
@@ -49,12 +51,14 @@ export async function startTestStack(
    * `workflows`: another version of the workflow code (a fixture) in place of the run's bundle. `apiPort` and
    * `settings`: the API's port and configuration, for a test whose other servers must know them first (an
    * identity provider registers the API's callback URL before the API learns the provider's address).
+   * `captureLogs`: the API and the worker log at this level into `logLines` (silent otherwise).
    */
   options: {
     deliveryRetry?: DeliveryOptions;
     workflows?: WorkflowSource;
     apiPort?: number;
     settings?: Record<string, string>;
+    captureLogs?: 'debug' | 'trace';
   } = {},
 ): Promise<TestStack> {
   const env = testEnvironment();
@@ -64,7 +68,10 @@ export async function startTestStack(
   const world = await startSimulatedWorld(name, config, apiUrl);
   const { models, mail, sms, gateway, carrier } = world;
   const taskQueue = `${name}-${world.suffix}`;
-  const logger = createLogger({ LOG_LEVEL: 'silent' }, name);
+  const logLines: string[] = [];
+  const logger = createLogger({ LOG_LEVEL: options.captureLogs ?? 'silent' }, name, {
+    destination: { write: (line: string) => void logLines.push(line) },
+  });
 
   const temporal =
     temporalServer?.client ??
@@ -133,6 +140,7 @@ export async function startTestStack(
     gateway,
     carrier,
     worker,
+    logLines,
     async stop() {
       await app.close();
       worker.shutdown();
