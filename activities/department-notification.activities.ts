@@ -90,22 +90,36 @@ export function departmentNotificationKey(
 /** What the books say this cancellation did, as far as departments care. */
 async function gatherFacts(models: Models, params: DepartmentNotificationParams): Promise<DepartmentFacts> {
   const ownKey = (key: string) => key.startsWith(`${params.cancellationId}:`);
-  const [cancellation, refunds, purchaseOrders, movements, shipments] = await Promise.all([
+  const [cancellation, order, refunds, purchaseOrders, shipments] = await Promise.all([
     params.lines ? undefined : models.Cancellation.findOne({ cancellationId: params.cancellationId }).lean(),
+    models.SalesOrder.findOne({ orderNumber: params.orderNumber }, { lines: 1 }).lean(),
     models.Refund.find({ cancellationId: params.cancellationId }).sort({ createdAt: 1 }).lean(),
     models.PurchaseOrder.find({ 'adjustments.orderNumber': params.orderNumber }).sort({ poNumber: 1 }).lean(),
-    models.StockMovement.find({ 'document.id': params.orderNumber, type: 'release' })
-      .sort({ createdAt: 1 })
-      .lean(),
     models.Shipment.find({ orderNumber: params.orderNumber }).sort({ shipmentId: 1 }).lean(),
   ]);
-  const [vouchers, returns] = await Promise.all([
-    models.Voucher.find({ 'document.id': { $in: refunds.map((refund) => refund.idempotencyKey) } }).lean(),
+  // The ledger is the largest collection: its movements are read by their idempotency keys (unique), which
+  // this cancellation's stock activities derive from the cancellation, the order's lines and its parcels
+  // (issue #13: read by any other field, each notice scanned the whole ledger). Likewise a refund's voucher.
+  const [vouchers, movements, returns] = await Promise.all([
+    models.Voucher.find({
+      idempotencyKey: { $in: refunds.map((refund) => `${refund.idempotencyKey}:voucher`) },
+    }).lean(),
+    models.StockMovement.find({
+      idempotencyKey: {
+        $in: (order?.lines ?? []).map((line) => `${params.cancellationId}:release:${line.lineId}`),
+      },
+    })
+      .sort({ createdAt: 1 })
+      .lean(),
     // Returned units are booked against the shipment they came back from, not the order.
     models.StockMovement.find({
-      type: 'return',
-      'document.kind': 'shipment',
-      'document.id': { $in: shipments.map((shipment) => shipment.shipmentId) },
+      idempotencyKey: {
+        $in: shipments.flatMap((shipment) =>
+          shipment.lines.map(
+            (line) => `${params.cancellationId}:return:${shipment.shipmentId}:${line.lineId}`,
+          ),
+        ),
+      },
     })
       .sort({ createdAt: 1 })
       .lean(),

@@ -5,6 +5,7 @@ import type { EffectParams } from '../contracts/effects.contract';
 import type { OrderReview, RiskAssessment } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
 import { FAILURE } from '../contracts/failures.contract';
+import { nextRevision } from '../models/revision';
 
 export type ReviewResult = { ok: true; review: OrderReview } | { ok: false; reason: string };
 
@@ -52,7 +53,10 @@ export function createOrderActivities({ models }: ActivityDeps) {
       const key = `${params.cancellationId}:close-order`;
       let customerId: string | undefined;
       // Optimistic: the update applies only to the order as read (its updatedAt), so a change made to it in
-      // between (another line's shipment, say) is read again rather than overwritten.
+      // between (another line's shipment, say) is read again rather than overwritten. The filter is the order
+      // number and that revision only, served by their unique index (issue #13); the history is checked on
+      // the order as read, and written whole from it, so the update is the same however often it is applied to
+      // that revision (each write moves updatedAt past the revision it read: models/revision.ts).
       for (let attempt = 0; customerId === undefined; attempt += 1) {
         if (attempt === 10) throw new Error(`order ${params.orderNumber} keeps changing; will retry`);
         const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }).lean();
@@ -78,25 +82,47 @@ export function createOrderActivities({ models }: ActivityDeps) {
         });
         const status = params.cancelsWholeOrder ? 'cancelled' : 'partially_cancelled';
         const updated = await models.SalesOrder.updateOne(
-          { orderNumber: params.orderNumber, updatedAt: order.updatedAt, 'history.key': { $ne: key } },
+          { orderNumber: params.orderNumber, updatedAt: order.updatedAt },
           {
             $set: {
               lines,
               status,
               'cancellation.reasonCode': params.reasonCode,
               'cancellation.note': params.note,
+              history: [
+                ...order.history,
+                { key, at: new Date(), status, actor: 'cancelflow', note: params.reasonCode },
+              ],
+              updatedAt: nextRevision(order.updatedAt),
             },
             $addToSet: { 'cancellation.cancellationIds': params.cancellationId },
-            $push: { history: { key, at: new Date(), status, actor: 'cancelflow', note: params.reasonCode } },
           },
+          { timestamps: false },
         );
         if (updated.modifiedCount === 1) customerId = order.customerId;
       }
-      // Counted once per cancellation (R20's "past cancellations"), also when a retry finds the order done.
-      await models.Customer.updateOne(
-        { customerId, cancellationIds: { $ne: params.cancellationId } },
-        { $push: { cancellationIds: params.cancellationId }, $inc: { cancellationCount: 1 } },
-      );
+      // Counted once per cancellation (R20's "past cancellations"), also when a retry finds the order done: read
+      // by key, written by key and the revision read (their unique index serves it), from the customer as read.
+      for (let attempt = 0; ; attempt += 1) {
+        if (attempt === 10) throw new Error(`customer ${customerId} keeps changing; will retry`);
+        const customer = await models.Customer.findOne(
+          { customerId },
+          { cancellationIds: 1, cancellationCount: 1, updatedAt: 1 },
+        ).lean();
+        if (!customer || customer.cancellationIds.includes(params.cancellationId)) break;
+        const counted = await models.Customer.updateOne(
+          { customerId, updatedAt: customer.updatedAt },
+          {
+            $set: {
+              cancellationIds: [...customer.cancellationIds, params.cancellationId],
+              cancellationCount: customer.cancellationCount + 1,
+              updatedAt: nextRevision(customer.updatedAt),
+            },
+          },
+          { timestamps: false },
+        );
+        if (counted.modifiedCount === 1) break;
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { CancellationView } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
+import { nextRevision } from '../models/revision';
 
 export interface CancellationProgress {
   view: CancellationView;
@@ -31,16 +32,39 @@ export function createRecordActivities({ models }: ActivityDeps) {
         lines: view.review?.lines ?? [],
         notifications: view.notifications,
       };
-      await models.Cancellation.updateOne(
-        { cancellationId: view.cancellationId, 'timeline.step': { $ne: step } },
-        { $set: set, $push: { timeline: { step, state: view.state, at: new Date(at), note } } },
-      );
-      // An ended cancellation no longer holds its order: the next one may start.
-      if (final)
-        await models.Cancellation.updateOne(
-          { cancellationId: view.cancellationId },
-          { $unset: { activeForOrder: 1 } },
+      // Read by key, written by key and the revision read (their unique index serves both, issue #13): a step
+      // already on the timeline is not recorded again, and the timeline is written whole from the record as
+      // read, so applying the write twice to one revision records the step once.
+      const { cancellationId } = view;
+      for (let attempt = 0; ; attempt += 1) {
+        if (attempt === 10) throw new Error(`cancellation ${cancellationId} keeps changing; will retry`);
+        const record = await models.Cancellation.findOne(
+          { cancellationId },
+          { timeline: 1, updatedAt: 1, activeForOrder: 1 },
+        ).lean();
+        if (!record) return;
+        const recorded = record.timeline.some((entry) => entry.step === step);
+        // An ended cancellation no longer holds its order: the next one may start.
+        const release = final && record.activeForOrder != null;
+        if (recorded && !release) return;
+        const written = await models.Cancellation.updateOne(
+          { cancellationId, updatedAt: record.updatedAt },
+          {
+            $set: {
+              ...(recorded
+                ? {}
+                : {
+                    ...set,
+                    timeline: [...record.timeline, { step, state: view.state, at: new Date(at), note }],
+                  }),
+              updatedAt: nextRevision(record.updatedAt),
+            },
+            ...(release ? { $unset: { activeForOrder: 1 } } : {}),
+          },
+          { timestamps: false },
         );
+        if (written.matchedCount === 1) return;
+      }
     },
   };
 }

@@ -81,5 +81,10 @@ cancellationSchema.index({ 'approval.eligibleApprovers': 1, state: 1 });
 /** What waits for a delegate (R15): the steps that found them as someone's delegate. */
 cancellationSchema.index({ 'approval.delegates.delegate': 1, state: 1 });
 
+// Issue #13: a guarded write goes by the unique key and the revision read (`updatedAt`, bumped by every
+// mongoose write), so it is served by this index (unique because its first field is) rather than by a scan:
+// the embedded mongo-java-server answers a filter from an index only when it names exactly that index's fields.
+cancellationSchema.index({ cancellationId: 1, updatedAt: 1 }, { unique: true });
+
 export type CancellationRecord = InferSchemaType<typeof cancellationSchema>;
 export const cancellationModel = (db: Connection) => db.model('Cancellation', cancellationSchema);

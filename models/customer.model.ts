@@ -43,6 +43,11 @@ export const customerSchema = new Schema(
   { timestamps: true },
 );
 
+// Issue #13: a guarded write goes by the unique key and the revision read (`updatedAt`, bumped by every
+// mongoose write), so it is served by this index (unique because its first field is) rather than by a scan:
+// the embedded mongo-java-server answers a filter from an index only when it names exactly that index's fields.
+customerSchema.index({ customerId: 1, updatedAt: 1 }, { unique: true });
+
 const prefixed = (fields: Fields) =>
   Object.fromEntries(Object.entries(fields).map(([path, value]) => [`search.${path}`, value]));
 

@@ -58,6 +58,11 @@ export const notificationSchema = new Schema(
 );
 // Delivery reports name the provider's id. Unique: two entries never share a provider message.
 notificationSchema.index({ providerMessageId: 1 }, { unique: true, sparse: true });
+// Issue #13: the outbox's guarded writes name the key with the status (and, to claim, the attempts counted so
+// far, which every claim increments), so these indexes (unique because their first field is) serve them: the
+// embedded mongo-java-server answers a filter from an index only when it names exactly that index's fields.
+notificationSchema.index({ idempotencyKey: 1, status: 1 }, { unique: true });
+notificationSchema.index({ idempotencyKey: 1, status: 1, attempts: 1 }, { unique: true });
 
 export type NotificationRecord = InferSchemaType<typeof notificationSchema>;
 export const notificationModel = (db: Connection) => db.model('Notification', notificationSchema);

@@ -80,18 +80,26 @@ export async function claimOutboxEntry(
   now: Date = new Date(),
   leaseMs = OUTBOX_LEASE_MS,
 ): Promise<OutboxClaim> {
-  const claimed = await models.Notification.findOneAndUpdate(
-    { idempotencyKey: key, status: 'queued', $or: [{ claimedUntil: null }, { claimedUntil: { $lte: now } }] },
-    { $set: { claimedUntil: new Date(now.getTime() + leaseMs), lastAttemptAt: now }, $inc: { attempts: 1 } },
-    { returnDocument: 'after' },
-  ).lean();
-  if (claimed) return { kind: 'claimed', entry: claimed };
-  const entry = await findEntry(models, key);
-  if (!entry)
-    throw new CancelflowError('not_found', `no notification ${key} in the outbox`, { field: 'key' });
-  if (entry.status === 'sent' || entry.status === 'delivered') return { kind: 'done', entry };
-  if (entry.status === 'failed') return { kind: 'failed', entry };
-  return { kind: 'busy', until: entry.claimedUntil ?? now };
+  // Read by key, then claimed by key, status and the attempts read (every claim counts one), which the unique
+  // index on those three serves (issue #13): a claim by another attempt in between makes this one miss and look
+  // again, and so does a send or a failure in between (the status).
+  for (;;) {
+    const entry = await findEntry(models, key);
+    if (!entry)
+      throw new CancelflowError('not_found', `no notification ${key} in the outbox`, { field: 'key' });
+    if (entry.status === 'sent' || entry.status === 'delivered') return { kind: 'done', entry };
+    if (entry.status === 'failed') return { kind: 'failed', entry };
+    if (entry.claimedUntil && entry.claimedUntil > now) return { kind: 'busy', until: entry.claimedUntil };
+    const claimed = await models.Notification.findOneAndUpdate(
+      { idempotencyKey: key, status: 'queued', attempts: entry.attempts ?? null },
+      {
+        $set: { claimedUntil: new Date(now.getTime() + leaseMs), lastAttemptAt: now },
+        $inc: { attempts: 1 },
+      },
+      { returnDocument: 'after' },
+    ).lean();
+    if (claimed) return { kind: 'claimed', entry: claimed };
+  }
 }
 
 /** Marks a claimed entry sent; false when it was not queued any more (a concurrent report came first). */

@@ -65,6 +65,10 @@ export const salesOrderSchema = new Schema(
   { timestamps: true },
 );
 salesOrderSchema.index({ customerId: 1, createdAt: -1 });
+// Issue #13: a guarded write goes by the unique key and the revision read (`updatedAt`, bumped by every
+// mongoose write), so it is served by this index (unique because its first field is) rather than by a scan:
+// the embedded mongo-java-server answers a filter from an index only when it names exactly that index's fields.
+salesOrderSchema.index({ orderNumber: 1, updatedAt: 1 }, { unique: true });
 // Each searchable field with the default sort (newest first, _id breaking ties) behind it: an equality match
 // (a status) reads its results already sorted, and a prefix range is narrowed by a date range in one scan.
 salesOrderSchema.index({ orderNumberNormalized: 1 }, { unique: true, sparse: true });

@@ -137,8 +137,9 @@ export async function applyStockMovement(
   }
 
   // A movement another attempt judged rejected while this one applied it is applied: the level says so.
+  // By key alone (served by its unique index, issue #13): marking an applied movement applied changes nothing.
   await StockMovement.updateOne(
-    { idempotencyKey: key, state: { $ne: 'applied' } },
+    { idempotencyKey: key },
     { $set: { state: 'applied' }, $unset: { rejection: 1 } },
   );
   await StockLevel.updateOne({ sku, warehouse }, { $pull: { pendingMovements: key } });
