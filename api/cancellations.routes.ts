@@ -34,9 +34,10 @@ import type { PersonRole } from '../contracts/books.contract';
 import { CancelflowError } from '../lib/errors';
 import { ANY_ROLE, callerOf, type Access, type ApiInstance, type Caller } from './auth/access';
 import type { CancellationService } from './cancellation.service';
+import { callerErrors } from './error-answers';
 
-const errors = { 400: apiErrorBody, 401: apiErrorBody, 403: apiErrorBody, 429: apiErrorBody };
-const actionErrors = { ...errors, 404: apiErrorBody, 409: apiErrorBody, 503: apiErrorBody };
+const errors = callerErrors;
+const actionErrors = { ...errors, 404: apiErrorBody, 409: apiErrorBody };
 const tags = ['cancellations'];
 
 /** Any signed-in role lists; a caller whose only role is requester lists their own (a filter, not a 403). */

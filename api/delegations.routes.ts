@@ -24,8 +24,9 @@ import {
   type StoredDelegation,
 } from '../models/delegations';
 import { callerOf, type ApiInstance } from './auth/access';
+import { callerErrors } from './error-answers';
 
-const errors = { 400: apiErrorBody, 401: apiErrorBody, 403: apiErrorBody, 429: apiErrorBody };
+const errors = callerErrors;
 const tags = ['delegations'];
 
 function viewOf(delegation: StoredDelegation, now: Date): DelegationView {

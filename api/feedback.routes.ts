@@ -17,10 +17,11 @@ import {
   type FeedbackView as StoredFeedback,
 } from '../models/feedback';
 import { ANY_ROLE, type ApiInstance } from './auth/access';
+import { publicErrors } from './error-answers';
 
 /** The customer has no account: the random code in their message is what lets them in (R16). */
 const byCode = { access: { public: 'the random code from the customer’s message guards it' } };
-const errors = { 400: apiErrorBody, 404: apiErrorBody, 429: apiErrorBody };
+const errors = { ...publicErrors, 404: apiErrorBody };
 const tags = ['feedback'];
 
 function wireOf(feedback: StoredFeedback): FeedbackView {

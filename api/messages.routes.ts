@@ -25,12 +25,13 @@ import {
 } from '../models/message-centre';
 import type { MessageCategory } from '../models/message-centre.model';
 import { ANY_ROLE, callerOf, type ApiInstance } from './auth/access';
+import { callerErrors } from './error-answers';
 
 // The wire names the categories the books keep; if one list changes alone, this stops compiling.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _categoriesMatch: Same<(typeof WIRE_CATEGORIES)[number], MessageCategory> = true;
 
-const errors = { 400: apiErrorBody, 401: apiErrorBody, 403: apiErrorBody, 429: apiErrorBody };
+const errors = callerErrors;
 const tags = ['messages'];
 /** Everyone signed in has a message centre, and only their own. */
 const ownInbox = { access: { roles: ANY_ROLE } };

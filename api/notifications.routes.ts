@@ -1,17 +1,13 @@
 // The notifications of a cancellation as the outbox holds them (R17): to whom, on which channel, at which
 // moment, and what became of each (queued, sent, delivered, failed with the provider's error).
 import type { FastifyBaseLogger } from 'fastify';
-import {
-  apiErrorBody,
-  cancellationIdParams,
-  cancellationNotifications,
-  type NotificationEntry,
-} from '../client/contract';
+import { cancellationIdParams, cancellationNotifications, type NotificationEntry } from '../client/contract';
 import type { Models } from '../models';
 import type { NotificationRecord } from '../models/notification.model';
 import { ANY_ROLE, type ApiInstance } from './auth/access';
+import { callerErrors } from './error-answers';
 
-const errors = { 400: apiErrorBody, 401: apiErrorBody, 403: apiErrorBody, 429: apiErrorBody };
+const errors = callerErrors;
 
 type StoredNotification = Omit<NotificationRecord, 'payload' | 'content' | 'claimedUntil'> & {
   createdAt: Date;

@@ -4,8 +4,9 @@ import { apiErrorBody, orderNumberParams, orderResource, orderSearchPage } from 
 import type { Models } from '../models';
 import { getOrder, orderSearchQuery, searchOrders } from '../models/order-search';
 import { ANY_ROLE, type ApiInstance } from './auth/access';
+import { callerErrors } from './error-answers';
 
-const errors = { 400: apiErrorBody, 401: apiErrorBody, 403: apiErrorBody, 429: apiErrorBody };
+const errors = callerErrors;
 const tags = ['orders'];
 
 export function registerOrderRoutes<Logger extends FastifyBaseLogger>(

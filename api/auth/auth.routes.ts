@@ -24,6 +24,7 @@ import {
   type SignInRules,
 } from '../../models/credentials';
 import { callerOf, SESSION_COOKIE, sessionIdOf, type ApiInstance, type Caller } from './access';
+import { callerErrors } from '../error-answers';
 
 export interface SessionSettings extends SignInRules {
   ttlMs: number;
@@ -31,7 +32,7 @@ export interface SessionSettings extends SignInRules {
   secureCookies: boolean;
 }
 
-const errors = { 400: apiErrorBody, 401: apiErrorBody, 403: apiErrorBody, 429: apiErrorBody };
+const errors = callerErrors;
 
 const whoAmIOf = (caller: Omit<Caller, 'credentialId'>): WhoAmI => ({
   personId: caller.personId,
