@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { QueryFilter } from 'mongoose';
-import { z } from 'zod';
+import { type z } from 'zod';
 import type { DecisionSender } from '../client/cancellation-decisions';
 import {
   approvalProgress,
@@ -37,6 +37,7 @@ import {
   type StepDelegate,
 } from '../contracts/cancellation.contract';
 import { searchAttributeKeys } from '../contracts/search-attributes';
+import { decodeCursor, encodeCursor } from './request-parts';
 
 type StoredCancellation = CancellationRecord & { createdAt: Date; updatedAt: Date };
 type CancellationFilter = QueryFilter<StoredCancellation>;
@@ -99,29 +100,9 @@ function createdRange(from: string | undefined, to: string | undefined): Cancell
   return { createdAt: range };
 }
 
-// The cursor holds the sort key of the last cancellation of a page: newest first, then by id.
-const cursorShape = z.tuple([z.iso.datetime(), z.string().min(1)]);
-
-function encodeCursor(last: { createdAt: Date; cancellationId: string }): string {
-  return Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.cancellationId])).toString(
-    'base64url',
-  );
-}
-
+/** The cancellations after a page's last one, newest first, then by id. */
 function afterCursor(cursor: string): CancellationFilter {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    decoded = undefined;
-  }
-  const parsed = cursorShape.safeParse(decoded);
-  if (!parsed.success) {
-    throw new CancelflowError('validation_failed', 'cursor: not a cursor this API returned', {
-      field: 'cursor',
-    });
-  }
-  const [createdAt, cancellationId] = [new Date(parsed.data[0]), parsed.data[1]];
+  const { createdAt, id: cancellationId } = decodeCursor(cursor);
   return {
     $or: [{ createdAt: { $lt: createdAt } }, { createdAt, cancellationId: { $lt: cancellationId } }],
   };
@@ -465,7 +446,9 @@ export function createCancellationService(deps: {
       const last = items[items.length - 1];
       return {
         items: items.map(summaryOf),
-        ...(found.length > criteria.limit && last ? { nextCursor: encodeCursor(last) } : {}),
+        ...(found.length > criteria.limit && last
+          ? { nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.cancellationId }) }
+          : {}),
         total,
       };
     },

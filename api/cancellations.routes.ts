@@ -24,17 +24,15 @@ import {
   choiceBody,
   createCancellationBody,
   decisionBody,
-  idempotencyKeyHeader,
   resumptionBody,
   returnConfirmationBody,
   settlementBody,
   withdrawalBody,
 } from '../client/contract';
-import type { PersonRole } from '../contracts/books.contract';
-import { CancelflowError } from '../lib/errors';
-import { ANY_ROLE, callerOf, type Access, type ApiInstance, type Caller } from './auth/access';
+import { ANY_ROLE, callerOf, touchesOnlyOwn, type Access, type ApiInstance } from './auth/access';
 import type { CancellationService } from './cancellation.service';
 import { callerErrors } from './error-answers';
+import { idempotencyKeyOf } from './request-parts';
 
 const errors = callerErrors;
 const actionErrors = { ...errors, 404: apiErrorBody, 409: apiErrorBody };
@@ -42,27 +40,6 @@ const tags = ['cancellations'];
 
 /** Any signed-in role lists; a caller whose only role is requester lists their own (a filter, not a 403). */
 const listAccess = { roles: ANY_ROLE, ownFor: ['requester'] } as const satisfies Access;
-
-function onlyOwn(caller: Caller, access: { roles: readonly PersonRole[]; ownFor: readonly PersonRole[] }) {
-  const qualifying = caller.roles.filter((role) => access.roles.includes(role));
-  return qualifying.every((role) => access.ownFor.includes(role));
-}
-
-/** A malformed Idempotency-Key: one header of 8 to 255 characters, or none. */
-function idempotencyKeyOf(raw: string | string[] | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  const parsed = idempotencyKeyHeader.safeParse(raw);
-  if (!parsed.success) {
-    throw new CancelflowError(
-      'validation_failed',
-      'Idempotency-Key must be one header of 8 to 255 characters',
-      {
-        field: 'Idempotency-Key',
-      },
-    );
-  }
-  return parsed.data;
-}
 
 export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
   routes: ApiInstance<Logger>,
@@ -121,7 +98,7 @@ export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
       const { requestedBy } = request.query;
       return cancellations.list(
         { ...request.query, requestedBy: requestedBy === 'me' ? caller.personId : requestedBy },
-        { personId: caller.personId, roles: caller.roles, ownOnly: onlyOwn(caller, listAccess) },
+        { personId: caller.personId, roles: caller.roles, ownOnly: touchesOnlyOwn(caller, listAccess) },
       );
     },
   );

@@ -11,10 +11,8 @@ import {
   delegationIdParams,
   delegationList,
   delegationView,
-  idempotencyKeyHeader,
   type DelegationView,
 } from '../client/contract';
-import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import {
   createDelegation,
@@ -25,6 +23,7 @@ import {
 } from '../models/delegations';
 import { callerOf, type ApiInstance } from './auth/access';
 import { callerErrors } from './error-answers';
+import { idempotencyKeyOf } from './request-parts';
 
 const errors = callerErrors;
 const tags = ['delegations'];
@@ -41,22 +40,6 @@ function viewOf(delegation: StoredDelegation, now: Date): DelegationView {
     revokedAt: delegation.revokedAt?.toISOString(),
     revokedBy: delegation.revokedBy ?? undefined,
   };
-}
-
-/** A malformed Idempotency-Key: one header of 8 to 255 characters, or none. */
-function idempotencyKeyOf(raw: string | string[] | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  const parsed = idempotencyKeyHeader.safeParse(raw);
-  if (!parsed.success) {
-    throw new CancelflowError(
-      'validation_failed',
-      'Idempotency-Key must be one header of 8 to 255 characters',
-      {
-        field: 'Idempotency-Key',
-      },
-    );
-  }
-  return parsed.data;
 }
 
 export function registerDelegationRoutes<Logger extends FastifyBaseLogger>(

@@ -1,7 +1,6 @@
 // The signed-in person's message centre (R19, R24): their messages, newest first, how many are unread, and
 // marking them read. The person is always the caller: nobody reads or marks another's messages.
 import type { FastifyBaseLogger } from 'fastify';
-import { z } from 'zod';
 import {
   apiErrorBody,
   type MESSAGE_CATEGORIES as WIRE_CATEGORIES,
@@ -13,7 +12,6 @@ import {
   unreadCountAnswer,
   type MessageView,
 } from '../client/contract';
-import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
 import {
   findMessage,
@@ -26,6 +24,7 @@ import {
 import type { MessageCategory } from '../models/message-centre.model';
 import { ANY_ROLE, callerOf, type ApiInstance } from './auth/access';
 import { callerErrors } from './error-answers';
+import { decodeCursor, encodeCursor, type NewestFirstPosition } from './request-parts';
 
 // The wire names the categories the books keep; if one list changes alone, this stops compiling.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -54,28 +53,10 @@ function viewOf(message: StoredMessage): MessageView {
   };
 }
 
-// The cursor holds the last message of a page: its time and id (messages are newest first, then by id).
-const cursorShape = z.tuple([z.iso.datetime(), z.string().min(1)]);
-
-function encodeCursor(last: MessagePosition): string {
-  return Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.messageId])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): MessagePosition {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    decoded = undefined;
-  }
-  const parsed = cursorShape.safeParse(decoded);
-  if (!parsed.success) {
-    throw new CancelflowError('validation_failed', 'cursor: not a cursor this API returned', {
-      field: 'cursor',
-    });
-  }
-  return { createdAt: new Date(parsed.data[0]), messageId: parsed.data[1] };
-}
+const messagePositionOf = ({ createdAt, id }: NewestFirstPosition): MessagePosition => ({
+  createdAt,
+  messageId: id,
+});
 
 export function registerMessageRoutes<Logger extends FastifyBaseLogger>(
   routes: ApiInstance<Logger>,
@@ -100,13 +81,15 @@ export function registerMessageRoutes<Logger extends FastifyBaseLogger>(
       const found = await listMessages(models, personId, {
         unreadOnly: unread === true,
         limit: limit + 1,
-        after: cursor ? decodeCursor(cursor) : undefined,
+        after: cursor ? messagePositionOf(decodeCursor(cursor)) : undefined,
       });
       const page = found.slice(0, limit);
       const last = page[page.length - 1];
       return {
         items: page.map(viewOf),
-        ...(found.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
+        ...(found.length > limit && last
+          ? { nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.messageId }) }
+          : {}),
       };
     },
   );

@@ -147,6 +147,15 @@ async function resolveCaller(models: Models, request: FastifyRequest): Promise<C
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Registers the statement check and the one enforcing hook. Call before any route is added. */
+/** Whether every role the caller may act in here is one that touches only their own resource (`ownFor`). */
+export function touchesOnlyOwn(
+  caller: Pick<Caller, 'roles'>,
+  access: { roles: readonly PersonRole[]; ownFor?: readonly PersonRole[] },
+): boolean {
+  const qualifying = caller.roles.filter((role) => access.roles.includes(role));
+  return qualifying.every((role) => access.ownFor?.includes(role) ?? false);
+}
+
 export function enforceAccess<Logger extends FastifyBaseLogger>(
   app: ApiInstance<Logger>,
   deps: { models: Models; checkCsrf: (request: FastifyRequest, reply: FastifyReply) => Promise<void> },
@@ -171,15 +180,17 @@ export function enforceAccess<Logger extends FastifyBaseLogger>(
     request.caller = caller;
     // A browser sends the session cookie on its own; a write must also carry the token only our pages can read.
     if (caller.via === 'session' && !SAFE_METHODS.has(request.method)) await deps.checkCsrf(request, reply);
-    const qualifying = caller.roles.filter((role) => access.roles.includes(role));
-    if (qualifying.length === 0) {
+    if (!caller.roles.some((role) => access.roles.includes(role))) {
       throw new CancelflowError(
         'forbidden',
         `${caller.personId} may not do this: it takes one of the roles ${access.roles.join(', ')}`,
       );
     }
-    const onlyOwn = access.own && qualifying.every((role) => access.ownFor?.includes(role));
-    if (onlyOwn && access.own && !(await OWNERSHIP[access.own](deps.models, request, caller))) {
+    if (
+      access.own &&
+      touchesOnlyOwn(caller, access) &&
+      !(await OWNERSHIP[access.own](deps.models, request, caller))
+    ) {
       throw new CancelflowError(
         'forbidden',
         `${caller.personId} may do this only to their own cancellations`,
