@@ -634,3 +634,45 @@ describe('every action refuses what it must', () => {
     },
   );
 });
+
+describe('lists page newest first by cursor', () => {
+  /** Follows `nextCursor` one item at a time; answers every page's items in order. */
+  async function allPages<Item>(
+    list: (cursor: string | undefined) => Promise<{ items: Item[]; nextCursor?: string }>,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await list(cursor);
+      expect(page.items.length).toBeLessThanOrEqual(1);
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
+
+  test('cancellations: one at a time, every one once, in the order of one big page, with the total', async () => {
+    const ops = await stack.as('ops-1');
+    const whole = await ops.listCancellations({ limit: 100 });
+    expect(whole.items.length).toBeGreaterThanOrEqual(2);
+    const paged = await allPages((cursor) => ops.listCancellations({ limit: 1, cursor }));
+    expect(paged.map((item) => item.cancellationId)).toEqual(whole.items.map((item) => item.cancellationId));
+    expect((await ops.listCancellations({ limit: 1 })).total).toBe(whole.total);
+    expect(await refusal(ops.listCancellations({ cursor: 'not-a-cursor' }))).toMatchObject({
+      status: 400,
+      details: { field: 'cursor' },
+    });
+  });
+
+  test('messages: one at a time, every one once, in the order of one big page', async () => {
+    const director = await signedIn('director-1');
+    const whole = await director.listMessages({ limit: 100 });
+    expect(whole.items.length).toBeGreaterThanOrEqual(2);
+    const paged = await allPages((cursor) => director.listMessages({ limit: 1, cursor }));
+    expect(paged.map((item) => item.messageId)).toEqual(whole.items.map((item) => item.messageId));
+    expect(await refusal(director.listMessages({ cursor: 'bm90LWEtY3Vyc29y' }))).toMatchObject({
+      status: 400,
+      details: { field: 'cursor' },
+    });
+  });
+});
