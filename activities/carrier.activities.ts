@@ -3,6 +3,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ParcelRecall } from '../contracts/cancellation.contract';
 import type { EffectParams } from '../contracts/effects.contract';
+import { noteShipmentChange } from '../models/shipment-history';
 import type { ActivityDeps } from './deps';
 import { FAILURE } from '../contracts/failures.contract';
 
@@ -56,29 +57,16 @@ export function createCarrierActivities({ models, carrier, logger }: ActivityDep
     async arrangeRedelivery(params: EffectParams['arrangeRedelivery']): Promise<void> {
       const key = `${params.cancellationId}:redelivery`;
       for (const parcel of params.parcels) {
-        const shipment = await models.Shipment.findOne(
-          { shipmentId: parcel.shipmentId },
-          { status: 1 },
-        ).lean();
-        if (!shipment) {
+        const found = await noteShipmentChange(models, parcel.shipmentId, key, (shipment) => ({
+          status: shipment.status,
+          note: `deliver again: the customer kept order ${params.orderNumber} (cancellation ${params.cancellationId})`,
+        }));
+        if (!found) {
           throw ApplicationFailure.nonRetryable(
             `no shipment ${parcel.shipmentId}`,
             FAILURE.redeliveryRefused,
           );
         }
-        await models.Shipment.updateOne(
-          { shipmentId: parcel.shipmentId, 'history.key': { $ne: key } },
-          {
-            $push: {
-              history: {
-                key,
-                at: new Date(),
-                status: shipment.status,
-                note: `deliver again: the customer kept order ${params.orderNumber} (cancellation ${params.cancellationId})`,
-              },
-            },
-          },
-        );
       }
     },
   };

@@ -6,6 +6,8 @@ import type { OrderReview, RiskAssessment } from '../contracts/cancellation.cont
 import type { ActivityDeps } from './deps';
 import { FAILURE } from '../contracts/failures.contract';
 import { nextRevision } from '../models/revision';
+import { paymentsOf, purchaseOrdersOf, shipmentsOf } from '../models/order-links';
+import { WITH_SUPPLIER } from '../models/purchasing';
 
 export type ReviewResult = { ok: true; review: OrderReview } | { ok: false; reason: string };
 
@@ -16,8 +18,8 @@ export function createOrderActivities({ models }: ActivityDeps) {
       const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }).lean();
       if (!order) return { ok: false, reason: `order ${params.orderNumber} does not exist` };
       const [payments, shipments] = await Promise.all([
-        models.Payment.find({ orderNumber: params.orderNumber }).lean(),
-        models.Shipment.find({ orderNumber: params.orderNumber }).sort({ shipmentId: 1 }).lean(),
+        paymentsOf(models, order),
+        shipmentsOf(models, order),
       ]);
       const rules = { cancellableStatuses: params.cancellableStatuses, refund: params.refundRules };
       const outcome = reviewOrderRules(order, payments, params, rules, shipments);
@@ -28,23 +30,24 @@ export function createOrderActivities({ models }: ActivityDeps) {
     async assessRisk(params: EffectParams['assessRisk']): Promise<RiskAssessment> {
       const { review } = params;
       const cancelledLines = new Set(review.lines.map((line) => line.lineId));
-      const [customer, withSuppliers] = await Promise.all([
+      const [customer, order] = await Promise.all([
         models.Customer.findOne({ customerId: review.customerId }).lean(),
-        models.PurchaseOrder.find({
-          'lines.raisedFor.orderNumber': review.orderNumber,
-          status: { $in: ['sent', 'confirmed', 'partially_received'] },
-        }).lean(),
+        models.SalesOrder.findOne({ orderNumber: review.orderNumber }, { purchaseOrderNumbers: 1 }).lean(),
       ]);
-      const affected = withSuppliers.filter((order) =>
-        order.lines.some((line) =>
-          line.raisedFor.some(
-            (link) => link.orderNumber === review.orderNumber && cancelledLines.has(link.lineId),
+      // The purchase orders the order lists, read by key; which are with their suppliers is judged here.
+      const raised = order ? await purchaseOrdersOf(models, order).lean() : [];
+      const affected = raised.filter(
+        (po) =>
+          WITH_SUPPLIER.includes(po.status) &&
+          po.lines.some((line) =>
+            line.raisedFor.some(
+              (link) => link.orderNumber === review.orderNumber && cancelledLines.has(link.lineId),
+            ),
           ),
-        ),
       );
       return assessRiskRules(review, params.reasonCode, params.rules, {
         customer: customer ?? undefined,
-        purchaseOrdersWithSuppliers: affected.map((order) => order.poNumber),
+        purchaseOrdersWithSuppliers: affected.map((po) => po.poNumber),
       });
     },
 

@@ -5,8 +5,11 @@ import {
   completeRefund,
   failRefund,
   paymentsInRefundOrder,
+  refundKey,
+  refundsOfCancellation,
   reserveRefund,
   type RefundIntent,
+  type RefundKind,
 } from '../models/refund-ledger';
 import { planRefund, type RefundShare } from '../rules/refund-plan.rules';
 import type { EffectParams } from '../contracts/effects.contract';
@@ -43,11 +46,11 @@ type Share = RefundShare & {
 async function refundInShares(
   models: Models,
   refunding: Refunding,
-  keyKind: 'refund' | 'manual-settlement',
+  keyKind: RefundKind,
   refund: (share: Share) => Promise<void>,
 ): Promise<number> {
   const payments = await paymentsInRefundOrder(models, refunding.orderNumber);
-  const keyOf = (paymentId: string) => `${refunding.cancellationId}:${keyKind}:${paymentId}`;
+  const keyOf = (paymentId: string) => refundKey(refunding.cancellationId, keyKind, paymentId);
   const earlier = await models.Refund.find({
     idempotencyKey: { $in: payments.map((payment) => keyOf(payment.paymentId)) },
   }).lean();
@@ -177,11 +180,17 @@ export function createPaymentActivities({ models, paymentGateway, logger }: Acti
      * order's currency.
      */
     async refundedForCancellation(params: { cancellationId: string }): Promise<number> {
-      const refunds = await models.Refund.find({
-        cancellationId: params.cancellationId,
-        status: { $in: ['succeeded', 'settled_manually'] },
-      }).lean();
-      return refunds.reduce((sum, refund) => sum + (refund.orderCurrencyMinor ?? refund.amountMinor), 0);
+      // Its refunds are read by their keys, which need its order (issue #13: by cancellation they are a scan).
+      const cancellation = await models.Cancellation.findOne(
+        { cancellationId: params.cancellationId },
+        { cancellationId: 1, orderNumber: 1 },
+      )
+        .lean()
+        .orFail(new Error(`no cancellation ${params.cancellationId} in the books`));
+      const refunds = await refundsOfCancellation(models, cancellation);
+      return refunds
+        .filter((refund) => refund.status === 'succeeded' || refund.status === 'settled_manually')
+        .reduce((sum, refund) => sum + (refund.orderCurrencyMinor ?? refund.amountMinor), 0);
     },
 
     /**

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isCancelflowError } from '../lib/errors';
+import { noteShipmentChange } from '../models/shipment-history';
 import { releaseReservedStock, returnShippedStock } from '../models/stock-operations';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
@@ -64,27 +65,11 @@ export function createStockActivities({ models }: ActivityDeps) {
           throw error;
         }
         // A parcel is `returned` once every unit in it is back; a partial return leaves it as it was.
-        const shipment = await models.Shipment.findOne(
-          { shipmentId: parcel.shipmentId },
-          { lines: 1 },
-        ).lean();
-        const allBack = shipment?.lines.every((line) => line.returnedQuantity >= line.quantity) ?? false;
-        if (allBack) {
-          await models.Shipment.updateOne(
-            { shipmentId: parcel.shipmentId, 'history.key': { $ne: key } },
-            {
-              $set: { status: 'returned' },
-              $push: {
-                history: {
-                  key,
-                  at: new Date(),
-                  status: 'returned',
-                  note: `cancellation ${params.cancellationId}`,
-                },
-              },
-            },
-          );
-        }
+        await noteShipmentChange(models, parcel.shipmentId, key, (shipment) =>
+          shipment.lines.every((line) => line.returnedQuantity >= line.quantity)
+            ? { status: 'returned', note: `cancellation ${params.cancellationId}` }
+            : undefined,
+        );
       }
     },
   };

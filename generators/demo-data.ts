@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Models } from '../models';
 import { issueApiKey, revokeApiKey, setPassword } from '../models/credentials';
 import type { OrderStatus, PersonRole } from '../contracts/books.contract';
+import { linkToOrder } from '../models/order-links';
 import { applyStockMovement } from '../models/stock-ledger';
 import { WAREHOUSES } from './books';
 
@@ -73,6 +74,8 @@ export async function placePaidOrder(
     });
   }
   const totalMinor = order.lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
+  const paymentId = `PAY-${order.orderNumber}`;
+  // The order lists its payment before the payment is written (models/order-links.ts).
   await models.SalesOrder.updateOne(
     { orderNumber: order.orderNumber },
     {
@@ -96,12 +99,13 @@ export async function placePaidOrder(
             actor: 'demo-data',
           },
         ],
+        paymentIds: [paymentId],
       },
     },
     { upsert: true, runValidators: true },
   );
   await models.Payment.updateOne(
-    { paymentId: `PAY-${order.orderNumber}` },
+    { paymentId },
     {
       $setOnInsert: {
         orderNumber: order.orderNumber,
@@ -126,13 +130,19 @@ export async function payPartlyInForeignCurrency(
 ): Promise<void> {
   const order = await models.SalesOrder.findOne({ orderNumber }, { totalMinor: 1 }).lean();
   if (!order) throw new Error(`no order ${orderNumber} to pay`);
-  // Only while the order's payment still holds the whole total: a repeat finds it reduced and leaves it.
+  // Only while the order's payment still holds the whole total: a repeat finds it reduced and leaves it. Judged
+  // on the payment as read, written to that revision of it (models/refund-ledger.ts).
+  const paid = await models.Payment.findOne({ paymentId: `PAY-${orderNumber}` }).lean();
+  if (paid?.capturedMinor === order.totalMinor && paid.refundedMinor === 0) {
+    await models.Payment.updateOne(
+      { paymentId: paid.paymentId, revision: paid.revision },
+      { $inc: { capturedMinor: -foreign.orderCurrencyMinor, revision: 1 } },
+    );
+  }
+  const paymentId = `PAY-${orderNumber}-${foreign.currency}`;
+  await linkToOrder(models, orderNumber, { paymentIds: [paymentId] });
   await models.Payment.updateOne(
-    { paymentId: `PAY-${orderNumber}`, capturedMinor: order.totalMinor, refundedMinor: 0 },
-    { $inc: { capturedMinor: -foreign.orderCurrencyMinor } },
-  );
-  await models.Payment.updateOne(
-    { paymentId: `PAY-${orderNumber}-${foreign.currency}` },
+    { paymentId },
     {
       $setOnInsert: {
         orderNumber,
@@ -170,6 +180,7 @@ export async function shipOrder(
   }
   const status = parcel.delivered ? 'delivered' : 'in_transit';
   const now = new Date();
+  await linkToOrder(models, orderNumber, { shipmentIds: [parcel.shipmentId] });
   await models.Shipment.updateOne(
     { shipmentId: parcel.shipmentId },
     {

@@ -42,8 +42,10 @@ const decoyHash = argon2.hash(randomSecret());
 
 /** The active person with this id, as a principal; undefined when unknown or no longer active. */
 export async function findPrincipal(models: Models, personId: string): Promise<Principal | undefined> {
-  const person = await models.Person.findOne({ personId, active: true }).lean();
-  if (!person) return undefined;
+  // By the key alone, which its unique index serves (issue #13: one field more makes the embedded database
+  // read every person); whether they are still active is checked here.
+  const person = await models.Person.findOne({ personId }).lean();
+  if (!person?.active) return undefined;
   return {
     personId: person.personId,
     name: person.name,
@@ -273,11 +275,11 @@ export async function findApiKey(
   if (!keyId || !secret) return undefined;
   const key = await models.ApiKey.findOne({ keyId }).lean();
   if (!key || key.revokedAt || !sameDigest(secret, key.secretHash)) return undefined;
-  // At most one write a minute per key, however busy it is.
-  await models.ApiKey.updateOne(
-    { keyId, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: new Date(now.getTime() - 60_000) } }] },
-    { $set: { lastUsedAt: now } },
-  );
+  // At most one write a minute per key, however busy it is: judged on the key as read, written by the key
+  // alone (its unique index serves it, issue #13). `$max`, so that calls racing past the check leave the latest.
+  if (!key.lastUsedAt || key.lastUsedAt.getTime() < now.getTime() - 60_000) {
+    await models.ApiKey.updateOne({ keyId }, { $max: { lastUsedAt: now } });
+  }
   return { keyId, personId: key.personId, scopes: key.scopes };
 }
 

@@ -5,8 +5,9 @@ const minorUnits = { validator: Number.isInteger, message: '{PATH} must be whole
 const currency = { type: String, required: true, minlength: 3, maxlength: 3 } as const;
 
 /**
- * A captured payment. `refundedMinor` counts refunds reserved against it (in flight or succeeded), so the
- * guard `refundedMinor + amount <= capturedMinor` holds in one atomic update, without a transaction.
+ * A captured payment. `refundedMinor` counts refunds reserved against it (in flight or succeeded); a refund is
+ * reserved by one update that applies only to the revision its guard `refundedMinor + amount <= capturedMinor`
+ * was checked on, so the guard holds without a transaction.
  */
 export const paymentSchema = new Schema(
   {
@@ -28,9 +29,14 @@ export const paymentSchema = new Schema(
     method: { type: String, required: true },
     providerReference: { type: String, required: true },
     pendingRefunds: { type: [String], default: [] },
+    /** Bumped by every write: a guarded write applies only to the revision it read (models/refund-ledger.ts). */
+    revision: { type: Number, required: true, default: 0 },
   },
   { timestamps: true },
 );
+// Issue #13: the guarded write's filter is the key and the revision, which this index serves (the embedded
+// database scans for any filter that does not name exactly a unique index's fields).
+paymentSchema.index({ paymentId: 1, revision: 1 }, { unique: true });
 
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'retrying', 'settled_manually'] as const;
 

@@ -132,8 +132,12 @@ export const purchaseOrderSchema = new Schema(
   },
   { timestamps: true },
 );
-// The purchase orders raised for a sales order (what a cancellation looks for); a supplier's orders.
+// The purchase orders raised for a sales order; a supplier's orders. (A cancellation finds them by the numbers
+// its order lists, models/order-links.ts.)
 purchaseOrderSchema.index({ 'lines.raisedFor.orderNumber': 1 });
+// Issue #13: a change applies to the order by its number and the revision read, a filter this index serves (the
+// embedded database scans for any filter that does not name exactly a unique index's fields).
+purchaseOrderSchema.index({ poNumber: 1, revision: 1 }, { unique: true });
 purchaseOrderSchema.index({ 'supplier.supplierId': 1, createdAt: -1 });
 purchaseOrderSchema.index({ status: 1, expectedAt: 1 });
 

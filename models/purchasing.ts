@@ -2,11 +2,13 @@
 // the purchase orders raised for it, unless the supplier already shipped them or we received them; those stay
 // on order, and the report says where and why.
 //
-// Each purchase order changes by one update guarded by the revision it was read at and by the operation's key
-// (noted in the order's adjustments, with what it did). Several orders change one after the other, without a
-// transaction: a retry after a crash part-way, or a repeat, counts what the orders noted under the key first
-// and plans only what is left, so units come off once. A concurrent change to an order makes the update miss,
-// and the operation plans again from fresh reads.
+// The purchase orders of a sales order are those it lists (models/order-links.ts). Each changes by one update
+// guarded by the revision it was read at, once the operation's key was not found in its adjustments as read
+// (the change notes it there, with what it did); every change bumps the revision, so the number and the
+// revision are the filter, served by their unique index (issue #13). Several orders change one after the
+// other, without a transaction: a retry after a crash part-way, or a repeat, counts what the orders noted
+// under the key first and plans only what is left, so units come off once. A concurrent change to an order
+// makes the update miss, and the operation plans again from fresh reads.
 import { z } from 'zod';
 import { CancelflowError } from '../lib/errors';
 import {
@@ -18,6 +20,7 @@ import {
   wholeUnits,
 } from './books-validation';
 import type { Models } from './index';
+import { purchaseOrdersOf } from './order-links';
 import type {
   PurchaseLine,
   PurchaseOrder,
@@ -74,7 +77,8 @@ export function purchaseOrderStatusFor(
   return status;
 }
 
-const WITH_SUPPLIER: readonly PurchaseOrderStatus[] = ['sent', 'confirmed', 'partially_received'];
+/** The supplier has the order: a change to it is one they must be told about. */
+export const WITH_SUPPLIER: readonly PurchaseOrderStatus[] = ['sent', 'confirmed', 'partially_received'];
 // Cheapest to change first: orders not yet with the supplier, then the least advanced.
 const PREFERENCE: readonly PurchaseOrderStatus[] = ['draft', 'sent', 'confirmed', 'partially_received'];
 
@@ -158,7 +162,10 @@ export async function reducePurchaseOrdersForCancelledLines(
 ): Promise<PurchaseReductionReport> {
   const request = parseInput(reduceInput, input);
   const { PurchaseOrder, SalesOrder } = models;
-  const order = await SalesOrder.findOne({ orderNumber: request.orderNumber }, { lines: 1 }).lean();
+  const order = await SalesOrder.findOne(
+    { orderNumber: request.orderNumber },
+    { lines: 1, purchaseOrderNumbers: 1 },
+  ).lean();
   if (!order) {
     throw new CancelflowError('not_found', `order ${request.orderNumber} does not exist`, {
       field: 'orderNumber',
@@ -177,7 +184,8 @@ export async function reducePurchaseOrdersForCancelledLines(
   }
 
   for (;;) {
-    const orders = await PurchaseOrder.find({ 'lines.raisedFor.orderNumber': request.orderNumber })
+    // Those the order lists, by key (issue #13); their lines say which are raised for which sales line.
+    const orders = await purchaseOrdersOf(models, order)
       .sort({ createdAt: -1, poNumber: 1 })
       .lean<StoredPurchaseOrder[]>();
     const report: PurchaseReductionReport = { reduced: [], notReduced: [] };
@@ -253,12 +261,10 @@ export async function reducePurchaseOrdersForCancelledLines(
     let missed = false;
     for (const plan of planReduction(untouched, request.orderNumber, remaining)) {
       const statusAfter = purchaseOrderStatusFor(plan.po.status, plan.lines);
+      // The key was looked for on the order as read, and every change bumps the revision: by the two alone,
+      // which their unique index serves (issue #13).
       const written = await PurchaseOrder.updateOne(
-        {
-          poNumber: plan.po.poNumber,
-          revision: plan.po.revision,
-          'adjustments.key': { $ne: request.idempotencyKey },
-        },
+        { poNumber: plan.po.poNumber, revision: plan.po.revision },
         {
           $set: { lines: plan.lines, status: statusAfter },
           $inc: { revision: 1 },
@@ -344,7 +350,7 @@ export async function recordSupplierShipment(
     }
     line.supplierShippedQuantity += notice.quantity;
     const written = await PurchaseOrder.updateOne(
-      { poNumber: po.poNumber, revision: po.revision, 'adjustments.key': { $ne: notice.idempotencyKey } },
+      { poNumber: po.poNumber, revision: po.revision },
       {
         $set: { lines },
         $inc: { revision: 1 },

@@ -3,9 +3,14 @@
 // Like the stock ledger: the refund is recorded under its idempotency key, its amount is reserved on the
 // payment by one guarded update that notes the key in `pendingRefunds`, the gateway is asked (with the same
 // key), and the outcome is recorded (with the voucher when money moved) before the note is removed.
+//
+// Every read and write goes by a unique key (issue #13): a guard is checked on the payment as read, and the
+// write applies only to that revision of it (every write to a payment bumps `revision`), so a write that
+// another came before misses and the guard is checked again on the payment as it is now.
 import { CancelflowError } from '../lib/errors';
 import type { Models } from './index';
 import { createOrFind, isDuplicateKey } from './mongo-errors';
+import { paymentsOf } from './order-links';
 
 export interface RefundIntent {
   idempotencyKey: string;
@@ -27,12 +32,39 @@ export interface RefundIntent {
 
 export type RefundRecord = { status: string; providerRefundId?: string | null; amountMinor: number };
 
+/** How a cancellation's money goes back: through the gateway, or by finance by hand (recorded as settled). */
+export const REFUND_KINDS = ['refund', 'manual-settlement'] as const;
+export type RefundKind = (typeof REFUND_KINDS)[number];
+
+/** The idempotency key of a cancellation's refund of one payment. */
+export function refundKey(cancellationId: string, kind: RefundKind, paymentId: string): string {
+  return `${cancellationId}:${kind}:${paymentId}`;
+}
+
 /**
  * The order's payments in the order refunds take them, oldest first: the refund, finance's settlement and the
  * instructions finance get all plan over this one list (rules/refund-plan.rules.ts), so they agree.
  */
-export function paymentsInRefundOrder(models: Models, orderNumber: string) {
-  return models.Payment.find({ orderNumber }).sort({ createdAt: 1, paymentId: 1 }).lean();
+export async function paymentsInRefundOrder(models: Models, orderNumber: string) {
+  const order = await models.SalesOrder.findOne({ orderNumber }, { paymentIds: 1 }).lean();
+  return order ? await paymentsOf(models, order) : [];
+}
+
+/** A cancellation's refunds, oldest first, read by their keys: one of each kind per payment of its order. */
+export async function refundsOfCancellation(
+  models: Models,
+  cancellation: { cancellationId: string; orderNumber: string },
+) {
+  const order = await models.SalesOrder.findOne(
+    { orderNumber: cancellation.orderNumber },
+    { paymentIds: 1 },
+  ).lean();
+  const keys = (order?.paymentIds ?? []).flatMap((paymentId) =>
+    REFUND_KINDS.map((kind) => refundKey(cancellation.cancellationId, kind, paymentId)),
+  );
+  return models.Refund.find({ idempotencyKey: { $in: keys } })
+    .sort({ createdAt: 1 })
+    .lean();
 }
 
 /**
@@ -77,7 +109,9 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
       const neverReserved =
         existing.status === 'pending' &&
         intent.plannedFrom !== undefined &&
-        !(await Payment.exists({ paymentId: intent.paymentId, pendingRefunds: key }));
+        !(
+          await Payment.findOne({ paymentId: intent.paymentId }, { pendingRefunds: 1 }).lean()
+        )?.pendingRefunds.includes(key);
       if (!neverReserved) {
         throw new CancelflowError(
           'conflict',
@@ -94,9 +128,9 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
 
   const completed = (status: string) => status === 'succeeded' || status === 'settled_manually';
   for (;;) {
-    // The payment is read before the refund, and the reservation applies only to the payment as read: an
-    // attempt with this key that completed before the read shows in the refund; one that reserves after it
-    // changes the payment, and this update misses.
+    // The payment is read before the refund, and the reservation applies only to the payment as read (its
+    // revision): an attempt with this key that completed before the read shows in the refund; any write after
+    // the read (this key reserved by another attempt, another refund) makes this update miss and look again.
     const payment = await Payment.findOne({ paymentId: intent.paymentId }).lean().orFail();
     const refund = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
     if (payment.pendingRefunds.includes(key) || completed(refund.status)) return refund;
@@ -127,16 +161,12 @@ export async function reserveRefund(models: Models, intent: RefundIntent): Promi
       );
     }
     const reserved = await Payment.updateOne(
-      {
-        paymentId: intent.paymentId,
-        refundedMinor: payment.refundedMinor,
-        pendingRefunds: payment.pendingRefunds,
-        $expr: { $lte: [{ $add: ['$refundedMinor', intent.amountMinor] }, '$capturedMinor'] },
-      },
+      { paymentId: intent.paymentId, revision: payment.revision },
       {
         $inc: {
           refundedMinor: intent.amountMinor,
           ...(worth === undefined ? {} : { refundedOrderCurrencyMinor: worth }),
+          revision: 1,
         },
         $push: { pendingRefunds: key },
       },
@@ -180,7 +210,10 @@ export async function completeRefund(
   ).catch((error: unknown) => {
     if (!isDuplicateKey(error)) throw error;
   });
-  await Payment.updateOne({ paymentId: refund.paymentId }, { $pull: { pendingRefunds: key } });
+  await Payment.updateOne(
+    { paymentId: refund.paymentId },
+    { $pull: { pendingRefunds: key }, $inc: { revision: 1 } },
+  );
 }
 
 /** Gives a finally failed refund's amount back to the payment, once (the payment's note is the guard). */
@@ -189,16 +222,26 @@ export async function failRefund(models: Models, key: string, failure: string): 
   const refund = await Refund.findOne({ idempotencyKey: key }).lean().orFail();
   if (refund.status === 'succeeded' || refund.status === 'settled_manually') return;
   await Refund.updateOne({ idempotencyKey: key }, { $set: { status: 'failed', failure } });
-  await Payment.updateOne(
-    { paymentId: refund.paymentId, pendingRefunds: key },
-    {
-      $inc: {
-        refundedMinor: -refund.amountMinor,
-        ...(refund.orderCurrencyMinor == null
-          ? {}
-          : { refundedOrderCurrencyMinor: -refund.orderCurrencyMinor }),
+  // Given back only while the payment notes the key, and on the revision that showed it: once.
+  for (;;) {
+    const payment = await Payment.findOne(
+      { paymentId: refund.paymentId },
+      { pendingRefunds: 1, revision: 1 },
+    ).lean();
+    if (!payment?.pendingRefunds.includes(key)) return;
+    const givenBack = await Payment.updateOne(
+      { paymentId: refund.paymentId, revision: payment.revision },
+      {
+        $inc: {
+          refundedMinor: -refund.amountMinor,
+          ...(refund.orderCurrencyMinor == null
+            ? {}
+            : { refundedOrderCurrencyMinor: -refund.orderCurrencyMinor }),
+          revision: 1,
+        },
+        $pull: { pendingRefunds: key },
       },
-      $pull: { pendingRefunds: key },
-    },
-  );
+    );
+    if (givenBack.modifiedCount === 1) return;
+  }
 }

@@ -51,6 +51,13 @@ export const salesOrderSchema = new Schema(
       cancellationIds: { type: [String], default: [] },
     },
     history: { type: [historyEntrySchema], default: [] },
+    // The unique keys of the documents that belong to the order, so that a cancellation reads them by key
+    // (issue #13: the embedded database scans for any other filter). Listed before they are written
+    // (models/order-links.ts): a key whose document is not there yet reads as not there yet.
+    paymentIds: { type: [String], default: [] },
+    shipmentIds: { type: [String], default: [] },
+    /** The purchase orders with a line raised for one of the order's lines. */
+    purchaseOrderNumbers: { type: [String], default: [] },
 
     // Search fields (R1, R13), derived on every write (see `orderSearchRules`): normalised so that a
     // case-insensitive or pinyin prefix search is an anchored regex an index answers, and copied from the

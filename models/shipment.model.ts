@@ -69,11 +69,14 @@ export const shipmentSchema = new Schema(
     deliveredAt: { type: Date },
     history: { type: [statusChangeSchema], default: [] },
     returns: { type: [shipmentReturnSchema], default: [] },
-    /** Bumped by every change to `lines`, so read-then-write changes apply only to what they read. */
+    /** Bumped by every change, so read-then-write changes apply only to what they read. */
     revision: { type: Number, required: true, default: 0 },
   },
   { timestamps: true },
 );
+// Issue #13: a change applies to the parcel by its id and the revision read, a filter this index serves (the
+// embedded database scans for any filter that does not name exactly a unique index's fields).
+shipmentSchema.index({ shipmentId: 1, revision: 1 }, { unique: true });
 
 export type Shipment = InferSchemaType<typeof shipmentSchema>;
 export const shipmentModel = (db: Connection) => db.model('Shipment', shipmentSchema);

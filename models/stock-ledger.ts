@@ -34,6 +34,13 @@ function sameMovement(a: StockMovementRequest, b: StockMovementRequest): boolean
   );
 }
 
+/** The ledger's guard: on-hand and reserved stay non-negative, and no more is reserved than is on hand. */
+function fits(level: { onHand: number; reserved: number }, onHandDelta: number, reservedDelta: number) {
+  const onHand = level.onHand + onHandDelta;
+  const reserved = level.reserved + reservedDelta;
+  return onHand >= 0 && reserved >= 0 && reserved <= onHand;
+}
+
 export async function applyStockMovement(
   models: Models,
   movement: StockMovementRequest,
@@ -99,18 +106,13 @@ export async function applyStockMovement(
       throw new CancelflowError('insufficient_stock', current.rejection ?? `movement ${key} was rejected`);
     }
 
-    if (level) {
-      // The guard keeps on-hand and reserved non-negative and never reserves more than is on hand.
+    // The guard is checked on the level as read, and the update applies only to that revision (every change to
+    // on-hand or reserved counts one): the filter is the level's key and revision, which their unique index
+    // serves (issue #13). Two movements of one SKU at once: the second misses, reads the level the first left,
+    // and applies to that.
+    if (level && fits(level, onHandDelta, reservedDelta)) {
       const applied = await StockLevel.updateOne(
-        {
-          sku,
-          warehouse,
-          revision: level.revision ?? null,
-          pendingMovements: { $ne: key },
-          onHand: { $gte: Math.max(0, -onHandDelta) },
-          reserved: { $gte: Math.max(0, -reservedDelta) },
-          $expr: { $gte: [{ $add: ['$onHand', onHandDelta] }, { $add: ['$reserved', reservedDelta] }] },
-        },
+        { sku, warehouse, revision: level.revision ?? null },
         {
           $inc: { onHand: onHandDelta, reserved: reservedDelta, revision: 1 },
           $push: { pendingMovements: key },
@@ -120,8 +122,7 @@ export async function applyStockMovement(
         result = 'applied';
         break;
       }
-      const now = await StockLevel.findOne({ sku, warehouse }, { revision: 1 }).lean();
-      if ((now?.revision ?? null) !== (level.revision ?? null)) continue; // it moved on: look again
+      continue; // it moved on since it was read: look again
     }
 
     const rejection = level

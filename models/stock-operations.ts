@@ -187,12 +187,10 @@ export async function returnShippedStock(
       }
       line.returnedQuantity += wanted.quantity;
     }
+    // The key was looked for on the parcel as read, and every change to it bumps the revision: by id and
+    // revision alone, which their unique index serves (issue #13).
     const noted = await Shipment.updateOne(
-      {
-        shipmentId: shipment.shipmentId,
-        revision: shipment.revision,
-        'returns.key': { $ne: request.idempotencyKey },
-      },
+      { shipmentId: shipment.shipmentId, revision: shipment.revision },
       {
         $set: { lines },
         $inc: { revision: 1 },

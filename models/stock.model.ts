@@ -27,14 +27,18 @@ export const stockLevelSchema = new Schema(
     reserved: { type: Number, required: true, min: 0, validate: wholeUnits },
     pendingMovements: { type: [String], default: [] },
     /**
-     * Counts the movements applied here. A retry that finds its movement recorded by another attempt applies
-     * it only if the level is still as it read it, so it cannot repeat what that attempt finished meanwhile.
+     * Counts the movements applied here; whatever else changes on-hand or reserved bumps it too (the books
+     * loader does). A movement applies only to the level as it read it, guard checked on that revision, so it
+     * neither repeats what another attempt finished meanwhile nor overdraws what another movement took.
      */
     revision: { type: Number, required: true, default: 0 },
   },
   { timestamps: true },
 );
 stockLevelSchema.index({ sku: 1, warehouse: 1 }, { unique: true });
+// Issue #13: a movement applies to the level by its key and the revision read (models/stock-ledger.ts), a
+// filter this index serves; the embedded database scans for any filter not naming exactly a unique index's fields.
+stockLevelSchema.index({ sku: 1, warehouse: 1, revision: 1 }, { unique: true });
 stockLevelSchema.virtual('available').get(function available() {
   return this.onHand - this.reserved;
 });
@@ -65,6 +69,8 @@ export const stockMovementSchema = new Schema(
   { timestamps: true },
 );
 stockMovementSchema.index({ sku: 1, warehouse: 1, createdAt: 1 });
+// A movement changes state only from the state it was read in: by key and state, which this index serves (#13).
+stockMovementSchema.index({ idempotencyKey: 1, state: 1 }, { unique: true });
 
 export type StockLevel = InferSchemaType<typeof stockLevelSchema>;
 export type StockMovement = InferSchemaType<typeof stockMovementSchema>;

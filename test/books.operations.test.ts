@@ -13,6 +13,7 @@ import {
   unreadCount,
   type PostMessageInput,
 } from '../models/message-centre';
+import { linkToOrder } from '../models/order-links';
 import type { PurchaseLine, PurchaseOrderStatus } from '../models/purchase-order.model';
 import {
   recordSupplierShipment,
@@ -671,6 +672,11 @@ describe('purchase orders raised for cancelled sales lines (R27, R29)', () => {
     status: PurchaseOrderStatus,
     lines: ReturnType<typeof poLine>[],
   ) {
+    // Listed on the sales orders it is raised for first, as the books write it (models/order-links.ts).
+    const raisedFor = new Set(lines.flatMap((line) => line.raisedFor.map((link) => link.orderNumber)));
+    for (const orderNumber of raisedFor) {
+      await linkToOrder(models, orderNumber, { purchaseOrderNumbers: [poNumber] });
+    }
     await models.PurchaseOrder.create({
       poNumber,
       supplier: { supplierId: 'SUP-1', name: '杭州茶园', email: 'orders@tea.example.cn' },

@@ -6,6 +6,7 @@ import { settleRefund } from '../client/cancellation-decisions';
 import { CancelflowApiError } from '../client/cancelflow-client';
 import { createPaymentActivities } from '../activities/payment.activities';
 import { formatMoney } from '../activities/templates/render';
+import { linkToOrder } from '../models/order-links';
 import { reserveRefund } from '../models/refund-ledger';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import type { CancellationView } from '../contracts/cancellation.contract';
@@ -68,6 +69,7 @@ async function paidInTwoCurrencies(
     { paymentId: `PAY-${orderNumber}` },
     { $set: { capturedMinor: payments.cnyMinor, createdAt: cnyAt } },
   );
+  await linkToOrder(stack.models, orderNumber, { paymentIds: [`PAY-${orderNumber}-USD`] });
   await stack.models.Payment.create({
     paymentId: `PAY-${orderNumber}-USD`,
     orderNumber,
@@ -274,6 +276,16 @@ describe('the refund activities, called again as Temporal retries them', () => {
   test('what went back so far is summed in the order currency, whatever currency it went back in', async () => {
     await paidInTwoCurrencies('SO-FX-6', { cnyMinor: 50000, usdMinor: 7000 }, 'C-FX-2');
     const cancellationId = 'mixed-fx-6';
+    // The books' record of the cancellation names its order, whose payments key its refunds.
+    await stack.models.Cancellation.create({
+      cancellationId,
+      workflowId: `cancellation-${cancellationId}`,
+      orderNumber: 'SO-FX-6',
+      customerId: 'C-FX-2',
+      reasonCode: 'customer_changed_mind',
+      requestedBy: 'clerk-1',
+      state: 'refunding',
+    });
     // The CNY part goes back; then the gateway refuses the USD part for good.
     await payments().refundPayment({
       cancellationId,

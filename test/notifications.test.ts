@@ -8,6 +8,7 @@ import type { CustomerNotificationParams } from '../activities/notification.acti
 import { DEPARTMENTS_BY_MOMENT } from '../rules/notices.rules';
 import { listMessages, markMessageRead, unreadCount } from '../models/message-centre';
 import { claimOutboxEntry, mailMessageId, markOutboxSent, type OutboxEntry } from '../models/outbox';
+import { linkToOrder } from '../models/order-links';
 import { reducePurchaseOrdersForCancelledLines } from '../models/purchasing';
 import { completeRefund, reserveRefund } from '../models/refund-ledger';
 import type { ShipmentStatus } from '../models/shipment.model';
@@ -624,6 +625,7 @@ describe('departments (R6, R19, R24)', () => {
       currency: 'CNY',
       lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 3, unitPriceMinor: 16800 }],
     });
+    await linkToOrder(models, orderNumber, { purchaseOrderNumbers: [`PO-${orderNumber}`] });
     await models.PurchaseOrder.create({
       poNumber: `PO-${orderNumber}`,
       supplier: { supplierId: 'SUP-1', name: '杭州茶园' },

@@ -3,6 +3,7 @@
 import { decideApproval } from '../client/cancellation-decisions';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import { getCancellationQuery, type CancellationView } from '../contracts/cancellation.contract';
+import { linkToOrder } from '../models/order-links';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 
@@ -44,6 +45,7 @@ beforeAll(async () => {
     },
   );
   await stack.models.Payment.updateOne({ orderNumber: 'SO-BACK-1' }, { $set: { capturedMinor: 100000 } });
+  await linkToOrder(stack.models, 'SO-BACK-1', { purchaseOrderNumbers: ['PO-77'] });
   await stack.models.PurchaseOrder.create({
     poNumber: 'PO-77',
     supplier: { supplierId: 'SUP-9', name: '宜兴陶瓷厂', email: 'orders@yixing.example.cn' },

@@ -3,6 +3,7 @@
 // when asked to, and told apart from the refusals each operation may answer with.
 import { isCancelflowError, type ErrorCode } from '../../lib/errors';
 import type { Models } from '../../models';
+import { linkToOrder } from '../../models/order-links';
 import { completeRefund, failRefund, reserveRefund } from '../../models/refund-ledger';
 import { applyStockMovement, type StockMovementResult } from '../../models/stock-ledger';
 import { correctStockByHand, releaseReservedStock, returnShippedStock } from '../../models/stock-operations';
@@ -144,8 +145,12 @@ async function carryOut(models: Models, action: Action, crash: boolean): Promise
       // refund the order before it is registered, so lowering the capture here races with no refund.
       await models.Payment.updateOne(
         { paymentId: `PAY-${action.orderNumber}` },
-        { $set: { capturedMinor: orderTotal(action.lines) - foreign.orderCurrencyMinor } },
+        {
+          $set: { capturedMinor: orderTotal(action.lines) - foreign.orderCurrencyMinor },
+          $inc: { revision: 1 },
+        },
       );
+      await linkToOrder(models, action.orderNumber, { paymentIds: [foreign.paymentId] });
       await models.Payment.updateOne(
         { paymentId: foreign.paymentId },
         {
@@ -177,6 +182,7 @@ async function carryOut(models: Models, action: Action, crash: boolean): Promise
         actor,
       });
       if (crash) return [result];
+      await linkToOrder(models, action.orderNumber, { shipmentIds: [action.shipmentId] });
       await models.Shipment.updateOne(
         { shipmentId: action.shipmentId },
         {

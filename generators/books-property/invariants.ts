@@ -25,14 +25,15 @@ async function duplicateKeys(
  * shipments take back no more than they shipped, and exactly what the ledger took back; refunds never exceed
  * what was captured and match what each payment counts, and a foreign payment's count in the order's currency
  * matches its refunds' worth, within what it settled, and (on plan) reaches the top with its own; every voucher
- * balances, one for each completed refund; and no idempotency key was recorded twice.
+ * balances, one for each completed refund; no idempotency key was recorded twice; and every payment and
+ * shipment is listed on its order, where a cancellation finds it (models/order-links.ts).
  */
 export async function checkBooks(models: Models, run: RunScope): Promise<string[]> {
   const problems: string[] = [];
   const bySku = { sku: { $in: run.skus } };
   const ofRun = startingWith(`${run.prefix}-`);
   const voucherKeys = startingWith(`${run.prefix}:`);
-  const [levels, inFlight, returns, shipments, payments, refunds, vouchers, ...duplicates] =
+  const [levels, inFlight, returns, shipments, payments, refunds, vouchers, orders, ...duplicates] =
     await Promise.all([
       models.StockLevel.find(bySku).lean(),
       models.StockMovement.find({ ...bySku, state: 'pending' }, { idempotencyKey: 1 }).lean(),
@@ -41,6 +42,10 @@ export async function checkBooks(models: Models, run: RunScope): Promise<string[
       models.Payment.find({ orderNumber: ofRun }).lean(),
       models.Refund.find({ orderNumber: ofRun }).lean(),
       models.Voucher.find({ idempotencyKey: voucherKeys }).lean(),
+      models.SalesOrder.find(
+        { orderNumber: ofRun },
+        { orderNumber: 1, paymentIds: 1, shipmentIds: 1 },
+      ).lean(),
       duplicateKeys(models.StockMovement, bySku),
       duplicateKeys(models.Refund, { orderNumber: ofRun }),
       duplicateKeys(models.Voucher, { idempotencyKey: voucherKeys }),
@@ -108,6 +113,17 @@ export async function checkBooks(models: Models, run: RunScope): Promise<string[
         );
       }
     }
+  }
+
+  // Links: a payment or parcel its order does not list is one a cancellation of the order would not see.
+  const listed = new Map(orders.map((order) => [order.orderNumber, order]));
+  for (const payment of payments) {
+    if (!listed.get(payment.orderNumber)?.paymentIds.includes(payment.paymentId))
+      problems.push(`${payment.paymentId} is not listed on its order ${payment.orderNumber}`);
+  }
+  for (const shipment of shipments) {
+    if (!listed.get(shipment.orderNumber)?.shipmentIds.includes(shipment.shipmentId))
+      problems.push(`${shipment.shipmentId} is not listed on its order ${shipment.orderNumber}`);
   }
 
   // Money: what a payment counts as refunded is what its refunds reserved, never more than was captured.

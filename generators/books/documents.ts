@@ -55,6 +55,10 @@ export interface SalesOrderDocument extends Stamped {
   totalMinor: number;
   cancellation: { reasonCode?: ReasonCode; note?: string; cancellationIds: string[] };
   history: { key: string; at: Date; status: OrderStatus; actor: string; note?: string }[];
+  /** Keys of the order's payments, parcels and the purchase orders raised for it (models/order-links.ts). */
+  paymentIds: string[];
+  shipmentIds: string[];
+  purchaseOrderNumbers: string[];
   /** The customer's copy the order model keeps for search (the same function derives it). */
   customerName: string;
   customerSearch: CustomerSearch;
@@ -72,6 +76,7 @@ export interface PaymentDocument extends Stamped {
   method: PaymentMethodName;
   providerReference: string;
   pendingRefunds: string[];
+  revision: number;
 }
 
 export interface RefundDocument extends Stamped {

@@ -147,6 +147,7 @@ export function makeOrder(
     if (link?.kind === 'back_order') receivePart(state, books, random, orderNumber, lines, link, at);
   }
 
+  const shipmentIds: string[] = [];
   const cancellationIds: string[] = [];
   let cancellation: SalesOrderDocument['cancellation'] = { cancellationIds };
   const cancel = (whole: boolean) => {
@@ -186,8 +187,10 @@ export function makeOrder(
     if (reached(stage, 'picking')) step('picking', 'wms', between(random, 4, 24) * HOUR);
     if (reached(stage, 'shipped')) {
       step('shipped', 'wms', between(random, 2, 12) * HOUR);
-      const deliveredAt = ship(state, books, random, orderNumber, market, warehouse, lines, at, stage);
-      if (reached(stage, 'delivered')) step('delivered', 'carrier', deliveredAt.getTime() - at.getTime());
+      const parcel = ship(state, books, random, orderNumber, market, warehouse, lines, at, stage);
+      shipmentIds.push(parcel.shipmentId);
+      if (reached(stage, 'delivered'))
+        step('delivered', 'carrier', parcel.deliveredAt.getTime() - at.getTime());
       if (reached(stage, 'completed')) step('completed', 'shop', between(random, 7, 10) * DAY);
     }
   }
@@ -203,6 +206,9 @@ export function makeOrder(
     totalMinor,
     cancellation,
     history,
+    paymentIds: payments.map((payment) => payment.paymentId),
+    shipmentIds,
+    purchaseOrderNumbers: link ? [link.purchaseOrder.poNumber] : [],
     ...customer.orderCopy,
     createdAt,
     updatedAt: at,

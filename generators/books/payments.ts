@@ -80,6 +80,7 @@ export function pay(
     method: name,
     providerReference: PAYMENT_METHODS[name].reference(random, at),
     pendingRefunds: [],
+    revision: 0,
     createdAt: new Date(at.getTime() + part * 1000),
     updatedAt: new Date(at.getTime() + part * 1000),
   }));

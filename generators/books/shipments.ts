@@ -28,7 +28,7 @@ const CARRIERS: Record<Market, readonly (readonly [string, (random: Random) => s
 
 /**
  * The parcel: what is left of each line leaves the warehouse (reserved and on hand go down together).
- * Returns when it is, or would be, delivered.
+ * Returns the parcel's id and when it is, or would be, delivered.
  */
 export function ship(
   state: RunState,
@@ -40,7 +40,7 @@ export function ship(
   lines: SalesOrderLine[],
   shippedAt: Date,
   stage: Stage,
-): Date {
+): { shipmentId: string; deliveredAt: Date } {
   const shipmentId = `SHP-${orderNumber.slice(3)}`;
   const shipped = lines.filter((line) => line.quantity > line.cancelledQuantity);
   for (const line of shipped) {
@@ -99,5 +99,5 @@ export function ship(
     updatedAt: (history[history.length - 1] as { at: Date }).at,
   };
   books.shipments.push(shipment);
-  return deliveredAt;
+  return { shipmentId, deliveredAt };
 }
