@@ -4,7 +4,7 @@
 //
 // dependency-cruiser 17 rather than 18: 18 needs Node 22, and the project supports Node 20.19 and later.
 
-const { ALLOWED } = require('./architecture.cjs');
+const { ALLOWED, SUBLAYERS } = require('./architecture.cjs');
 
 const escapeRegExp = (path) => path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const folder = (path) => `^${escapeRegExp(path)}(/|\\.ts$)`;
@@ -29,6 +29,25 @@ module.exports = {
         pathNot: [layer, ...ALLOWED[layer]].map(folder),
       },
     })),
+    ...Object.entries(SUBLAYERS).flatMap(([part, { imports, importedBy }]) => [
+      {
+        name: `${part}-arrows`,
+        comment: `${part}/ may import only: ${[part, ...imports].join(', ')} (architecture.cjs SUBLAYERS)`,
+        severity: 'error',
+        from: { path: folder(part) },
+        to: {
+          path: `^(${LAYERS.map(escapeRegExp).join('|')}|test)/`,
+          pathNot: [part, ...imports].map(folder),
+        },
+      },
+      {
+        name: `${part}-imported-one-way`,
+        comment: `only ${importedBy.join(', ')} (and tests) may import ${part}/: it uses the rest of its layer, not the reverse`,
+        severity: 'error',
+        from: { pathNot: [folder(part), '^test/', ...importedBy.map((path) => `^${escapeRegExp(path)}$`)] },
+        to: { path: folder(part) },
+      },
+    ]),
     {
       name: 'workflows-import-activities-as-types',
       comment: 'Workflow code runs in the sandbox: it may name activities only as types (import type).',

@@ -22,11 +22,12 @@ import type { Config } from '../lib/config';
 import { isCancelflowError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Models } from '../models';
-import type { ReviewRules } from '../rules/review.rules';
+import type { CancellationPolicy } from '../contracts/policy.contract';
 import { enforceAccess, SESSION_COOKIE, sessionIdOf, type ApiInstance } from './auth/access';
 import { registerAuthRoutes, type SessionSettings } from './auth/auth.routes';
 import { oidcSettingsFrom, registerOidcRoutes, type OidcSettings } from './auth/oidc.routes';
 import { createCancellationService } from './cancellation.service';
+import { consoleSettingsFrom, registerConsole, type ConsoleSettings } from './console/console.plugin';
 import {
   before,
   deadlinesFrom,
@@ -47,7 +48,8 @@ export interface AppDeps {
   models: Models;
   temporal: Client;
   taskQueue: string;
-  policy: ReviewRules;
+  /** The API checks requests against it before starting; the console's preview also weighs risk and approvals. */
+  policy: CancellationPolicy;
   logger: Logger;
   /** Secrets and public address the webhooks check signatures with (`webhookSettingsFrom(config)`). */
   webhooks: WebhookSettings;
@@ -60,6 +62,8 @@ export interface AppDeps {
   oidc?: OidcSettings;
   /** How long the API waits for Temporal and the database before answering 503. */
   deadlines: Deadlines;
+  /** The web console's settings (api/console). */
+  console: ConsoleSettings;
 }
 
 /** The settings of the API's own, from the configuration. */
@@ -81,8 +85,14 @@ export function apiSettingsFrom(
     | 'TEMPORAL_CALL_TIMEOUT_MS'
     | 'TEMPORAL_UPDATE_TIMEOUT_MS'
     | 'MONGODB_TIMEOUT_MS'
+    | 'TEMPORAL_ADDRESS'
+    | 'TEMPORAL_UI_PORT'
+    | 'TEMPORAL_NAMESPACE'
   >,
-): Pick<AppDeps, 'webhooks' | 'sessionSecret' | 'session' | 'rateLimitPerMinute' | 'oidc' | 'deadlines'> {
+): Pick<
+  AppDeps,
+  'webhooks' | 'sessionSecret' | 'session' | 'rateLimitPerMinute' | 'oidc' | 'deadlines' | 'console'
+> {
   return {
     webhooks: webhookSettingsFrom(config),
     sessionSecret: config.SESSION_SECRET,
@@ -95,6 +105,7 @@ export function apiSettingsFrom(
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     oidc: oidcSettingsFrom(config),
     deadlines: deadlinesFrom(config),
+    console: consoleSettingsFrom(config),
   };
 }
 
@@ -293,6 +304,7 @@ export function buildApp(deps: AppDeps) {
     registerNotificationRoutes(api, deps);
     registerMessageRoutes(api, deps);
     registerDelegationRoutes(api, deps);
+    registerConsole(api, { ...deps, cancellations });
     done();
   });
 

@@ -14,6 +14,20 @@ fi
 bash scripts/install-temporal.sh
 bash scripts/install-fuzz.sh
 
+# The console's browser tests drive Debian's Chromium through playwright-core (no browser is downloaded), with a
+# font that has Chinese glyphs for the zh-CN pages. Only root can install them; anyone else is told how, and the
+# browser tests fail saying so.
+if [[ ! -x /usr/bin/chromium || ! -d /usr/share/fonts/truetype/wqy ]]; then
+  if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing Chromium and a Chinese font for the browser tests (apt-get)..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null
+  else
+    echo "Chromium (/usr/bin/chromium) or its Chinese font is missing: the console's browser tests need them." >&2
+    echo "  As root: apt-get update && apt-get install -y chromium fonts-wqy-microhei" >&2
+  fi
+fi
+
 # A real MongoDB given by MONGODB_URI needs no embedded database (and so no Java).
 if [[ -z "${MONGODB_URI:-}" ]]; then
   bash scripts/install-mongo-launcher.sh >/dev/null # it prints the jar's path, for other callers

@@ -10,7 +10,7 @@
 // (no qualifying role, or not the caller's own) or 401 (no credentials). Allowed writes are aimed where they
 // change nothing: cancellations that already ended (the workflow is gone: 409), ids that do not exist (404).
 //
-// Matrix size: 41 rows + 22 HEAD twins = 63 routes; 792 cells (MATRIX_CELLS, printed in the describe name).
+// Matrix size: 55 rows + 32 HEAD twins = 87 routes; 1098 cells (MATRIX_CELLS, printed in the describe name).
 import type { CreateCancellationRequest } from '../client/contract';
 import type { PersonRole } from '../contracts/books.contract';
 import { apiSettingsFrom, buildApp } from '../api/app';
@@ -21,6 +21,7 @@ import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
 import { issueApiKey, setPassword } from '../models/credentials';
 import { freePort } from '../scripts/servers';
+import { CONSOLE_ROWS } from './console.matrix-rows';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 
@@ -186,6 +187,9 @@ const TABLE: readonly Row[] = [
     request: () => ({ form: 'MessageSid=SMmatrix&MessageStatus=delivered' }), answers: 401 },
   { method: 'POST', path: '/v1/webhooks/carrier', access: { public: "the carrier's signature is checked" },
     request: () => ({ body: { eventId: 'matrix' } }), answers: 401 },
+
+  // The web console (issue #14): its pages, its writes and its live stream (test/console.matrix-rows.ts).
+  ...CONSOLE_ROWS,
 ];
 
 /** Fastify answers HEAD for every GET route with the GET route's own access and handler. */

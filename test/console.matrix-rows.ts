@@ -1,0 +1,43 @@
+// The web console's rows of the authorization matrix (test/front-door.matrix.test.ts spreads them into its
+// table): who may open each page and make each write, and what the handler answers a caller let through. The
+// matrix calls them with API keys and no browser: a stream asked for without `Accept: text/event-stream` is
+// answered with the current view once; an anonymous caller of a page behind sign-in gets 401 (the sign-in page).
+const EVERYONE = ['requester', 'approver', 'finance_clerk', 'warehouse_clerk', 'ops', 'admin'] as const;
+const found = { 'clerk-1’s': 200, 'manager-1’s': 200, unknown: 404 } as const;
+const endedOrUnknown = { 'clerk-1’s': 409, 'manager-1’s': 409, unknown: 404 } as const;
+const ownCancellation = { roles: EVERYONE, ownFor: ['requester'], own: true } as const;
+
+// prettier-ignore
+export const CONSOLE_ROWS = [
+  { method: 'GET', path: '/console', access: { public: 'the way into the console' }, answers: 302 },
+  { method: 'GET', path: '/console/assets/:name', access: { public: "the console's scripts and stylesheet" },
+    request: () => ({ url: '/console/assets/htmx.min.js' }), answers: 200 },
+  { method: 'GET', path: '/console/language', access: { public: 'choosing the pages’ language' },
+    request: () => ({ url: '/console/language?lang=en&next=/console/orders' }), answers: 303 },
+  { method: 'GET', path: '/console/sign-in', access: { public: 'the sign-in form' }, answers: 200 },
+  // A login nobody has (so the matrix locks no account out): the handler's 401, as a page.
+  { method: 'POST', path: '/console/sign-in', access: { public: 'how a person gets credentials' },
+    request: () => ({ form: 'login=nobody-matrix&password=not-a-password' }), answers: 401 },
+  { method: 'POST', path: '/console/sign-out', access: { public: 'ends the session the cookie names, if any' },
+    answers: 303 },
+  { method: 'GET', path: '/console/orders', access: { roles: EVERYONE }, answers: 200 },
+  { method: 'GET', path: '/console/orders/:orderNumber', access: { roles: EVERYONE },
+    request: ({ orderNumber }: { orderNumber: string }) => ({ url: `/console/orders/${orderNumber}` }), answers: 200 },
+  { method: 'GET', path: '/console/orders/:orderNumber/preview', access: { roles: ['requester'] },
+    request: ({ orderNumber }: { orderNumber: string }) => ({
+      url: `/console/orders/${orderNumber}/preview?scope=whole&reasonCode=other`,
+    }),
+    answers: 200 },
+  { method: 'POST', path: '/console/orders/:orderNumber/cancellations', access: { roles: ['requester'] },
+    request: () => ({
+      url: '/console/orders/SO-MATRIX-NONE/cancellations',
+      form: 'scope=whole&reasonCode=other&confirm=awaiting_shipment',
+    }),
+    answers: 404 },
+  { method: 'GET', path: '/console/cancellations/:id', on: 'cancellation', access: ownCancellation, answers: found },
+  { method: 'GET', path: '/console/cancellations/:id/events', on: 'cancellation', access: ownCancellation,
+    answers: found },
+  { method: 'GET', path: '/console/inbox', access: { roles: EVERYONE, ownFor: ['requester'] }, answers: 200 },
+  { method: 'POST', path: '/console/cancellations/:id/decision', on: 'cancellation', access: { roles: ['approver'] },
+    request: () => ({ form: 'approved=true&comment=matrix' }), answers: endedOrUnknown },
+] as const;
