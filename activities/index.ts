@@ -5,6 +5,7 @@ import { createCarrierActivities } from './carrier.activities';
 import type { ActivityDeps } from './deps';
 import { createDeliveryActivities } from './delivery.activities';
 import { createDepartmentNotificationActivities } from './department-notification.activities';
+import { createNoticeActivities } from './notices.activities';
 import { createNotificationActivities } from './notification.activities';
 import { createOrderActivities } from './order.activities';
 import type { OutboxSettings } from './outbox';
@@ -18,17 +19,21 @@ import { createStockActivities } from './stock.activities';
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps & OutboxSettings) {
+  const approvals = createApprovalActivities(deps);
+  const customers = createNotificationActivities(deps);
+  const departments = createDepartmentNotificationActivities(deps);
   return {
     ...createPolicyActivities(deps),
     ...createOrderActivities(deps),
-    ...createApprovalActivities(deps),
+    ...approvals,
     ...createStockActivities(deps),
     ...createCarrierActivities(deps),
     ...createPurchasingActivities(deps),
     ...createStaffActivities(deps),
     ...createPaymentActivities(deps),
-    ...createNotificationActivities(deps),
-    ...createDepartmentNotificationActivities(deps),
+    ...customers,
+    ...departments,
+    ...createNoticeActivities(deps, { departments, customers, approvals }),
     ...createDeliveryActivities(deps),
     ...createRecordActivities(deps),
   };

@@ -21,3 +21,25 @@ export interface DeliveryResult {
 export function notificationDeliveryWorkflowId(key: string): string {
   return `notification-delivery-${key}`;
 }
+
+export const NOTIFICATION_BATCH_DELIVERY_WORKFLOW_TYPE = 'notificationBatchDeliveryWorkflow';
+
+/**
+ * One delivery workflow per batch of messages recorded together (a moment's notices, an approval request, the
+ * "cancelled" message): named by the cancellation and the keys it delivers, so starting the same batch again
+ * finds the first, and a batch with other keys is another workflow. Each outbox entry keeps the id of the
+ * workflow delivering it (`deliveryWorkflowId`), which is how ops and tests find it.
+ */
+export function notificationBatchDeliveryWorkflowId(cancellationId: string, keys: readonly string[]): string {
+  return `notification-delivery-${cancellationId}:batch-${digestOf([...keys].sort().join('\n'))}`;
+}
+
+/** FNV-1a, 64 bits, in hex: deterministic, dependency-free (contracts load in the workflow sandbox too). */
+function digestOf(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= BigInt(text.charCodeAt(index));
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, '0');
+}

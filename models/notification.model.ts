@@ -53,6 +53,8 @@ export const notificationSchema = new Schema(
     sentAt: { type: Date },
     deliveredAt: { type: Date },
     failedAt: { type: Date },
+    /** The Temporal workflow delivering it, for ops to look up its attempts (a batch delivers several). */
+    deliveryWorkflowId: { type: String },
   },
   { timestamps: true },
 );

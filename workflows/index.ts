@@ -1,3 +1,6 @@
 // The workflow bundle's entry point: every workflow the worker runs.
 export { cancellationWorkflow } from './cancellation.workflow';
-export { notificationDeliveryWorkflow } from './notification-delivery.workflow';
+export {
+  notificationBatchDeliveryWorkflow,
+  notificationDeliveryWorkflow,
+} from './notification-delivery.workflow';
