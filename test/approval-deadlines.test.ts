@@ -128,8 +128,10 @@ test('a decision before the deadline stops the clock', async () => {
 });
 
 test('a long history continues as new, carrying the state, the clock and the decisions still to come', async () => {
-  // A small limit stands in for the server's suggestion, which comes only after thousands of events.
-  const { handle, view, cancellationId } = await start('SO-DEADLINE-3', { historyLimit: 40 });
+  // A small limit stands in for the server's suggestion, which comes only after thousands of events. The run
+  // waits for a decision at 28 events; each reminder adds 7, and a run sees its length as it was when the
+  // workflow task began: at the second reminder, 35 ≥ 33, where the first saw 28.
+  const { handle, view, cancellationId } = await start('SO-DEADLINE-3', { historyLimit: 33 });
   const firstRun = (await handle.describe()).runId;
 
   // A burst of refused decisions (none enters history) and reminders every 8 hours (each adds events).

@@ -1,9 +1,9 @@
-// How a cancellation's notices reach people when a provider is down (issue #5): each message recorded in the
-// outbox is handed to its own delivery workflow, which retries with backoff beside and after the
-// cancellation. On the run's Temporal dev server, with the real mail catcher stopped and started again on
+// How a cancellation's notices reach people when a provider is down (issue #5): the messages of each notice,
+// recorded in the outbox, are handed to a delivery workflow of their own, which retries with backoff beside
+// and after the cancellation. On the run's Temporal dev server, with the real mail catcher stopped and started again on
 // the same port, the real SMS simulator, database and worker.
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createDeliveryActivities } from '../activities/delivery.activities';
+import { startBatchDelivery } from '../activities/delivery.activities';
 import {
   addCustomer,
   addDepartments,
@@ -15,7 +15,7 @@ import {
 import { withdrawCancellation } from '../client/cancellation-decisions';
 import { startMailCatcher } from '../simulators';
 import { getCancellationQuery, type CancellationView } from '../contracts/cancellation.contract';
-import { notificationDeliveryWorkflowId } from '../contracts/delivery.contract';
+import type { DeliveryResult } from '../contracts/delivery.contract';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 
@@ -74,15 +74,37 @@ async function cancel(orderNumber: string, customerId: string) {
 
 const outbox = (cancellationId: string) =>
   stack.models.Notification.find({ cancellationId }).sort({ idempotencyKey: 1 }).lean();
-const delivery = (key: string) => stack.temporal.workflow.getHandle(notificationDeliveryWorkflowId(key));
+/** The workflow delivering the entry: each entry names it. */
+async function delivery(key: string) {
+  const entry = await stack.models.Notification.findOne({ idempotencyKey: key }).lean();
+  if (!entry?.deliveryWorkflowId) throw new Error(`${key} names no delivery workflow`);
+  return stack.temporal.workflow.getHandle(entry.deliveryWorkflowId);
+}
 
-/** Starts the deliveries again, as a retry of the cancellation's activity would, on the stack's task queue. */
-function startDeliveriesAgain(keys: string[]) {
-  const activities = createDeliveryActivities(stack.deps);
-  return new MockActivityEnvironment({ taskQueue: stack.taskQueue }).run(
-    (again: string[]) => activities.startDeliveryWorkflows(again),
-    keys,
+/** How the delivery of `key` ended: its batch's result names it. */
+async function deliveryOf(key: string): Promise<DeliveryResult | undefined> {
+  const results = (await (await delivery(key)).result()) as DeliveryResult[];
+  return results.find((result) => result.key === key);
+}
+
+/**
+ * Starts the deliveries of these entries' batches again, as a retry of the cancellation's activity would, on
+ * the stack's task queue: each batch as it was handed over, all its keys (the SMS of a moment among them).
+ */
+async function startDeliveriesAgain(cancellationId: string, keys: string[]) {
+  const entries = await stack.models.Notification.find({ cancellationId }).lean();
+  const batches = new Set(
+    entries.filter((entry) => keys.includes(entry.idempotencyKey)).map((entry) => entry.deliveryWorkflowId),
   );
+  for (const batch of batches) {
+    const batchKeys = entries
+      .filter((entry) => entry.deliveryWorkflowId === batch)
+      .map((entry) => entry.idempotencyKey);
+    await new MockActivityEnvironment({ taskQueue: stack.taskQueue }).run(
+      (again: string[]) => startBatchDelivery(stack.deps, cancellationId, again),
+      batchKeys,
+    );
+  }
 }
 
 test('with the mail server down, the cancellation completes at once; its mails, the "cancelled" one too, go out once the server is back', async () => {
@@ -112,7 +134,7 @@ test('with the mail server down, the cancellation completes at once; its mails, 
     ]),
   );
   for (const key of keys) {
-    const running = await delivery(key).describe();
+    const running = await (await delivery(key)).describe();
     expect(running.status.name).toBe('RUNNING');
     // A workflow of its own, not a child: nothing ties it to the cancellation that ended.
     expect(running.parentExecution).toBeUndefined();
@@ -133,12 +155,13 @@ test('with the mail server down, the cancellation completes at once; its mails, 
     }
   });
   // Started again meanwhile (a retried activity), each key finds its running delivery.
-  const runIds = await Promise.all(keys.map(async (key) => (await delivery(key).describe()).runId));
-  await startDeliveriesAgain(keys);
-  expect(await Promise.all(keys.map(async (key) => (await delivery(key).describe()).runId))).toEqual(runIds);
+  const runIdOf = async (key: string) => (await (await delivery(key)).describe()).runId;
+  const runIds = await Promise.all(keys.map(runIdOf));
+  await startDeliveriesAgain(cancellationId, keys);
+  expect(await Promise.all(keys.map(runIdOf))).toEqual(runIds);
 
   stack.mail = restartedMail = await startMailCatcher({ smtpPort, httpPort: 0, logger: false });
-  for (const key of keys) expect(await delivery(key).result()).toMatchObject({ key, status: 'sent' });
+  for (const key of keys) expect(await deliveryOf(key)).toMatchObject({ key, status: 'sent' });
   // Each once, to its recipient; the customer's "cancelled" mail among them, as recorded.
   const mails = stack.mail.messages.filter((mail) => mail.subject.includes('SO-NOTICE-1'));
   expect(mails.map((mail) => mail.to.join()).sort()).toEqual(waiting.map((entry) => entry.recipient).sort());
@@ -151,9 +174,9 @@ test('with the mail server down, the cancellation completes at once; its mails, 
   }
 
   // Started again after they ended, nothing is started or sent again.
-  await startDeliveriesAgain(keys);
+  await startDeliveriesAgain(cancellationId, keys);
   for (const [index, key] of keys.entries()) {
-    const ended = await delivery(key).describe();
+    const ended = await (await delivery(key)).describe();
     expect({ runId: ended.runId, status: ended.status.name }).toEqual({
       runId: runIds[index],
       status: 'COMPLETED',
@@ -188,7 +211,7 @@ test("with the mail server down, the approvers' request mails wait in the outbox
     expect((await handle.query(getCancellationQuery)).state).toBe('awaitingApproval.waitingForDecision'),
   );
 
-  // One mail per approver, recorded with what it says, each handed to its own delivery, which keeps trying.
+  // One mail per approver, recorded with what it says, handed to their delivery workflow, which keeps trying.
   const keys = ['director-1', 'manager-1'].map(
     (personId) => `${cancellationId}:approval:clock-1:request-0:${personId}:email`,
   );
@@ -207,14 +230,14 @@ test("with the mail server down, the approvers' request mails wait in the outbox
       expect(entry.error).toContain('ECONNREFUSED');
     }
   });
-  for (const key of keys) expect((await delivery(key).describe()).status.name).toBe('RUNNING');
+  for (const key of keys) expect((await (await delivery(key)).describe()).status.name).toBe('RUNNING');
   // The message centre has them meanwhile, as before.
   const centre = await stack.models.MessageCentreEntry.find({ cancellationId, category: 'action_required' });
   expect(centre.map((entry) => entry.recipientId).sort()).toEqual(['director-1', 'manager-1']);
 
   stack.mail = await startMailCatcher({ smtpPort, httpPort: 0, logger: false });
   restartedMail = stack.mail;
-  for (const key of keys) expect(await delivery(key).result()).toMatchObject({ key, status: 'sent' });
+  for (const key of keys) expect(await deliveryOf(key)).toMatchObject({ key, status: 'sent' });
   // (The received notices to the customer and departments may go out meanwhile too: only the approvers' here.)
   const approvers = ['grace.lin@cancelflow.local', 'liu.qiang@cancelflow.local'];
   const mailsToApprovers = () =>
@@ -227,7 +250,7 @@ test("with the mail server down, the approvers' request mails wait in the outbox
       .sort(),
   ).toEqual(approvers);
   // Started again (a retried activity), nothing goes twice.
-  await startDeliveriesAgain(keys);
+  await startDeliveriesAgain(cancellationId, keys);
   expect(mailsToApprovers()).toHaveLength(2);
 
   await withdrawCancellation(stack.temporal, cancellationId, { by: 'clerk-1', reason: 'test done' });

@@ -9,7 +9,9 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { CancellationActivities } from '../activities';
 import { ATTENTION_FAILURES, FAILURE } from '../contracts/failures.contract';
@@ -23,24 +25,42 @@ import type {
 import { customerHearsOf } from '../rules/notices.rules';
 import { PATCHES } from './patches';
 
+/**
+ * What an activity threw. An activity's failure arrives as an ActivityFailure whose cause is it; a local
+ * activity's arrives as the ApplicationFailure itself (sdk-core records a local activity's failure without the
+ * activity wrapper: temporalio/sdk-core#449), and both mean the same here.
+ */
+function thrownByActivity(error: unknown): ApplicationFailure | undefined {
+  if (error instanceof ActivityFailure)
+    return error.cause instanceof ApplicationFailure ? error.cause : undefined;
+  return error instanceof ApplicationFailure ? error : undefined;
+}
+
 /** The activity failed for good: a non-retryable ApplicationFailure (of one of `types`, when given). */
 function failedWith(error: unknown, types?: readonly string[]): string | undefined {
-  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
-  const { type, message, nonRetryable } = error.cause;
+  const failure = thrownByActivity(error);
+  if (!failure) return undefined;
+  const { type, message, nonRetryable } = failure;
   if (types) return type && types.includes(type) ? message : undefined;
   const listed = typeof type === 'string' && (ATTENTION_FAILURES as readonly string[]).includes(type);
   return nonRetryable || listed ? message : undefined;
 }
 
 // Reads and guarded writes on our own database: quick, and worth retrying for as long as it takes.
-const books = proxyActivities<CancellationActivities>({
+const booksOptions: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
     maximumInterval: '1 minute',
     nonRetryableErrorTypes: [...ATTENTION_FAILURES],
   },
-});
+};
+const booksAsActivities = proxyActivities<CancellationActivities>(booksOptions);
+// The same as local activities (PATCHES.leanHistory): run by this worker within the workflow task, each
+// one marker event in history instead of six (its three, and the workflow task its result wakes).
+const localBooks = proxyLocalActivities<CancellationActivities>(booksOptions);
+/** Which of the two this run uses, decided at each call (old histories replay with activities). */
+const books = (): CancellationActivities => (patched(PATCHES.leanHistory) ? localBooks : booksAsActivities);
 
 // Calls to providers (payment gateway, SMTP, SMS): slower, and retried with a longer backoff.
 const providers = proxyActivities<CancellationActivities>({
@@ -55,10 +75,14 @@ const providers = proxyActivities<CancellationActivities>({
 
 // Telling people (approvers, finance, ops): a few tries, then the cancellation goes on without it. Its
 // message is in the outbox and the message centre records; a person's silence is handled by deadlines.
-const notices = proxyActivities<CancellationActivities>({
+const noticesOptions: LocalActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
-});
+};
+const notices = proxyActivities<CancellationActivities>(noticesOptions);
+// Recording a notice and starting its delivery workflow, with PATCHES.leanHistory: our database
+// and one call to Temporal, short enough to run locally too.
+const localNotices = proxyLocalActivities<CancellationActivities>(noticesOptions);
 
 /** Runs a notice; its failure is logged, never thrown: a notice must not hold the cancellation up. */
 async function tell(what: string, notice: () => Promise<void>): Promise<undefined> {
@@ -105,12 +129,18 @@ export interface EffectRunner {
   resumeDeadline(deadline: RunningDeadline): void;
 }
 
-/** `emit` receives events that arrive later, on their own (the approval clock's reminders and deadline). */
-export function createEffectRunner(emit: (event: CancellationEvent) => void): EffectRunner {
+/**
+ * `emit` receives events that arrive later, on their own (the approval clock's reminders and deadline);
+ * `beforeSlowStep` is called before a call to a provider (the gateway, the carrier), which may take a while.
+ */
+export function createEffectRunner(
+  emit: (event: CancellationEvent) => void,
+  { beforeSlowStep = () => undefined }: { beforeSlowStep?: () => void } = {},
+): EffectRunner {
   const sending: Promise<undefined>[] = [];
   /** Starts a notice; `tell` never throws, so nothing sent in the background can fail the workflow. */
   function notice(what: string, send: () => Promise<void>): Promise<undefined> {
-    if (!patched(PATCHES.noticesInBackground)) return tell(what, send);
+    if (!patched(PATCHES.leanHistory) && !patched(PATCHES.noticesInBackground)) return tell(what, send);
     sending.push(tell(what, send));
     return Promise.resolve(undefined);
   }
@@ -172,22 +202,22 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
 
   const handlers: EffectHandlers = {
     async loadPolicy(params) {
-      return { type: 'POLICY_LOADED', policy: await books.loadPolicy(params) };
+      return { type: 'POLICY_LOADED', policy: await books().loadPolicy(params) };
     },
     async reviewOrder(params) {
-      const result = await books.reviewOrder(params);
+      const result = await books().reviewOrder(params);
       return result.ok
         ? { type: 'ORDER_REVIEWED', review: result.review }
         : { type: 'ORDER_REFUSED', reason: result.reason };
     },
     async assessRisk(params) {
-      return { type: 'RISK_ASSESSED', risk: await books.assessRisk(params) };
+      return { type: 'RISK_ASSESSED', risk: await books().assessRisk(params) };
     },
     async findApprovers(params) {
       // R15: the activity answers the approvers and the delegations in force then. Histories recorded before
       // delegation hold its older answer, a plain list, and replay with no delegates: the result is recorded
       // data, the commands are the same, so no patch is needed.
-      const found: FoundApprovers | string[] = await books.findApprovers(params);
+      const found: FoundApprovers | string[] = await books().findApprovers(params);
       return Array.isArray(found)
         ? { type: 'APPROVERS_FOUND', approvers: found }
         : { type: 'APPROVERS_FOUND', approvers: found.approvers, delegations: found.delegations };
@@ -202,16 +232,18 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
     },
     requestApproval(params) {
       return notice('ask the approvers', async () => {
+        if (patched(PATCHES.leanHistory)) return localNotices.recordAndDeliverApprovalRequest(params);
         if (!patched(PATCHES.approvalMailDelivery)) return notices.requestApproval(params);
         const keys = await notices.queueApprovalRequest(params);
         if (keys.length > 0) await notices.startDeliveryWorkflows(keys);
       });
     },
     async releaseStock(params) {
-      await books.releaseReservedStock(params);
+      await books().releaseReservedStock(params);
       return { type: 'STOCK_RELEASED' };
     },
     async requestRecall(params) {
+      beforeSlowStep();
       return { type: 'RECALL_ANSWERED', recalls: await providers.requestRecall(params) };
     },
     startDeadline(params) {
@@ -223,17 +255,18 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       return Promise.resolve(undefined);
     },
     async returnStock(params) {
-      await books.returnShippedStock(params);
+      await books().returnShippedStock(params);
       return { type: 'STOCK_RETURNED' };
     },
     async arrangeRedelivery(params) {
-      await books.arrangeRedelivery(params);
+      await books().arrangeRedelivery(params);
       return { type: 'REDELIVERY_ARRANGED' };
     },
     async reducePurchaseOrders(params) {
-      return { type: 'PURCHASE_ORDERS_ADJUSTED', purchasing: await books.reducePurchaseOrders(params) };
+      return { type: 'PURCHASE_ORDERS_ADJUSTED', purchasing: await books().reducePurchaseOrders(params) };
     },
     async refundPayment(params) {
+      beforeSlowStep();
       try {
         const refund = await providers.refundPayment(params);
         if (refund.refundedMinor < params.amountMinor) {
@@ -246,24 +279,26 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
         const reason = failedWith(error, [FAILURE.refundRefused, FAILURE.refundExceedsCapture]);
         if (!reason) throw error;
         // What did go back before the refusal (an order paid in several payments) is on the books.
-        const refundedMinor = await books.refundedForCancellation({ cancellationId: params.cancellationId });
+        const refundedMinor = await books().refundedForCancellation({
+          cancellationId: params.cancellationId,
+        });
         return { type: 'REFUND_FAILED', reason, refundedMinor };
       }
     },
     async findStaff(params) {
-      return { type: 'STAFF_FOUND', role: params.role, people: await books.findStaff(params) };
+      return { type: 'STAFF_FOUND', role: params.role, people: await books().findStaff(params) };
     },
     requestSettlement(params) {
       return notice('ask finance to settle', () => notices.requestSettlement(params));
     },
     async recordManualSettlement(params) {
-      return { type: 'SETTLEMENT_RECORDED', refundedMinor: await books.recordManualSettlement(params) };
+      return { type: 'SETTLEMENT_RECORDED', refundedMinor: await books().recordManualSettlement(params) };
     },
     reportAttention(params) {
       return notice('tell ops', () => notices.reportAttention(params));
     },
     async closeOrder(params) {
-      await books.markOrderCancelled(params);
+      await books().markOrderCancelled(params);
       return { type: 'ORDER_CLOSED' };
     },
     notify(params) {
@@ -285,6 +320,13 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
           tellCustomer && customerId && customerHearsOf(moment)
             ? { ...about, customerId, moment }
             : undefined;
+        if (patched(PATCHES.leanHistory)) {
+          await localNotices.recordAndDeliverNotices({
+            departments: about,
+            ...(customerNotice ? { customer: customerNotice } : {}),
+          });
+          return;
+        }
         if (patched(PATCHES.noticesDeliveredByWorkflows)) {
           // Recorded independently: a customer message that cannot be made does not silence the departments.
           const queued = await Promise.allSettled([
@@ -306,12 +348,17 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
       });
     },
     async notifyCustomer(params) {
+      if (patched(PATCHES.leanHistory)) {
+        // Recorded and handed to delivery in one step, retried until Temporal takes it: a Temporal that cannot
+        // start a workflow cannot run this one either, so there is nothing better to do meanwhile.
+        return { type: 'CUSTOMER_NOTIFIED', results: await localBooks.recordAndDeliverCompletion(params) };
+      }
       if (!patched(PATCHES.customerCompletionDelivery)) {
         return { type: 'CUSTOMER_NOTIFIED', results: await providers.notifyCustomer(params) };
       }
       // Recording is our own database (a message that cannot be made comes back as skipped); starting the
       // deliveries gets a few tries, and failing that the view says so: the cancellation is complete anyway.
-      const { keys, results } = await books.queueCustomerCompletion(params);
+      const { keys, results } = await books().queueCustomerCompletion(params);
       if (keys.length === 0) return { type: 'CUSTOMER_NOTIFIED', results };
       try {
         await notices.startDeliveryWorkflows(keys);
@@ -356,4 +403,6 @@ export function createEffectRunner(emit: (event: CancellationEvent) => void): Ef
   };
 }
 
-export const recordProgress = books.recordCancellationState;
+/** Keeps the database copy of the cancellation in step with the workflow. */
+export const recordProgress: CancellationActivities['recordCancellationState'] = (progress) =>
+  books().recordCancellationState(progress);

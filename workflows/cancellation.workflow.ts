@@ -100,22 +100,31 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     : initialTransition(cancellationMachine, {
         ...request,
         // Cancellations started before the order was read again after an approval keep going without it.
-        recheckAfterApproval: patched(PATCHES.recheckAfterApproval),
+        recheckAfterApproval: patched(PATCHES.leanHistory) || patched(PATCHES.recheckAfterApproval),
       });
   let step = continued?.step ?? 0;
   const inbox: CancellationEvent[] = [...(continued?.inbox ?? [])];
   /** How the loop dealt with each person's event: taken by the machine, or ignored because it moved on. */
   const settled = new WeakMap<CancellationEvent, 'taken' | 'ignored'>();
-  const effects = createEffectRunner((event) => inbox.push(event));
+  // A call to a provider may take a while: the UI shows the state it is made in.
+  const effects = createEffectRunner((event) => inbox.push(event), {
+    beforeSlowStep: () => showWhenWaiting(),
+  });
   if (continued?.clock) effects.resumeClock(continued.clock);
   if (continued?.deadline) effects.resumeDeadline(continued.deadline);
 
   /** Only while waiting for people or time, with no message being handled, is it safe to move on. */
+  /**
+   * Events this run has dealt with. A run that has dealt with none has nothing to shed by continuing: its
+   * history is its start, and a suggestion that its start alone brings (a large carried context) would
+   * otherwise make every new run continue again at once.
+   */
+  let eventsThisRun = 0;
   const timeToContinueAsNew = () => {
     const info = workflowInfo();
     const long =
       info.continueAsNewSuggested || (historyLimit !== undefined && info.historyLength >= historyLimit);
-    return long && inbox.length === 0 && allHandlersFinished();
+    return long && eventsThisRun > 0 && inbox.length === 0 && allHandlersFinished();
   };
 
   /**
@@ -165,14 +174,34 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     });
   });
 
+  // Ops find every cancellation in the Temporal UI by its state and risk (the database copy serves lists and
+  // reports). Each write is an event in history, so runs under PATCHES.leanHistory write them
+  // only when they changed and the workflow is about to wait; older histories wrote them on every step.
+  let shownInSearch = '';
+  const showInSearch = () => {
+    const view = toView(snapshot);
+    const attributes = [
+      { key: searchAttributeKeys.state, value: view.state },
+      ...(view.risk ? [{ key: searchAttributeKeys.risk, value: view.risk.level }] : []),
+    ];
+    const shown = JSON.stringify(attributes);
+    if (shown === shownInSearch) return;
+    upsertSearchAttributes(attributes);
+    shownInSearch = shown;
+  };
+  const showWhenWaiting = () => {
+    if (patched(PATCHES.leanHistory)) showInSearch();
+  };
+
   /** `note`: what the timeline says of the step beyond its state (who decided, on whose behalf). */
   const record = async (note?: string) => {
     const view = toView(snapshot);
-    // Ops find every cancellation in the Temporal UI by these (the database copy serves lists and reports).
-    upsertSearchAttributes([
-      { key: searchAttributeKeys.state, value: view.state },
-      ...(view.risk ? [{ key: searchAttributeKeys.risk, value: view.risk.level }] : []),
-    ]);
+    if (!patched(PATCHES.leanHistory)) {
+      upsertSearchAttributes([
+        { key: searchAttributeKeys.state, value: view.state },
+        ...(view.risk ? [{ key: searchAttributeKeys.risk, value: view.risk.level }] : []),
+      ]);
+    }
     await recordProgress({
       view,
       step,
@@ -189,6 +218,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       const event = await effects.run(action.type, action.params as EffectParams[typeof action.type]);
       if (event) inbox.push(event);
     }
+    if (inbox.length === 0) showWhenWaiting();
     await condition(() => inbox.length > 0 || timeToContinueAsNew());
     // Notices still being sent finish in this run; a message may arrive meanwhile, and is taken first.
     if (inbox.length === 0) await effects.drain();
@@ -214,6 +244,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       actions = [];
       continue;
     }
+    eventsThisRun += 1;
     const [next, nextActions] = transition(cancellationMachine, snapshot, event);
     if (next === snapshot) {
       // A failure no state expects would leave the workflow waiting for nothing: fail it visibly instead.
@@ -232,6 +263,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       await record(timelineNote(event));
     }
   }
+  showWhenWaiting();
   // The final state's own effects (the notices of its ending).
   for (const action of actions) {
     if (effects.handles(action.type))
