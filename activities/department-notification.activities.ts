@@ -7,7 +7,9 @@ import { postMessage } from '../models/message-centre';
 import type { MessageCategory } from '../models/message-centre.model';
 import type { Department } from '../contracts/cancellation.contract';
 import type { Language } from '../contracts/books.contract';
+import { purchaseOrdersOf, shipmentsOf } from '../models/order-links';
 import { recordOutboxEntry } from '../models/outbox';
+import { refundsOfPayments } from '../models/refund-ledger';
 import type { PurchaseOrderStatus } from '../models/purchase-order.model';
 import type { ReasonCode, ResolutionOffer } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
@@ -90,12 +92,16 @@ export function departmentNotificationKey(
 /** What the books say this cancellation did, as far as departments care. */
 async function gatherFacts(models: Models, params: DepartmentNotificationParams): Promise<DepartmentFacts> {
   const ownKey = (key: string) => key.startsWith(`${params.cancellationId}:`);
-  const [cancellation, order, refunds, purchaseOrders, shipments] = await Promise.all([
+  // The order lists its payments, parcels and purchase orders: each is read by its key (models/order-links.ts).
+  const order = await models.SalesOrder.findOne(
+    { orderNumber: params.orderNumber },
+    { lines: 1, paymentIds: 1, shipmentIds: 1, purchaseOrderNumbers: 1 },
+  ).lean();
+  const [cancellation, refunds, purchaseOrders, shipments] = await Promise.all([
     params.lines ? undefined : models.Cancellation.findOne({ cancellationId: params.cancellationId }).lean(),
-    models.SalesOrder.findOne({ orderNumber: params.orderNumber }, { lines: 1 }).lean(),
-    models.Refund.find({ cancellationId: params.cancellationId }).sort({ createdAt: 1 }).lean(),
-    models.PurchaseOrder.find({ 'adjustments.orderNumber': params.orderNumber }).sort({ poNumber: 1 }).lean(),
-    models.Shipment.find({ orderNumber: params.orderNumber }).sort({ shipmentId: 1 }).lean(),
+    refundsOfPayments(models, params.cancellationId, order?.paymentIds ?? []),
+    order ? purchaseOrdersOf(models, order).sort({ poNumber: 1 }).lean() : [],
+    order ? shipmentsOf(models, order) : [],
   ]);
   // The ledger is the largest collection: its movements are read by their idempotency keys (unique), which
   // this cancellation's stock activities derive from the cancellation, the order's lines and its parcels

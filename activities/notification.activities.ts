@@ -9,7 +9,9 @@ import type { Models } from '../models';
 import { parseInput } from '../models/books-validation';
 import { issueFeedbackCode } from '../models/feedback';
 import type { NotificationChannel } from '../models/notification.model';
+import { shipmentsOf } from '../models/order-links';
 import { markOutboxFailed, recordOutboxEntry } from '../models/outbox';
+import { refundsOfCancellation } from '../models/refund-ledger';
 import type { Language } from '../contracts/books.contract';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { NotificationResult } from '../contracts/cancellation.contract';
@@ -113,12 +115,12 @@ export function checkedOffer(offer: ResolutionOffer | undefined): ResolutionOffe
  */
 async function refundedAmounts(
   models: Models,
-  params: Pick<CustomerNotificationParams, 'cancellationId' | 'refundedMinor' | 'currency'>,
+  params: Pick<CustomerNotificationParams, 'cancellationId' | 'orderNumber' | 'refundedMinor' | 'currency'>,
 ): Promise<RefundedAmount[]> {
-  const refunds = await models.Refund.find(
-    { cancellationId: params.cancellationId, status: { $in: ['succeeded', 'settled_manually'] } },
-    { amountMinor: 1, currency: 1 },
-  ).lean();
+  // Read by their keys (issue #13); the made ones picked here.
+  const refunds = (await refundsOfCancellation(models, params)).filter(
+    (refund) => refund.status === 'succeeded' || refund.status === 'settled_manually',
+  );
   if (refunds.length === 0) return [{ amountMinor: params.refundedMinor, currency: params.currency }];
   const byCurrency = new Map<string, number>([[params.currency, 0]]);
   for (const refund of refunds) {
@@ -141,9 +143,9 @@ async function goodsWhereabouts(
   language: Language,
 ): Promise<{ whereabouts: GoodsWhereabouts; returnAddress?: string }> {
   const lineIds = lines && new Set(lines.map((line) => line.lineId));
-  const parcels = (
-    await models.Shipment.find({ orderNumber }, { shipmentId: 1, status: 1, lines: 1, warehouse: 1 }).lean()
-  ).filter(
+  // The parcels the order lists, each read by its key (issue #13).
+  const order = await models.SalesOrder.findOne({ orderNumber }, { shipmentIds: 1 }).lean();
+  const parcels = (order ? await shipmentsOf(models, order) : []).filter(
     (parcel) =>
       OUTSIDE.includes(parcel.status) && (!lineIds || parcel.lines.some((line) => lineIds.has(line.lineId))),
   );

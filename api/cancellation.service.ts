@@ -26,6 +26,8 @@ import type { Models } from '../models';
 import type { CancellationRecord } from '../models/cancellation.model';
 import { delegationsInForce } from '../models/delegations';
 import { isDuplicateKey } from '../models/mongo-errors';
+import { paymentsOf, shipmentsOf } from '../models/order-links';
+import { refundsOfCancellation } from '../models/refund-ledger';
 import { mayRequest } from '../rules/permissions.rules';
 import { reviewOrder, type ReviewRules } from '../rules/review.rules';
 import {
@@ -294,9 +296,10 @@ export function createCancellationService(deps: {
         throw new CancelflowError('not_found', `order ${request.orderNumber} does not exist`, {
           field: 'orderNumber',
         });
+      // Read by the keys the order lists (models/order-links.ts): by order number, each would scan (#13).
       const [payments, shipments] = await Promise.all([
-        models.Payment.find({ orderNumber: request.orderNumber }).lean(),
-        models.Shipment.find({ orderNumber: request.orderNumber }).sort({ shipmentId: 1 }).lean(),
+        paymentsOf(models, order),
+        shipmentsOf(models, order),
       ]);
       const review = reviewOrder(
         order,
@@ -346,9 +349,7 @@ export function createCancellationService(deps: {
     async get(cancellationId: string): Promise<CancellationResource> {
       const record = await models.Cancellation.findOne({ cancellationId }).lean<StoredCancellation>();
       if (!record) throw new CancelflowError('not_found', `cancellation ${cancellationId} does not exist`);
-      const refunds = await models.Refund.find({ cancellationId })
-        .sort({ createdAt: 1, paymentId: 1 })
-        .lean();
+      const refunds = await refundsOfCancellation(models, record);
       // While it runs the workflow answers (bounded in time); a closed or unreachable one leaves the database
       // copy to answer, and says so in `source`.
       let live: CancellationView | undefined;

@@ -59,8 +59,13 @@ export async function refundsOfCancellation(
     { orderNumber: cancellation.orderNumber },
     { paymentIds: 1 },
   ).lean();
-  const keys = (order?.paymentIds ?? []).flatMap((paymentId) =>
-    REFUND_KINDS.map((kind) => refundKey(cancellation.cancellationId, kind, paymentId)),
+  return refundsOfPayments(models, cancellation.cancellationId, order?.paymentIds ?? []);
+}
+
+/** The same, for a caller that has read the order's payment ids already. */
+export function refundsOfPayments(models: Models, cancellationId: string, paymentIds: readonly string[]) {
+  const keys = paymentIds.flatMap((paymentId) =>
+    REFUND_KINDS.map((kind) => refundKey(cancellationId, kind, paymentId)),
   );
   return models.Refund.find({ idempotencyKey: { $in: keys } })
     .sort({ createdAt: 1 })

@@ -51,40 +51,6 @@ const NO_FILTER = new Set([
 const ALLOWED: { collection: string; method: string; fields: string[]; why: string }[] = [
   // Small collections, bounded by the organisation rather than by the books.
   { collection: 'people', method: 'find', fields: ['department', 'active'], why: 'staff, a few hundred' },
-  // Known scans not fixed yet (issue #13, open), in code other changes are under way in. Each has its keyed
-  // reading in models: the order's payments, parcels and purchase orders by the keys the order lists
-  // (models/order-links.ts), a cancellation's refunds by their keys (refundsOfCancellation). Remove an entry
-  // when its query goes by key.
-  {
-    collection: 'payments',
-    method: 'find',
-    fields: ['orderNumber'],
-    why: "the order's payments, when the API starts a cancellation (api/cancellation.service.ts): paymentsOf",
-  },
-  {
-    collection: 'shipments',
-    method: 'find',
-    fields: ['orderNumber'],
-    why: "the order's parcels: the API's start and the department notices (department-notification): shipmentsOf",
-  },
-  {
-    collection: 'refunds',
-    method: 'find',
-    fields: ['cancellationId'],
-    why: "the cancellation's refunds, in the department notices: refundsOfCancellation",
-  },
-  {
-    collection: 'refunds',
-    method: 'find',
-    fields: ['cancellationId', 'status'],
-    why: "refunds made, in the customer's notice (notification.activities.ts): refundsOfCancellation",
-  },
-  {
-    collection: 'purchaseorders',
-    method: 'find',
-    fields: ['adjustments.orderNumber'],
-    why: 'purchase orders reduced for the order, in the department notices: purchaseOrdersOf',
-  },
 ];
 
 /** The field sets of each collection's unique indexes (`_id` always), as its schema declares them. */

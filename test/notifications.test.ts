@@ -941,6 +941,7 @@ describe('when the goods already left: options, re-delivery, recall and returns 
     const shipmentIds: string[] = [];
     for (const [index, parcel] of parcels.entries()) {
       const shipmentId = `SH-${orderNumber}-${index + 1}`;
+      await linkToOrder(stack.models, orderNumber, { shipmentIds: [shipmentId] });
       await stack.models.Shipment.create({
         shipmentId,
         orderNumber,
@@ -1276,6 +1277,7 @@ describe('when the goods already left: options, re-delivery, recall and returns 
       lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 3, unitPriceMinor: 16800 }],
     });
     const shipmentId = `SH-${orderNumber}`;
+    await linkToOrder(stack.models, orderNumber, { shipmentIds: [shipmentId] });
     await stack.models.Shipment.create({
       shipmentId,
       orderNumber,

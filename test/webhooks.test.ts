@@ -1,6 +1,7 @@
 // What providers post back to the API, over real HTTP: Twilio's status callbacks, posted and signed by the
 // SMS simulator for messages the twilio client sent, and the carrier's outcomes, posted and signed by the
 // carrier simulator and passed on to a waiting workflow on the run's Temporal server as an Update.
+import { linkToOrder } from '../models/order-links';
 import { randomUUID } from 'node:crypto';
 import { signCarrierPayload } from '../integrations/carrier';
 import { twilioSignature } from '../simulators';
@@ -166,6 +167,7 @@ describe('carrier webhook', () => {
       currency: 'CNY',
       lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1, unitPriceMinor: 16800 }],
     });
+    await linkToOrder(stack.models, orderNumber, { shipmentIds: [shipmentId] });
     await stack.models.Shipment.create({
       shipmentId,
       orderNumber,
