@@ -1,10 +1,9 @@
 // `npm start`: the whole of cancelflow on one machine, on embedded defaults. Starts the embedded MongoDB (unless
 // MONGODB_URI names a real one), Temporal's dev server with its Web UI (unless TEMPORAL_ADDRESS points
-// elsewhere), the mail catcher, SMS, payment gateway and carrier simulators, the worker and the API; seeds
-// demo data; prints where everything is; and stops it all cleanly on Ctrl-C.
+// elsewhere), the mail catcher, SMS, payment gateway and carrier simulators, the worker in a process of its own
+// and the API; seeds demo data; prints where everything is; and stops it all cleanly on Ctrl-C.
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { apiSettingsFrom, buildApp } from '../api/app';
 import { loadConfig, mongoUri, redactConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
@@ -16,20 +15,22 @@ import {
   startPaymentGatewaySimulator,
   startSmsSimulator,
 } from '../simulators';
-import { createActivityDeps, createWorker } from '../worker/worker';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { issueDemoCredentials, seedDemoData } from '../generators/demo-data';
 import { loadBooks } from './load-books';
 import {
   assertPortsFree,
   clearLeftovers,
+  configEnvironment,
   forgetServers,
   javaAvailable,
   projectRoot,
   recordServer,
   startMongoServer,
   startTemporalDevServer,
+  startWorkerProcess,
   type PortInUse,
+  type WorkerExit,
 } from './servers';
 
 const dataDir = join(projectRoot, '.data');
@@ -89,17 +90,71 @@ function portsToBind(config: Config, temporalLocal: boolean): PortInUse[] {
   return ports;
 }
 
+const LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warning',
+  50: 'error',
+  60: 'fatal',
+};
+
+/** One line the worker wrote, for a person: pino's JSON as "time level: message (error)", anything else as is. */
+function readWorkerLine(line: string): { level: number; text: string } {
+  try {
+    const entry = JSON.parse(line) as {
+      level?: unknown;
+      time?: unknown;
+      msg?: unknown;
+      err?: { message?: unknown };
+    };
+    if (typeof entry.level === 'number') {
+      const time = typeof entry.time === 'number' ? new Date(entry.time).toTimeString().slice(0, 8) : '';
+      const detail = typeof entry.err?.message === 'string' ? ` (${entry.err.message})` : '';
+      const level = LEVELS[Math.min(60, Math.floor(entry.level / 10) * 10)] ?? String(entry.level);
+      return { level: entry.level, text: `${time} ${level}: ${String(entry.msg)}${detail}`.trim() };
+    }
+  } catch {
+    // not one of pino's lines: the SDK's own ("[WARN] …") or a crash's stack
+  }
+  return { level: /\[(WARN|ERROR)\]|^worker failed/.test(line) ? 40 : 30, text: line };
+}
+
+/**
+ * The worker's log goes to .data/logs/worker.log; its warnings and errors come to the terminal too, as they did
+ * when it ran in this process: its own (pino's, level 40 and up) and the SDK's ("[WARN]", "[ERROR]").
+ */
+function passOnWarnings(line: string): void {
+  const { level, text } = readWorkerLine(line);
+  if (level >= 40) console.error(`  worker ${text}`);
+}
+
+function workerDiedMessage(exit: WorkerExit, logFile: string): string {
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  const rule = '!'.repeat(100);
+  return [
+    '',
+    rule,
+    `!! THE WORKER (pid ${exit.pid}) ${how.toUpperCase()}: cancellations will not move until a worker runs again.`,
+    '!! The API still answers and takes requests; they wait in Temporal. Stop with Ctrl-C and run `npm start`',
+    `!! again. Its last lines (all of them in ${logFile}):`,
+    ...exit.lastLines.slice(-10).map((line) => `!!   ${readWorkerLine(line).text}`),
+    rule,
+    '',
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'cancelflow', { pretty: true });
-  Runtime.install({ logger: new DefaultLogger('WARN') });
 
   let stopping = false;
+  let workerDied = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping cancelflow…`);
-    void stopAll().then(() => process.exit(0));
+    void stopAll().then(() => process.exit(workerDied ? 1 : 0));
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -208,36 +263,33 @@ async function main(): Promise<void> {
   await loadBooks(models, generatedBooks);
   done();
 
-  done = step('starting the worker (bundling workflow code)');
-  const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  // One client for the API and the activities (which start the notices' delivery workflows).
+  done = step('starting the worker in a process of its own (bundling workflow code)');
+  // One client for the API (the worker has its own, for the notices' delivery workflows).
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   stoppers.push({ name: 'Temporal client', stop: () => clientConnection.close() });
-  // Unless real Twilio is configured, SMS goes to the simulator started above.
-  const deps = await createActivityDeps(
-    { ...config, TWILIO_API_BASE_URL: config.TWILIO_API_BASE_URL ?? sms.url },
-    logger,
-    models,
-    temporal,
-  );
-  const worker = await createWorker({
-    connection: workerConnection,
+  const workerLog = join(dataDir, 'logs', 'worker.log');
+  const worker = await startWorkerProcess({
+    // The settings this run uses, with the database it started; unless real Twilio is configured, SMS goes
+    // to the simulator started above.
+    env: configEnvironment({
+      ...config,
+      MONGODB_URI: databaseUri,
+      TWILIO_API_BASE_URL: config.TWILIO_API_BASE_URL ?? sms.url,
+    }),
+    temporalAddress: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps,
-  });
-  const workerRun = worker.run();
-  stoppers.push({
-    name: 'worker',
-    stop: async () => {
-      // The SDK already began draining the worker when the signal arrived; otherwise ask it to.
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun;
-      await workerConnection.close();
-      deps.mailer.close();
+    logFile: workerLog,
+    onLine: passOnWarnings,
+    onUnexpectedExit: (exit) => {
+      if (stopping) return;
+      workerDied = true;
+      console.error(workerDiedMessage(exit, join('.data', 'logs', 'worker.log')));
     },
   });
+  stoppers.push(worker); // stopped before the servers and simulators it uses, after the API
+  await recordServer(dataDir, worker);
   done();
 
   done = step(`starting the API on ${config.API_HOST}:${config.API_PORT}`);
@@ -265,6 +317,7 @@ cancelflow is running. Ctrl-C stops everything.
   SMS simulator    ${sms.url}/_sim/messages
   Payment gateway  ${gateway.url}/_sim/refunds
   Carrier          ${carrier.url}/_sim/recalls
+  Worker           pid ${worker.workerPid}, polling ${config.TEMPORAL_TASK_QUEUE}   (log: ${join('.data', 'logs', 'worker.log')})
   Data             ${config.MONGODB_URI ? 'MONGODB_URI' : join('.data', 'mongodb')} and ${join('.data', 'temporal.db')}
 
 People (sign in at POST ${api}/v1/auth/sign-in with {"login","password"}; new passwords every start):

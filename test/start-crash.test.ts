@@ -1,12 +1,12 @@
-// Issue #13: a crash of `npm start` must not leave its database and Temporal servers running. The servers are
-// started by test/support/crashable-start.ts exactly as scripts/start.ts starts them, but in a temporary data
-// directory and on free ports, so nothing here touches a developer's own `npm start`.
+// Issue #13: a crash of `npm start` must not leave its database and Temporal servers running, nor its worker
+// process. They are started by test/support/crashable-start.ts exactly as scripts/start.ts starts them, but in
+// a temporary data directory and on free ports, so nothing here touches a developer's own `npm start`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, projectRoot } from '../scripts/servers';
+import { commandLineOf, freePort, projectRoot } from '../scripts/servers';
 import { eventually } from './support/eventually';
 
 const driver = join(projectRoot, 'test', 'support', 'crashable-start.ts');
@@ -37,17 +37,35 @@ function processesMentioning(text: string): { pid: number; commandLine: string }
     });
 }
 
+/** The worker a run recorded in its pids.json, with its watchdog (their command lines do not name the data). */
+function recordedWorker(dataDir: string): { pid: number; watchdog: number } {
+  const recorded = JSON.parse(readFileSync(join(dataDir, 'pids.json'), 'utf8')) as {
+    servers: { name: string; pid: number; watchdog?: { pid: number } }[];
+  };
+  const worker = recorded.servers.find((server) => server.name === 'worker');
+  if (!worker?.watchdog) throw new Error(`no worker in ${dataDir}/pids.json`);
+  const found = { pid: worker.pid, watchdog: worker.watchdog.pid };
+  workerPids.push(found.pid, found.watchdog);
+  return found;
+}
+
+const running = (pid: number) => commandLineOf(pid) !== undefined;
+
 interface Run {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 }
 
-function startRun(dataDir: string, ports: number[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', driver, dataDir, ...ports.map(String)], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startRun(dataDir: string, ports: number[], flags: '--worker'[] = []): Run {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', driver, dataDir, ...ports.map(String), ...flags],
+    {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -66,8 +84,17 @@ async function ready(run: Run): Promise<void> {
 }
 
 const dirs: string[] = [];
+const workerPids: number[] = [];
 afterEach(() => {
-  // Whatever a failed test left running is ours (its command line names our temporary directory).
+  // Whatever a failed test left running is ours: its command line names our temporary directory, or it is a
+  // worker (or its watchdog) a run of ours recorded.
+  for (const pid of workerPids.splice(0).filter(running)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   for (const dir of dirs.splice(0)) {
     for (const { pid } of processesMentioning(dir)) {
       try {
@@ -94,14 +121,16 @@ async function exitedWith(run: Run): Promise<{ code: number | null; output: stri
 }
 
 (linux ? test : test.skip)(
-  'SIGKILL of the start process takes its MongoDB and Temporal down, and the next start on the same data succeeds',
+  'SIGKILL of the start process takes its MongoDB, Temporal and worker down, and the next start on the same data succeeds',
   async () => {
     const { dataDir, ports } = await freshRun();
     const [mongoPort, temporalPort, uiPort] = ports;
 
-    const first = startRun(dataDir, ports);
+    const first = startRun(dataDir, ports, ['--worker']);
     await ready(first);
     expect(processesMentioning(dataDir).length).toBeGreaterThanOrEqual(2); // java and temporal
+    const worker = recordedWorker(dataDir);
+    expect(commandLineOf(worker.pid)).toMatch(/--import tsx .*worker\/main\.ts$/); // a process of its own
 
     // While it runs, a second start on the same data is refused, naming the first.
     expect(await exitedWith(startRun(dataDir, ports))).toEqual({
@@ -112,12 +141,13 @@ async function exitedWith(run: Run): Promise<{ code: number | null; output: stri
     first.child.kill('SIGKILL');
     await first.exited;
 
-    // The servers follow their parent: the ports are free again and no process of that run is left.
+    // The servers and the worker follow their parent: the ports are free again and no process of that run is left.
     await eventually(async () => {
       expect(await answers(mongoPort)).toBe(false);
       expect(await answers(temporalPort)).toBe(false);
       expect(await answers(uiPort)).toBe(false);
       expect(processesMentioning(dataDir)).toEqual([]);
+      expect([worker.pid, worker.watchdog].filter(running)).toEqual([]);
     }, 20_000);
 
     // And a new start on the same data (the same H2 file and SQLite database) is not refused.
@@ -133,21 +163,23 @@ async function exitedWith(run: Run): Promise<{ code: number | null; output: stri
 );
 
 (linux ? test : test.skip)(
-  'servers left running by a crashed run (watchdogs killed too) are stopped by the next start, which says so',
+  'servers and a worker left running by a crashed run (watchdogs killed too) are stopped by the next start, which says so',
   async () => {
     const { dataDir, ports } = await freshRun();
-    const first = startRun(dataDir, ports);
+    const first = startRun(dataDir, ports, ['--worker']);
     await ready(first);
-    // The worst case: the watchdogs die with the start process, and the servers are orphaned.
+    // The worst case: the watchdogs die with the start process, and the servers and the worker are orphaned.
     const watchdogs = processesMentioning(dataDir).filter(({ commandLine }) =>
       commandLine.includes('child-watchdog.mjs'),
     );
     expect(watchdogs).toHaveLength(2);
-    for (const { pid } of watchdogs) process.kill(pid, 'SIGKILL');
+    const worker = recordedWorker(dataDir);
+    for (const pid of [...watchdogs.map(({ pid }) => pid), worker.watchdog]) process.kill(pid, 'SIGKILL');
     first.child.kill('SIGKILL');
     await first.exited;
     const orphans = processesMentioning(dataDir);
     expect(orphans).toHaveLength(2);
+    expect(running(worker.pid)).toBe(true);
     expect(await answers(ports[0])).toBe(true);
 
     const second = startRun(dataDir, ports);
@@ -157,8 +189,9 @@ async function exitedWith(run: Run): Promise<{ code: number | null; output: stri
       orphans.find(({ commandLine }) => commandLine.includes('start-dev')),
     ];
     expect(second.output()).toContain(
-      `an earlier run of cancelflow did not stop cleanly: stopped its MongoDB (pid ${mongo?.pid}) and its Temporal dev server (pid ${temporal?.pid})`,
+      `an earlier run of cancelflow did not stop cleanly: stopped its MongoDB (pid ${mongo?.pid}), its Temporal dev server (pid ${temporal?.pid}) and its worker (pid ${worker.pid})`,
     );
+    expect(running(worker.pid)).toBe(false);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   },

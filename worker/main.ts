@@ -1,5 +1,8 @@
-// The worker process: connect, run cancellations, stop cleanly on SIGINT/SIGTERM.
-import { NativeConnection } from '@temporalio/worker';
+// The worker process: connect, run cancellations, stop cleanly on SIGINT/SIGTERM. `npm run worker` runs it on its
+// own; `npm start` and `npm run bench` run this same file as a child process (scripts/servers.ts,
+// startWorkerProcess), with their settings in its environment, and count it ready once Temporal lists it among
+// the task queue's pollers.
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createActivityDeps, createWorker } from './worker';
@@ -7,20 +10,40 @@ import { createActivityDeps, createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
+  // The signals are ours rather than the SDK's: one that comes while the worker is still being built (bundling
+  // the workflow code takes seconds) must stop it too, not be lost and leave it to start polling.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  let worker: Worker | undefined;
+  let stopRequested = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    logger.info({ signal }, 'worker stopping');
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
+
   const deps = await createActivityDeps(config, logger);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
-    const worker = await createWorker({
+    worker = await createWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       deps,
     });
+    if (stopRequested) return;
+    const running = worker.run(); // until shutdown(): it finishes the tasks it holds first
     logger.info(
-      { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS },
-      'worker running',
+      {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        temporal: config.TEMPORAL_ADDRESS,
+        identity: worker.options.identity,
+      },
+      'worker polling',
     );
-    await worker.run(); // the SDK shuts the worker down on SIGINT/SIGTERM
+    await running;
+    logger.info('worker stopped');
   } finally {
     await connection.close();
     await deps.temporal.connection.close();
@@ -29,7 +52,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error('worker failed:', error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('worker failed:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

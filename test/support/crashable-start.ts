@@ -1,26 +1,35 @@
-// The servers of `npm start` (the embedded MongoDB and Temporal's dev server, data on disk), started the way
-// scripts/start.ts starts them (clear what a crashed run left, check the ports, start, record the pids) but in
-// the data directory and on the ports given as arguments, so a test can kill this process and see what it
-// leaves behind. Prints `ready` when both answer, then waits; SIGTERM stops it cleanly.
-// Usage: node --import tsx test/support/crashable-start.ts <dataDir> <mongoPort> <temporalPort> <uiPort>
+// The servers of `npm start` (the embedded MongoDB and Temporal's dev server, data on disk), and with `--worker`
+// its worker process, started the way scripts/start.ts starts them (clear what a crashed run left, check the
+// ports, start, record the pids) but in the data directory and on the ports given as arguments, so a test can
+// kill this process and see what it leaves behind. Prints `ready` when all answer (the worker: once Temporal
+// lists it polling), then waits; SIGTERM stops it cleanly.
+// Usage: node --import tsx test/support/crashable-start.ts <dataDir> <mongoPort> <temporalPort> <uiPort> [--worker]
 import { join } from 'node:path';
+import { parseConfig } from '../../lib/config';
 import {
   assertPortsFree,
   clearLeftovers,
+  configEnvironment,
   forgetServers,
   recordServer,
   startMongoServer,
   startTemporalDevServer,
+  startWorkerProcess,
   type RunningServer,
 } from '../../scripts/servers';
 
 const servers: RunningServer[] = [];
 
+/** Last started, first stopped (the worker before the servers it uses), as scripts/start.ts stops them. */
+async function stopServers(): Promise<void> {
+  for (const server of servers.splice(0).reverse()) await server.stop();
+}
+
 async function main(): Promise<void> {
-  const [dataDir, mongoPort, temporalPort, uiPort] = process.argv.slice(2);
+  const [dataDir, mongoPort, temporalPort, uiPort, ...flags] = process.argv.slice(2);
   if (!dataDir || !mongoPort || !temporalPort || !uiPort) throw new Error('usage: <dataDir> <ports…>');
   process.on('SIGTERM', () => {
-    void Promise.all(servers.map((server) => server.stop())).then(() => {
+    void stopServers().then(() => {
       forgetServers(dataDir);
       process.exit(0);
     });
@@ -48,11 +57,28 @@ async function main(): Promise<void> {
   });
   servers.push(temporal);
   await recordServer(dataDir, temporal);
+  if (flags.includes('--worker')) {
+    const config = parseConfig({
+      TEMPORAL_ADDRESS: temporal.address,
+      MONGODB_URI: mongo.uri,
+      TEMPORAL_TASK_QUEUE: 'crash-test',
+      LOG_LEVEL: 'warn',
+    });
+    const worker = await startWorkerProcess({
+      env: configEnvironment(config),
+      temporalAddress: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      logFile: join(dataDir, 'logs', 'worker.log'),
+    });
+    servers.push(worker);
+    await recordServer(dataDir, worker);
+  }
   console.log('ready');
 }
 
 main().catch(async (error: unknown) => {
   console.error(`could not start: ${error instanceof Error ? error.message : String(error)}`);
-  await Promise.all(servers.map((server) => server.stop()));
+  await stopServers();
   process.exit(1);
 });
