@@ -3,6 +3,7 @@
 // (notification-delivery.workflow.ts), so a slow or failing provider never holds the cancellation up.
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
+import { customerLinkUrl, type CustomerLinkSettings } from '../lib/customer-link';
 import { isCancelflowError } from '../lib/errors';
 import { readPhone } from '../lib/phone';
 import type { Models } from '../models';
@@ -212,8 +213,19 @@ export function notQueued(error: unknown): never {
   throw error;
 }
 
-export function createNotificationActivities(deps: ActivityDeps & OutboxSettings) {
+/**
+ * The key the customer's links are signed with (lib/customer-link.ts), when the sender holds it: then the
+ * customer's mails carry the link to their cancellation's own page (issue #14), and the "cancelled" message's
+ * feedback address is that page. Without it they say what they said before.
+ */
+export interface CustomerLinkDeps {
+  customerLinks?: CustomerLinkSettings;
+}
+
+export function createNotificationActivities(deps: ActivityDeps & OutboxSettings & CustomerLinkDeps) {
   const { models, logger } = deps;
+  const customerUrlOf = (params: Pick<CustomerNotificationParams, 'cancellationId' | 'orderNumber'>) =>
+    deps.customerLinks && customerLinkUrl(deps.customerLinks, publicBaseUrlOf(deps), params);
 
   /** Renders the moment's message for each consented channel and records it; returns what it recorded. */
   async function queueForCustomer(params: CustomerNotificationParams) {
@@ -232,6 +244,7 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
       reason: reasonWording(language, params.reasonCode),
       items: itemsWording(language, await namedLines(models, params.lines)),
       refusal: params.refusal,
+      customerUrl: customerUrlOf(params),
     };
     if (params.moment === 'completed') {
       const order = await models.SalesOrder.findOne({ orderNumber: params.orderNumber }, { lines: 1 }).lean();
@@ -249,7 +262,11 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
           currency: params.currency,
           deductionMinor: params.deductionMinor,
         }),
-        { feedbackCode: code, feedbackUrl: `${publicBaseUrlOf(deps)}/v1/feedback/${code}` },
+        {
+          feedbackCode: code,
+          // The customer's page takes the rating (and shows the rest); without the key, the API's address.
+          feedbackUrl: variables.customerUrl ?? `${publicBaseUrlOf(deps)}/v1/feedback/${code}`,
+        },
       );
     }
     if (params.moment === 'options_offered') {

@@ -88,6 +88,8 @@ export function apiSettingsFrom(
     | 'TEMPORAL_ADDRESS'
     | 'TEMPORAL_UI_PORT'
     | 'TEMPORAL_NAMESPACE'
+    | 'CUSTOMER_LINK_SECRET'
+    | 'CUSTOMER_LINK_DAYS'
   >,
 ): Pick<
   AppDeps,

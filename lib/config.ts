@@ -13,6 +13,7 @@ const LOCAL_SECRET_DEFAULTS = {
   TWILIO_AUTH_TOKEN: 'local-sms-simulator-token',
   CARRIER_WEBHOOK_SECRET: 'local-carrier-webhook-secret',
   SESSION_SECRET: 'local-session-secret-change-me-in-production',
+  CUSTOMER_LINK_SECRET: 'local-customer-link-secret-change-me-in-production',
 } as const;
 
 export const configSchema = z
@@ -85,6 +86,13 @@ export const configSchema = z
       .positive()
       .max(24 * 30)
       .default(12),
+    /**
+     * Signs the links customers follow to their cancellation's own page (lib/customer-link.ts); at least 32
+     * characters. Changing it ends every link given out so far.
+     */
+    CUSTOMER_LINK_SECRET: z.string().min(32).default(LOCAL_SECRET_DEFAULTS.CUSTOMER_LINK_SECRET),
+    /** How long a customer's link holds after it was written, in days. */
+    CUSTOMER_LINK_DAYS: z.coerce.number().positive().max(365).default(30),
     /** Failed sign-ins in a row after which an account is locked for SIGN_IN_LOCK_MINUTES. */
     SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     SIGN_IN_LOCK_MINUTES: z.coerce.number().positive().default(15),

@@ -2,12 +2,29 @@
 // no browser is downloaded) against the whole stack of test/support/stack.ts. A sales clerk finds an order by
 // the customer's pinyin initials, cancels two of its lines with a reason and the confirmation R2 asks for, and
 // watches the page move to completed without reloading; an approver decides a request from their inbox while
-// the requester's page, in another browser context, moves on. axe-core checks every page visited.
+// the requester's page, in another browser context, moves on. Ops resume a cancellation that needed attention
+// from their queue; finance settle by hand a refund the gateway refused, seeing it overdue; a customer opens
+// their own link with no account, chooses re-delivery and rates the service, and a changed, another order's or
+// expired link gets a page refusing it; the warehouse confirms a parcel back from its queue; the message
+// centre's badge counts and clears. axe-core checks every
+// page visited.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { addCustomer, placePaidOrder, seedDemoData } from '../generators/demo-data';
+import {
+  addCustomer,
+  addPeople,
+  addProduct,
+  placePaidOrder,
+  receiveStock,
+  seedDemoData,
+  shipOrder,
+} from '../generators/demo-data';
+import { customerLinkUrl } from '../lib/customer-link';
+import { parseConfig } from '../lib/config';
 import { setPassword } from '../models/credentials';
+import { postMessage, unreadCount } from '../models/message-centre';
+import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 
 /** Debian's Chromium: scripts/install.sh installs it (as root) when it is missing. */
@@ -29,7 +46,7 @@ beforeAll(async () => {
   }
   stack = await startTestStack('console-browser');
   await seedDemoData(stack.models);
-  for (const personId of ['clerk-1', 'manager-1', 'director-1']) {
+  for (const personId of ['clerk-1', 'manager-1', 'director-1', 'finance-1', 'ops-1', 'warehouse-1']) {
     await setPassword(stack.models, personId, PASSWORD);
   }
   // A customer of their own, so that their initials find one order: 欧阳明 is ouyangming, initials oym.
@@ -65,8 +82,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ baseURL: stack.apiUrl, locale: 'zh-CN' });
+async function newPage(locale = 'zh-CN'): Promise<Page> {
+  const context = await browser.newContext({ baseURL: stack.apiUrl, locale });
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
@@ -246,3 +263,297 @@ test('an approver decides a request from their inbox, with a comment, and the re
   await director.goto('/console/inbox');
   expect(await director.locator(`article[data-cancellation="${cancellationId}"]`).count()).toBe(0);
 }, 180_000);
+
+/** A paid order of its own product and customer, so that what a test does to stock touches nothing else. */
+async function ownOrder(
+  orderNumber: string,
+  options: { language?: 'en' | 'zh-CN'; sku?: string; name?: string } = {},
+) {
+  const sku = options.sku ?? `SKU-${orderNumber}`;
+  const customerId = `C-${orderNumber}`;
+  await addProduct(stack.models, {
+    sku,
+    name: `Item of ${orderNumber}`,
+    unitPriceMinor: 15000,
+    currency: 'CNY',
+  });
+  await receiveStock(stack.models, sku, 20);
+  await addCustomer(stack.models, {
+    customerId,
+    name: options.name ?? 'Olivia Brown',
+    email: `${orderNumber.toLowerCase()}@example.com`,
+    language: options.language ?? 'en',
+  });
+  await placePaidOrder(stack.models, {
+    orderNumber,
+    customerId,
+    currency: 'CNY',
+    lines: [{ lineId: 'L1', sku, quantity: 2, unitPriceMinor: 15000 }],
+  });
+  return { sku, customerId };
+}
+
+async function cancelByApi(orderNumber: string, confirm: ('awaiting_shipment' | 'shipped')[]) {
+  const accepted = await (
+    await stack.as('clerk-1')
+  ).createCancellation({ orderNumber, reasonCode: 'customer_changed_mind', confirm });
+  return accepted.cancellationId;
+}
+
+const recordOf = (cancellationId: string) => stack.models.Cancellation.findOne({ cancellationId }).lean();
+
+async function copyReaches(cancellationId: string, state: string) {
+  await eventually(async () => {
+    expect((await recordOf(cancellationId))?.state).toBe(state);
+  }, 60_000);
+}
+
+test('ops resume, from their queue, a cancellation that needed attention', async () => {
+  const { sku } = await ownOrder('SO-CONSOLE-ATT');
+  // The books disagree: someone zeroed the reservation by hand, so the stock cannot be released.
+  const level = { sku, warehouse: 'WH-SH-01' };
+  const reserved = (await stack.models.StockLevel.findOne(level).lean())?.reserved ?? 0;
+  await stack.models.StockLevel.updateOne(level, { $set: { reserved: 0 } });
+  const cancellationId = await cancelByApi('SO-CONSOLE-ATT', ['awaiting_shipment']);
+  await copyReaches(cancellationId, 'needsAttention.waitingForOps');
+
+  const ops = await newPage();
+  await signIn(ops, 'ops-1');
+  expect(await ops.getAttribute('html', 'lang')).toBe('en');
+  await ops.getByRole('link', { name: 'Needing attention' }).click();
+  const item = ops.locator(`article[data-cancellation="${cancellationId}"]`);
+  await item.waitFor();
+  expect(await item.getAttribute('data-overdue')).toBe('false');
+  const described = (await item.textContent()) ?? '';
+  expect(described).toContain(sku);
+  expect(described).toContain('Releasing the stock');
+  await expectAccessible(ops, 'queue-attention');
+
+  // Repaired, then resumed with a note: the step that stopped runs again, and the cancellation completes.
+  await stack.models.StockLevel.updateOne(level, { $set: { reserved } });
+  await item.getByLabel('What was repaired (note)').fill('restored the reservation');
+  await item.getByRole('button', { name: 'Resume' }).click();
+  await ops.waitForSelector('[data-done="resumed"]');
+  await expectAccessible(ops, 'queue-attention-resumed');
+  await eventually(async () => {
+    expect(await recordOf(cancellationId)).toMatchObject({ outcome: 'completed' });
+  }, 60_000);
+  expect(
+    (await recordOf(cancellationId))?.timeline.some((entry) => entry.state?.startsWith('releasingStock')),
+  ).toBe(true);
+  await ops.goto('/console/queues/attention');
+  expect(await ops.locator(`article[data-cancellation="${cancellationId}"]`).count()).toBe(0);
+}, 180_000);
+
+test('finance settle by hand a refund the gateway refused, seeing it overdue', async () => {
+  await ownOrder('SO-CONSOLE-SET', { language: 'zh-CN', name: '赵磊' });
+  stack.gateway.setBehaviour({ mode: 'fail_final', times: 1 });
+  const cancellationId = await cancelByApi('SO-CONSOLE-SET', ['awaiting_shipment']);
+  await copyReaches(cancellationId, 'awaitingSettlement.waitingForFinance');
+  // As if it had waited three days: the copy's timeline says since when (finance's target is two days).
+  const record = await recordOf(cancellationId);
+  const threeDaysAgo = new Date(Date.now() - 3 * 24 * 3_600_000);
+  await stack.models.Cancellation.updateOne(
+    { cancellationId },
+    {
+      $set: {
+        timeline: (record?.timeline ?? []).map((entry) =>
+          entry.state?.startsWith('awaitingSettlement') ? { ...entry, at: threeDaysAgo } : entry,
+        ),
+      },
+    },
+  );
+
+  const finance = await newPage();
+  await signIn(finance, 'finance-1');
+  await finance.getByRole('link', { name: '待人工退款' }).click();
+  const item = finance.locator(`article[data-cancellation="${cancellationId}"]`);
+  await item.waitFor();
+  expect(await item.getAttribute('data-overdue')).toBe('true');
+  expect(await item.locator('.badge.overdue').textContent()).toBe('已逾期');
+  expect((await item.textContent()) ?? '').toContain('¥300.00');
+  await expectAccessible(finance, 'queue-settlements');
+
+  await item.getByLabel('人工退款凭证号').fill('ICBC-2026-1207-001');
+  await item.getByRole('button', { name: '登记人工退款' }).click();
+  await finance.waitForSelector('[data-done="settled"]');
+  await expectAccessible(finance, 'queue-settlements-settled');
+  await eventually(async () => {
+    expect(await recordOf(cancellationId)).toMatchObject({ outcome: 'completed', refundedMinor: 30000 });
+  }, 60_000);
+  const refunds = await stack.models.Refund.find({ orderNumber: 'SO-CONSOLE-SET' }).lean();
+  expect(refunds.map((refund) => [refund.status, refund.providerRefundId ?? null]).sort()).toEqual([
+    ['failed', null],
+    ['settled_manually', 'manual:ICBC-2026-1207-001'],
+  ]);
+}, 180_000);
+
+test('the warehouse confirms, from its queue, a parcel that came back', async () => {
+  await ownOrder('SO-CONSOLE-RET');
+  await shipOrder(stack.models, 'SO-CONSOLE-RET', { shipmentId: 'SH-CONSOLE-RET' });
+  stack.carrier.setBehaviour({ mode: 'accept' });
+  // In transit, and the carrier stops it at once: the parcel comes back to the warehouse.
+  const cancellationId = await cancelByApi('SO-CONSOLE-RET', ['shipped']);
+  await copyReaches(cancellationId, 'awaitingReturn.waitingForGoods');
+
+  const warehouse = await newPage();
+  await signIn(warehouse, 'warehouse-1');
+  await warehouse.getByRole('link', { name: '待收退货' }).click();
+  const item = warehouse.locator(`article[data-cancellation="${cancellationId}"]`);
+  await item.waitFor();
+  expect(await item.getAttribute('data-overdue')).toBe('false');
+  expect(await item.locator('tr[data-parcel="SH-CONSOLE-RET"]').count()).toBe(1);
+  await expectAccessible(warehouse, 'queue-returns');
+
+  await item.getByLabel('包裹 SH-CONSOLE-RET 的备注（可选）').fill('外箱完好');
+  await item.getByRole('button', { name: '包裹 SH-CONSOLE-RET 已到仓' }).click();
+  await warehouse.waitForSelector('[data-done="returned"]');
+  await expectAccessible(warehouse, 'queue-returns-confirmed');
+  await eventually(async () => {
+    expect(await recordOf(cancellationId)).toMatchObject({
+      outcome: 'completed',
+      goods: { returned: [{ shipmentId: 'SH-CONSOLE-RET', by: 'warehouse-1' }] },
+    });
+  }, 60_000);
+}, 180_000);
+
+test('a customer opens their own link, chooses re-delivery and rates the service; other links are refused', async () => {
+  const { customerId } = await ownOrder('SO-CONSOLE-CUS');
+  await shipOrder(stack.models, 'SO-CONSOLE-CUS', { shipmentId: 'SH-CONSOLE-CUS', delivered: true });
+  const cancellationId = await cancelByApi('SO-CONSOLE-CUS', ['shipped']);
+  await copyReaches(cancellationId, 'agreeingWithCustomer');
+
+  // Customer service (the requester) finds the customer's own link on the cancellation's page, to pass on.
+  const clerk = await newPage();
+  await signIn(clerk, 'clerk-1');
+  await clerk.goto(`/console/cancellations/${cancellationId}`);
+  const href = (await clerk.locator('a[data-customer-link]').getAttribute('href')) ?? '';
+  const link = new URL(href);
+  expect(link.pathname).toBe(`/customer/cancellations/${cancellationId}`);
+  expect(link.searchParams.get('order')).toBe('SO-CONSOLE-CUS');
+  const own = `${link.pathname}${link.search}`;
+
+  // The customer, in a browser with no session, in their own language (the books say English).
+  const customer = await newPage('zh-CN');
+  await customer.goto(own);
+  expect(await customer.getAttribute('html', 'lang')).toBe('en');
+  await expect(customer.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+    'Your cancellation of order SO-CONSOLE-CUS',
+  );
+  await customer.waitForSelector('#state-line [data-stage="yourChoice"]');
+  expect((await customer.locator('#choice').textContent()) ?? '').toContain('Please choose by');
+  await expectAccessible(customer, 'customer-choice');
+  // Their language switch keeps them on their page.
+  await customer.getByRole('link', { name: '中文' }).click();
+  await customer.waitForSelector('html[lang="zh-CN"]');
+  await customer.waitForSelector('#state-line [data-stage="yourChoice"]');
+  await customer.getByRole('link', { name: 'English' }).click();
+  await customer.waitForSelector('html[lang="en"]');
+
+  await customer.getByLabel(/^Re-delivery/).check();
+  await customer.getByLabel('Anything we should know (optional)').fill('I will keep the vases after all');
+  await customer.getByRole('button', { name: 'Send my choice' }).click();
+  await customer.waitForURL(/done=choice/);
+  await markDocument(customer);
+  // The page follows the cancellation to its end by itself, and then asks for the rating.
+  await customer.waitForSelector('#state-line [data-stage="redelivered"]', { timeout: 60_000 });
+  expect(await stillSameDocument(customer)).toBe(true);
+  await customer.waitForSelector('form.customer-feedback');
+  await expectAccessible(customer, 'customer-redelivered');
+  const chosen = await recordOf(cancellationId);
+  expect(chosen).toMatchObject({
+    outcome: 'redelivered',
+    goods: { choice: { option: 'redelivery', by: customerId } },
+  });
+
+  await customer.getByLabel('5 – excellent').check();
+  await customer.getByLabel('Tell us more (optional)').fill('Quick and clear, thank you');
+  await customer.getByRole('button', { name: 'Send my rating' }).click();
+  await customer.waitForURL(/done=feedback/);
+  await customer.waitForSelector('#feedback[data-rated="5"]');
+  await expectAccessible(customer, 'customer-rated');
+  expect(await stack.models.Feedback.findOne({ cancellationId }).lean()).toMatchObject({
+    rating: 5,
+    comment: 'Quick and clear, thank you',
+    orderNumber: 'SO-CONSOLE-CUS',
+  });
+
+  // A link changed by hand, one signed for another order, and one past its time: a page saying so, no data.
+  const { CUSTOMER_LINK_SECRET } = parseConfig({});
+  const signed = (orderNumber: string, ttlMs: number) => {
+    const url = new URL(
+      customerLinkUrl({ secret: CUSTOMER_LINK_SECRET, ttlMs }, stack.apiUrl, { cancellationId, orderNumber }),
+    );
+    return `${url.pathname}${url.search}`;
+  };
+  const sig = link.searchParams.get('sig') ?? '';
+  const tampered = own.replace(sig, `${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`);
+  for (const [name, url, status, why] of [
+    ['customer-link-tampered', tampered, 403, 'tampered'],
+    ['customer-link-other-order', signed('SO-2026-0001', 3_600_000), 403, 'tampered'],
+    ['customer-link-expired', signed('SO-CONSOLE-CUS', -60_000), 410, 'expired'],
+  ] as const) {
+    const response = await customer.goto(url);
+    expect(response?.status()).toBe(status);
+    await customer.waitForSelector(`[data-link-refused="${why}"]`);
+    const text = (await customer.locator('body').textContent()) ?? '';
+    expect(text).not.toContain('SO-CONSOLE-CUS');
+    expect(text).not.toContain('Olivia');
+    await expectAccessible(customer, name);
+  }
+}, 180_000);
+
+test('the message centre’s badge counts the unread messages and clears as they are read', async () => {
+  // A reader of messages who joins now, in a department the cancellations above no longer write to (purchasing
+  // hears of purchase orders only): what their badge counts is what this test sends them.
+  await addPeople(stack.models, [
+    {
+      personId: 'reader-1',
+      name: 'Rae Reader',
+      email: 'rae.reader@cancelflow.local',
+      language: 'en',
+      department: 'purchasing',
+      roles: ['requester'],
+      approvalLevel: 0,
+    },
+  ]);
+  await setPassword(stack.models, 'reader-1', PASSWORD);
+  for (const [index, title] of ['Refund settled', 'Stock released'].entries()) {
+    await postMessage(stack.models, {
+      idempotencyKey: `console-browser-message-${index}`,
+      to: { personId: 'reader-1' },
+      cancellationId: 'console-browser-no-cancellation',
+      orderNumber: 'SO-CONSOLE-0001',
+      category: 'cancellation_progress',
+      content: {
+        'zh-CN': { title: `消息 ${index}`, body: '正文' },
+        en: { title, body: `What happened: ${title.toLowerCase()}.\nNothing to do.` },
+      },
+    });
+  }
+  const reader = await newPage();
+  await signIn(reader, 'reader-1');
+  const badge = reader.locator('#unread-badge');
+  expect(await badge.getAttribute('data-unread')).toBe('2');
+  expect(await badge.textContent()).toContain('2 unread');
+
+  await reader.getByRole('link', { name: /^Messages/ }).click();
+  await reader.waitForSelector('article[data-message]');
+  expect(await reader.locator('article[data-read="false"]').count()).toBe(2);
+  await expectAccessible(reader, 'messages');
+
+  const first = reader.locator('article[data-message="console-browser-message-0:reader-1"]');
+  await first.getByRole('button', { name: /Mark read/ }).click();
+  await reader.waitForSelector(
+    'article[data-message="console-browser-message-0:reader-1"][data-read="true"]',
+  );
+  expect(await badge.getAttribute('data-unread')).toBe('1');
+  expect(await unreadCount(stack.models, 'reader-1')).toBe(1);
+
+  await reader.getByRole('button', { name: 'Mark all read' }).click();
+  await reader.waitForSelector('[data-unread-count="0"]');
+  expect(await badge.getAttribute('data-unread')).toBe('0');
+  expect((await badge.textContent())?.trim()).toBe('');
+  expect(await unreadCount(stack.models, 'reader-1')).toBe(0);
+  await expectAccessible(reader, 'messages-read');
+}, 120_000);

@@ -2,10 +2,16 @@
 // table): who may open each page and make each write, and what the handler answers a caller let through. The
 // matrix calls them with API keys and no browser: a stream asked for without `Accept: text/event-stream` is
 // answered with the current view once; an anonymous caller of a page behind sign-in gets 401 (the sign-in page).
+// The customer's pages are public, guarded by the signed link: the matrix's link is not one cancelflow signed, so
+// every caller gets the page refusing it (403), whoever they are.
 const EVERYONE = ['requester', 'approver', 'finance_clerk', 'warehouse_clerk', 'ops', 'admin'] as const;
 const found = { 'clerk-1’s': 200, 'manager-1’s': 200, unknown: 404 } as const;
 const endedOrUnknown = { 'clerk-1’s': 409, 'manager-1’s': 409, unknown: 404 } as const;
 const ownCancellation = { roles: EVERYONE, ownFor: ['requester'], own: true } as const;
+const refusedLink = { 'clerk-1’s': 403, 'manager-1’s': 403, unknown: 403 } as const;
+const byLink = { public: 'the signed, expiring link guards it' } as const;
+/** A link of the right shape that cancelflow did not sign. */
+const FORGED = `order=SO-2026-0001&expires=4102444800&sig=${'A'.repeat(43)}`;
 
 // prettier-ignore
 export const CONSOLE_ROWS = [
@@ -40,4 +46,33 @@ export const CONSOLE_ROWS = [
   { method: 'GET', path: '/console/inbox', access: { roles: EVERYONE, ownFor: ['requester'] }, answers: 200 },
   { method: 'POST', path: '/console/cancellations/:id/decision', on: 'cancellation', access: { roles: ['approver'] },
     request: () => ({ form: 'approved=true&comment=matrix' }), answers: endedOrUnknown },
+
+  // The queues of the people who act, and their actions (the API's action routes' access).
+  { method: 'GET', path: '/console/queues/settlements', access: { roles: ['finance_clerk'] }, answers: 200 },
+  { method: 'GET', path: '/console/queues/returns', access: { roles: ['warehouse_clerk'] }, answers: 200 },
+  { method: 'GET', path: '/console/queues/attention', access: { roles: ['ops'] }, answers: 200 },
+  { method: 'POST', path: '/console/cancellations/:id/settlement', on: 'cancellation', access: { roles: ['finance_clerk'] },
+    request: () => ({ form: 'reference=MATRIX-REF' }), answers: endedOrUnknown },
+  { method: 'POST', path: '/console/cancellations/:id/resumption', on: 'cancellation', access: { roles: ['ops'] },
+    request: () => ({ form: 'note=matrix' }), answers: endedOrUnknown },
+  { method: 'POST', path: '/console/cancellations/:id/returns', on: 'cancellation', access: { roles: ['warehouse_clerk'] },
+    request: () => ({ form: 'shipmentId=SH-MATRIX' }), answers: endedOrUnknown },
+
+  // The signed-in person's message centre (always their own).
+  { method: 'GET', path: '/console/messages', access: { roles: EVERYONE }, answers: 200 },
+  { method: 'POST', path: '/console/messages/:messageId/read', access: { roles: EVERYONE },
+    request: () => ({ url: '/console/messages/matrix-no-such-message/read' }), answers: 404 },
+  { method: 'POST', path: '/console/messages/read-all', access: { roles: EVERYONE }, answers: 303 },
+
+  // The customer's own pages: no account, the signed link.
+  { method: 'GET', path: '/customer/cancellations/:id', on: 'cancellation', access: byLink,
+    request: () => ({ url: `/customer/cancellations/:id?${FORGED}` }), answers: refusedLink },
+  { method: 'GET', path: '/customer/cancellations/:id/events', on: 'cancellation', access: byLink,
+    request: () => ({ url: `/customer/cancellations/:id/events?${FORGED}` }), answers: refusedLink },
+  { method: 'POST', path: '/customer/cancellations/:id/choice', on: 'cancellation', access: byLink,
+    request: () => ({ url: `/customer/cancellations/:id/choice?${FORGED}`, form: 'option=redelivery' }),
+    answers: refusedLink },
+  { method: 'POST', path: '/customer/cancellations/:id/feedback', on: 'cancellation', access: byLink,
+    request: () => ({ url: `/customer/cancellations/:id/feedback?${FORGED}`, form: 'rating=5' }),
+    answers: refusedLink },
 ] as const;

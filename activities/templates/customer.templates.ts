@@ -10,7 +10,14 @@ import type {
   ResolutionOffer,
   ResolutionOption,
 } from '../../contracts/cancellation.contract';
-import { escapeHtml, formatDateTimeUtc, formatMoney, renderTemplate, type TemplateVariables } from './render';
+import {
+  escapeHtml,
+  formatDateTimeUtc,
+  formatMoney,
+  renderTemplate,
+  resolveOptional,
+  type TemplateVariables,
+} from './render';
 
 export const CUSTOMER_MOMENTS = [
   'received',
@@ -43,7 +50,9 @@ const customerTemplates: Record<CustomerMoment, Record<Language, CustomerTemplat
 款项：取消完成后，已付款项将原路退回您的支付账户，届时我们会再通知您。
 接下来：您无需做任何事，处理结果将另行通知；如想撤回申请，请尽快联系客服。
 
-${signature['zh-CN']}`,
+[[随时查看取消进度：{{customerUrl}}
+
+]]${signature['zh-CN']}`,
       sms: '【cancelflow】已收到订单{{orderNumber}}的取消申请，处理结果将另行通知。',
     },
     en: {
@@ -57,7 +66,9 @@ Items to cancel:
 Your money: once the cancellation is done, what you paid goes back to your original payment method, and we will tell you.
 What next: you need not do anything; we will tell you the outcome. To withdraw the request, contact customer service soon.
 
-${signature.en}`,
+[[Follow your cancellation at any time: {{customerUrl}}
+
+]]${signature.en}`,
       sms: 'cancelflow: we received your request to cancel order {{orderNumber}} and will tell you the outcome.',
     },
   },
@@ -167,10 +178,11 @@ ${signature.en}`,
 {{options}}
 
 请在 {{decideBy}} 前答复：直接回复本邮件写明所选方式的序号，或联系客服并提供取消编号 {{cancellationId}}。
-如届时未收到您的答复：{{ifNoAnswer}}
+[[也可以在您的取消页面直接选择：{{customerUrl}}
+]]如届时未收到您的答复：{{ifNoAnswer}}
 
 ${signature['zh-CN']}`,
-      sms: '【cancelflow】订单{{orderNumber}}的商品{{goodsShort}}。请于{{decideBy}}前选择：{{smsOptions}}。回复邮件或联系客服（取消编号{{cancellationId}}）；逾期按「{{defaultLabel}}」处理。',
+      sms: '【cancelflow】订单{{orderNumber}}的商品{{goodsShort}}。请于{{decideBy}}前选择：{{smsOptions}}。回复邮件或联系客服（取消编号{{cancellationId}}）；逾期按「{{defaultLabel}}」处理。[[在线选择：{{customerUrl}}]]',
     },
     en: {
       subject: 'Cancelling order {{orderNumber}}: please choose how to go on by {{decideBy}}',
@@ -185,10 +197,11 @@ So please choose one of these:
 {{options}}
 
 Please answer by {{decideBy}}: reply to this mail with the number of your choice, or contact customer service quoting cancellation {{cancellationId}}.
-If we have no answer by then: {{ifNoAnswer}}
+[[Or choose on your cancellation's page: {{customerUrl}}
+]]If we have no answer by then: {{ifNoAnswer}}
 
 ${signature.en}`,
-      sms: 'cancelflow: the goods of order {{orderNumber}} {{goodsShort}}. Choose by {{decideBy}}: {{smsOptions}}. Reply to our mail or call customer service (cancellation {{cancellationId}}); without an answer: {{defaultLabel}}.',
+      sms: 'cancelflow: the goods of order {{orderNumber}} {{goodsShort}}. Choose by {{decideBy}}: {{smsOptions}}. Reply to our mail or call customer service (cancellation {{cancellationId}}); without an answer: {{defaultLabel}}.[[ Choose online: {{customerUrl}}]]',
     },
   },
   redelivery: {
@@ -225,13 +238,14 @@ ${signature.en}`,
   },
 };
 
-/** Paragraphs for the HTML part: the plain text, escaped, with the feedback address as a link. */
+/** Paragraphs for the HTML part: the plain text, escaped, with the feedback and customer's addresses as links. */
 function htmlOf(text: string): string {
   return text
     .split('\n\n')
     .map((paragraph) => `<p>${escapeHtml(paragraph).replace(/\n/g, '<br>\n')}</p>`)
     .join('\n')
-    .replace('{{feedbackUrl}}', '<a href="{{feedbackUrl}}">{{feedbackUrl}}</a>');
+    .replace('{{feedbackUrl}}', '<a href="{{feedbackUrl}}">{{feedbackUrl}}</a>')
+    .replace('{{customerUrl}}', '<a href="{{customerUrl}}">{{customerUrl}}</a>');
 }
 
 export interface CustomerMessage {
@@ -247,7 +261,13 @@ export function renderCustomerMessage(
   language: Language,
   variables: TemplateVariables,
 ): CustomerMessage {
-  const template = customerTemplates[moment][language];
+  const written = customerTemplates[moment][language];
+  // What the message may leave out (its `[[ … ]]` segments) is settled first, so the HTML says what the text says.
+  const template = {
+    subject: resolveOptional(written.subject, variables),
+    text: resolveOptional(written.text, variables),
+    sms: resolveOptional(written.sms, variables),
+  };
   return renderTemplate(
     `customer-${moment}.${language}`,
     { ...template, html: htmlOf(template.text) },

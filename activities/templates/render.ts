@@ -23,6 +23,19 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => htmlEscapes[character] ?? character);
 }
 
+const optionalSegment = /\[\[([\s\S]*?)\]\]/g;
+
+/**
+ * A part with its optional segments resolved: `[[ … ]]` stands, without its brackets, when every variable in
+ * it has a value, and vanishes whole (line breaks and all) when one has none. What a message may say or leave
+ * out (the customer's link, when the sender holds the key to sign it) is written so, never as an empty value.
+ */
+export function resolveOptional(text: string, variables: TemplateVariables): string {
+  return text.replace(optionalSegment, (_segment, inner: string) =>
+    [...inner.matchAll(placeholder)].every((match) => Boolean(variables[match[1] ?? ''])) ? inner : '',
+  );
+}
+
 /** The variables a template's parts use, in order of first use. */
 export function templateVariables(template: MessageTemplate): string[] {
   const names = Object.values(template).flatMap((part) =>

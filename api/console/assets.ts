@@ -78,9 +78,18 @@ dl.facts dd { margin: 0; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: 0 2rem; }
 .inbox-item { border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; margin-bottom: 1rem; }
 .inbox-item h2 { margin-top: 0; }
-.actions { display: flex; gap: .75rem; flex-wrap: wrap; margin-top: .5rem; }
+.actions { display: flex; gap: .75rem; flex-wrap: wrap; align-items: center; margin-top: .5rem; }
+.actions form { margin: 0; }
 ol.timeline { padding-left: 1.25rem; }
 ol.timeline li { margin-bottom: .3rem; }
+.count:not(:empty) { display: inline-block; min-width: 1.5em; padding: 0 .4em; border-radius: 999px;
+  background: #f2a900; color: #1b1b1b; font-weight: 700; text-align: center; }
+.badge.overdue { color: var(--bad); }
+.inbox-item.late { border-left: 4px solid var(--bad); }
+.message.unread { border-left: 4px solid var(--accent); }
+.message-body { white-space: pre-line; }
+form.action { margin-top: .75rem; }
+blockquote { margin: .5rem 0; padding-left: 1rem; border-left: 3px solid var(--line); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap; }
 `;

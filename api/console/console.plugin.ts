@@ -2,8 +2,10 @@
 // ./html.ts), made interactive with htmx, in zh-CN and English (./i18n). Its routes are the API's like any
 // other: each states its access (api/auth/access.ts enforces it, sessions' writes carry the CSRF token), and
 // what they do goes through the same services and models the JSON routes use: the order search, the
-// cancellation service (a cancel is `create` as the signed-in person; a decision is the same Update), the
-// rules. They are hidden from the OpenAPI document, which describes the JSON API.
+// cancellation service (a cancel is `create` as the signed-in person; a decision, a settlement, a resumption, a
+// return are the same Updates), the message centre's operations, the rules. They are hidden from the OpenAPI
+// document, which describes the JSON API. The queues (./queues.routes.ts), the message centre
+// (./messages.routes.ts) and the customer's own pages (./customer.routes.ts) are registered from here.
 import fastifyStatic from '@fastify/static';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -23,9 +25,11 @@ import {
 } from '../../contracts/cancellation.contract';
 import type { CancellationPolicy } from '../../contracts/policy.contract';
 import type { Config } from '../../lib/config';
+import { customerLinkUrl, type CustomerLinkSettings } from '../../lib/customer-link';
 import { CancelflowError, isCancelflowError } from '../../lib/errors';
 import type { Models } from '../../models';
 import { checkPassword, endSession, startSession } from '../../models/credentials';
+import { unreadCount } from '../../models/message-centre';
 import { getOrder, searchOrders } from '../../models/order-search';
 import {
   ANY_ROLE,
@@ -42,9 +46,12 @@ import type { CancellationService } from '../cancellation.service';
 import { isDatabaseUnreachable, RETRY_AFTER_SECONDS } from '../deadlines';
 import { idempotencyKeyOf } from '../request-parts';
 import { assetDirectory, STYLESHEET, STYLESHEET_ETAG } from './assets';
-import { html, type SafeHtml } from './html';
+import { registerCustomerRoutes } from './customer.routes';
+import { html } from './html';
 import { formatMoment, isLanguage, LANGUAGE_COOKIE, languageOf, translator } from './i18n';
+import { all, isHtmx, one, sendHtml, type ConsoleKit, type Form } from './kit';
 import { LIVE_DEFAULTS, OpenStreams, streamCancellation, type LiveOptions } from './live';
+import { registerMessageCentreRoutes } from './messages.routes';
 import { previewCancellation } from './preview';
 import { cancellationPage, liveParts, type NotificationRow } from './pages/cancellation';
 import { errorFragment, errorPage } from './pages/errors';
@@ -53,6 +60,8 @@ import { notice, type PageContext } from './pages/layout';
 import { orderPage, previewFragment } from './pages/order';
 import { ordersPage, SEARCH_FIELDS, type SearchForm } from './pages/orders';
 import { signInPage } from './pages/sign-in';
+import { QUEUE_TARGETS, type QueueTargets } from './queues';
+import { registerQueueRoutes } from './queues.routes';
 
 export interface ConsoleSettings {
   /** The Temporal Web UI, where a cancellation's page links its workflow's history. */
@@ -61,11 +70,25 @@ export interface ConsoleSettings {
   /** Whether cookies go over HTTPS only. */
   secureCookies: boolean;
   live: LiveOptions;
+  /** The API as the world reaches it: the links customers are given start with it. */
+  publicBaseUrl: string;
+  /** The key and lifetime of the customers' links (lib/customer-link.ts). */
+  customerLinks: CustomerLinkSettings;
+  /** How long finance and ops should take (./queues.ts). */
+  queueTargets: QueueTargets;
 }
 
 /** The console's settings from the configuration: the Temporal UI on the Temporal server's host. */
 export function consoleSettingsFrom(
-  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_UI_PORT' | 'TEMPORAL_NAMESPACE' | 'PUBLIC_BASE_URL'>,
+  config: Pick<
+    Config,
+    | 'TEMPORAL_ADDRESS'
+    | 'TEMPORAL_UI_PORT'
+    | 'TEMPORAL_NAMESPACE'
+    | 'PUBLIC_BASE_URL'
+    | 'CUSTOMER_LINK_SECRET'
+    | 'CUSTOMER_LINK_DAYS'
+  >,
 ): ConsoleSettings {
   const host = config.TEMPORAL_ADDRESS.replace(/:\d+$/, '') || '127.0.0.1';
   return {
@@ -73,6 +96,12 @@ export function consoleSettingsFrom(
     temporalNamespace: config.TEMPORAL_NAMESPACE,
     secureCookies: config.PUBLIC_BASE_URL.startsWith('https:'),
     live: LIVE_DEFAULTS,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    customerLinks: {
+      secret: config.CUSTOMER_LINK_SECRET,
+      ttlMs: config.CUSTOMER_LINK_DAYS * 24 * 3_600_000,
+    },
+    queueTargets: QUEUE_TARGETS,
   };
 }
 
@@ -84,8 +113,6 @@ export interface ConsoleDeps {
   console: ConsoleSettings;
 }
 
-type Form = Record<string, string | string[]>;
-
 /** A url-encoded form as an object; a repeated name becomes a list. */
 export function parseForm(body: string): Form {
   const form: Form = {};
@@ -96,31 +123,12 @@ export function parseForm(body: string): Form {
   return form;
 }
 
-const one = (value: unknown): string | undefined =>
-  typeof value === 'string'
-    ? value
-    : Array.isArray(value) && typeof value[0] === 'string'
-      ? value[0]
-      : undefined;
-const all = (value: unknown): string[] =>
-  [value].flat().filter((item): item is string => typeof item === 'string');
-
 /** Where a sign-in or a language switch may send the browser back to: a console page of this site only. */
 export function safeNext(next: unknown): string {
   const path = one(next);
   return path && /^\/console(\/[^\\]*)?(\?[^\\]*)?$/.test(path) && !path.startsWith('//')
     ? path
     : '/console/orders';
-}
-
-const isHtmx = (request: FastifyRequest) => request.headers['hx-request'] === 'true';
-
-function sendHtml(reply: FastifyReply, markup: SafeHtml, status = 200) {
-  return reply
-    .status(status)
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .send(markup.text);
 }
 
 /** A cancel form as the request the API takes (`lines` absent: the whole order). */
@@ -200,13 +208,24 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
       const caller = request.caller;
       return {
         t: translator(languageOf(request, caller?.language)),
-        person: caller ? { personId: caller.personId, name: caller.name } : undefined,
+        person: caller ? { personId: caller.personId, name: caller.name, roles: caller.roles } : undefined,
         csrfToken:
           caller?.via === 'session' ? reply.generateCsrf({ userInfo: caller.credentialId }) : undefined,
         here: request.url,
         section,
       };
     };
+    // A whole page also shows how many of the person's messages are unread (R19, R24): one count per page.
+    const pageContextOf = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      section?: PageContext['section'],
+    ): Promise<PageContext> => {
+      const context = contextOf(request, reply, section);
+      if (!request.caller) return context;
+      return { ...context, unread: await unreadCount(models, request.caller.personId) };
+    };
+    const kit: ConsoleKit = { contextOf, pageContextOf };
 
     scope.setErrorHandler((error, request, reply) => {
       const context = contextOf(request, reply);
@@ -408,7 +427,7 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
         schema: { hide: true, querystring: z.looseObject({ cursor: z.string().max(512).optional() }) },
       },
       async (request, reply) => {
-        const context = contextOf(request, reply, 'orders');
+        const context = await pageContextOf(request, reply, 'orders');
         const query = request.query as Record<string, unknown>;
         const form: SearchForm = {};
         for (const field of SEARCH_FIELDS) {
@@ -448,7 +467,7 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
         return sendHtml(
           reply,
           orderPage(
-            contextOf(request, reply, 'orders'),
+            await pageContextOf(request, reply, 'orders'),
             order,
             shipments,
             caller.roles.includes('requester'),
@@ -532,9 +551,14 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
         const rows = await notificationRows(resource.cancellationId);
         return sendHtml(
           reply,
-          cancellationPage(contextOf(request, reply), resource, rows, {
+          cancellationPage(await pageContextOf(request, reply), resource, rows, {
             temporalUrl: temporalUrlOf(resource.workflowId),
             mayDecide: mayDecide(callerOf(request), resource),
+            // For whoever talks to the customer: their own page, signed now, to pass on (row 31).
+            customerLink: {
+              url: customerLinkUrl(settings.customerLinks, settings.publicBaseUrl, resource),
+              days: Math.round(settings.customerLinks.ttlMs / (24 * 3_600_000)),
+            },
           }),
         );
       },
@@ -553,8 +577,14 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
             cancellations,
             options: settings.live,
             streams,
-            render: async (resource) =>
-              liveParts(t, resource, await notificationRows(resource.cancellationId)),
+            // The notifications are read here only, when the stream reads the page again (./live.ts, #13).
+            read: async (resource) => {
+              const rows = await notificationRows(resource.cancellationId);
+              return {
+                parts: liveParts(t, resource, rows),
+                queued: rows.some((row) => row.status === 'queued'),
+              };
+            },
           },
           request.params.id,
         );
@@ -574,7 +604,7 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
         });
         return sendHtml(
           reply,
-          inboxPage(contextOf(request, reply, 'inbox'), page.items, page.total ?? page.items.length, (item) =>
+          inboxPage(await pageContextOf(request, reply, 'inbox'), page.items, page.total, (item) =>
             mayDecide(caller, item),
           ),
         );
@@ -619,6 +649,21 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
         );
       },
     );
+
+    registerQueueRoutes(scope, kit, {
+      models,
+      cancellations,
+      policy: deps.policy,
+      targets: settings.queueTargets,
+    });
+    registerMessageCentreRoutes(scope, kit, { models });
+    registerCustomerRoutes(scope, {
+      models,
+      cancellations,
+      links: settings.customerLinks,
+      live: settings.live,
+      streams,
+    });
 
     done();
   });

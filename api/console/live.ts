@@ -1,9 +1,14 @@
 // A cancellation's page moves as its workflow advances (R17): server-sent events, one stream per open page.
-// The stream polls the cancellation's database copy by its unique key (only its revision, `updatedAt`, and
-// whether it ended) and its notifications' delivery, once a second; when either moved, or every few seconds
-// while it runs (the workflow's query may change before its copy does), it reads the cancellation as the API
-// does (live from the workflow while it runs) and sends the parts of the page that changed, drawn by the same
-// templates as the page. It ends once the cancellation has ended and its notifications settled.
+// The stream polls the cancellation's database copy by its unique key, once a second: only its revision
+// (`updatedAt`) and whether it ended. When that moved, or every few polls (the workflow's query may change before
+// its copy does, and notifications are delivered after the cancellation ended), it reads the cancellation as the
+// API does (live from the workflow while it runs) and its notifications, and sends the parts of the page that
+// changed, drawn by the same templates as the page. It ends once the cancellation has ended and its
+// notifications settled.
+//
+// The notifications are read only then, never on every poll: no index serves them by key (issue #13), and on
+// the embedded database (mongo-java-server) a filter that is not exactly a unique index's fields reads the
+// whole collection; once a second for every open page, that was a scan per page per second.
 //
 // The access hook checked the caller when the stream opened; a stream lasts at most MAX_STREAM_MS, after which
 // the browser reconnects (EventSource does so by itself) and is checked again.
@@ -16,7 +21,10 @@ import type { SafeHtml } from './html';
 export interface LiveOptions {
   /** How often the database copy is polled. */
   intervalMs: number;
-  /** How many polls may pass without a change before the view is read again anyway, while it runs. */
+  /**
+   * How many polls may pass without a change before the view and the notifications are read again anyway
+   * (while it runs, and after it ended while notifications are still queued).
+   */
   refreshEvery: number;
   /** After the cancellation ended, how long notifications may still be waited for. */
   settleMs: number;
@@ -43,29 +51,31 @@ export function sseEvent(event: string, data: string): string {
 }
 
 interface Revision {
-  stamp: string;
+  stamp: number;
   ended: boolean;
-  queued: boolean;
 }
 
-async function revisionOf(models: Models, cancellationId: string): Promise<Revision | undefined> {
-  const [record, notifications] = await Promise.all([
-    models.Cancellation.findOne({ cancellationId }, { updatedAt: 1, outcome: 1, state: 1 }).lean<{
-      updatedAt: Date;
-      outcome?: string | null;
-      state: string;
-    }>(),
-    models.Notification.find({ cancellationId }, { status: 1, updatedAt: 1, _id: 0 }).lean<
-      { status: string; updatedAt: Date }[]
-    >(),
-  ]);
+/** The database copy's revision, read by the cancellation's unique key alone (an index lookup, #13). */
+export async function revisionOf(
+  models: Pick<Models, 'Cancellation'>,
+  cancellationId: string,
+): Promise<Revision | undefined> {
+  const record = await models.Cancellation.findOne(
+    { cancellationId },
+    { updatedAt: 1, outcome: 1, state: 1 },
+  ).lean<{ updatedAt: Date; outcome?: string | null; state: string }>();
   if (!record) return undefined;
-  const latest = notifications.reduce((max, entry) => Math.max(max, entry.updatedAt.getTime()), 0);
   return {
-    stamp: `${record.updatedAt.getTime()}/${notifications.length}/${latest}`,
+    stamp: record.updatedAt.getTime(),
     ended: Boolean(record.outcome) || record.state.startsWith('workflow '),
-    queued: notifications.some((entry) => entry.status === 'queued'),
   };
+}
+
+/** What one reading of the page gives: its parts, and whether a notification is still waiting to go out. */
+export interface LiveReading {
+  parts: LiveParts;
+  /** A notification of the cancellation is still queued: after the end, the stream waits for it. */
+  queued: boolean;
 }
 
 /**
@@ -89,17 +99,19 @@ export async function streamCancellation(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: {
-    models: Models;
-    cancellations: CancellationService;
-    render: (resource: CancellationResource) => Promise<LiveParts>;
+    models: Pick<Models, 'Cancellation'>;
+    cancellations: Pick<CancellationService, 'get'>;
+    /** Reads what the page shows beyond the cancellation (its notifications) and draws the parts. */
+    read: (resource: CancellationResource) => Promise<LiveReading>;
     options: LiveOptions;
     streams: OpenStreams;
   },
   cancellationId: string,
 ): Promise<void> {
-  const { models, cancellations, render, options, streams: openStreams } = deps;
+  const { models, cancellations, read, options, streams: openStreams } = deps;
   // Read first: an unknown cancellation is a 404 before any stream starts.
-  const first = await render(await cancellations.get(cancellationId));
+  const firstReading = await read(await cancellations.get(cancellationId));
+  const first = firstReading.parts;
   const events = (parts: LiveParts) =>
     sseEvent('state', parts.state.text) + sseEvent('view', parts.view.text);
 
@@ -123,6 +135,7 @@ export async function streamCancellation(
   raw.write(`retry: 3000\n\n${events(first)}`);
 
   let last = first;
+  let queued = firstReading.queued;
   let revision = await revisionOf(models, cancellationId);
   let quietPolls = 0;
   let endedAt: number | undefined;
@@ -153,16 +166,22 @@ export async function streamCancellation(
     if (closed || !now) return close();
     const moved = now.stamp !== revision?.stamp;
     quietPolls = moved ? 0 : quietPolls + 1;
-    if (moved || (!now.ended && quietPolls >= options.refreshEvery)) {
+    // Read again when the copy moved; otherwise every few polls while something may still change unseen by
+    // the copy: the workflow's own view while it runs, the delivery of notifications still queued after it.
+    const due = quietPolls >= options.refreshEvery && (!now.ended || queued);
+    if (moved || due) {
       quietPolls = 0;
-      send(await render(await cancellations.get(cancellationId)));
+      const reading = await read(await cancellations.get(cancellationId));
+      if (closed) return;
+      queued = reading.queued;
+      send(reading.parts);
     } else {
       // Keeps the connection (and any proxy between) from timing out; comments are ignored by browsers.
       raw.write(': still here\n\n');
     }
     revision = now;
     if (now.ended) endedAt ??= Date.now();
-    if (endedAt !== undefined && (!now.queued || Date.now() - endedAt >= options.settleMs)) {
+    if (endedAt !== undefined && (!queued || Date.now() - endedAt >= options.settleMs)) {
       raw.write(sseEvent('end', ''));
       return close();
     }

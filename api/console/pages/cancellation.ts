@@ -281,7 +281,12 @@ export function cancellationPage(
   context: PageContext,
   resource: CancellationResource,
   rows: NotificationRow[],
-  options: { temporalUrl: string; mayDecide: boolean },
+  options: {
+    temporalUrl: string;
+    mayDecide: boolean;
+    /** The customer's own page, signed now, for whoever talks to them to pass on (row 31). */
+    customerLink?: { url: string; days: number };
+  },
 ): SafeHtml {
   const { t } = context;
   const live = liveParts(t, resource, rows);
@@ -305,6 +310,16 @@ export function cancellationPage(
         [t('cancellation.reason'), t.of('reason', resource.reasonCode)],
         ...(resource.note ? [[t('cancellation.note'), resource.note] as [string, string]] : []),
         [t('cancellation.created'), formatMoment(t.language, resource.createdAt)],
+        ...(options.customerLink
+          ? [
+              [
+                t('cancellation.customerLink'),
+                html`<a href="${options.customerLink.url}" data-customer-link
+                  >${t('cancellation.customerLinkText', { days: options.customerLink.days })}</a
+                >`,
+              ] as [string, SafeHtml],
+            ]
+          : []),
       ])}
       <div id="live" data-cancellation="${resource.cancellationId}" ${follow}>
         <p id="state-line" role="status" sse-swap="state">${live.state}</p>

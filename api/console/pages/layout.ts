@@ -1,20 +1,36 @@
 // The frame of every console page: language, skip link, navigation, who is signed in, the language switch and
 // signing out; htmx and its SSE extension, served by the API itself.
-import { LANGUAGES } from '../../../contracts/books.contract';
+import { LANGUAGES, type Language, type PersonRole } from '../../../contracts/books.contract';
 import { html, join, jsonAttribute, type Interpolation, type SafeHtml } from '../html';
 import type { Translator } from '../i18n';
 
+export type Section = 'orders' | 'inbox' | 'settlements' | 'returns' | 'attention' | 'messages';
+
 export interface PageContext {
   t: Translator;
-  /** The signed-in person, on pages behind sign-in. */
-  person?: { personId: string; name: string };
+  /** The signed-in person, on pages behind sign-in; their roles say which queues they see. */
+  person?: { personId: string; name: string; roles?: readonly PersonRole[] };
+  /** How many of the person's messages are unread: the badge in the navigation (absent: not shown). */
+  unread?: number;
   /** Sent by htmx with every write made with the session cookie (the access hook checks it). */
   csrfToken?: string;
   /** This page's address, where the language switch comes back to. */
   here: string;
   /** Which navigation entry this page is. */
-  section?: 'orders' | 'inbox';
+  section?: Section;
+  /**
+   * Where each language's version of this page is, when not through the console's switch (which keeps the
+   * choice in a cookie and leads back to console pages only): the customer's pages, whose link carries it.
+   */
+  languageHref?: (language: Language) => string;
 }
+
+/** The queues in the navigation, each for the role that works it (api/console/queues.ts). */
+const QUEUE_LINKS: readonly { section: Section; role: PersonRole; href: string }[] = [
+  { section: 'settlements', role: 'finance_clerk', href: '/console/queues/settlements' },
+  { section: 'returns', role: 'warehouse_clerk', href: '/console/queues/returns' },
+  { section: 'attention', role: 'ops', href: '/console/queues/attention' },
+];
 
 /** htmx also swaps refusals (4xx) and failures into their targets: the console answers them as HTML. */
 const HTMX_CONFIG = {
@@ -32,7 +48,9 @@ export function languageSwitch(context: PageContext): SafeHtml {
   const { t } = context;
   return html`<nav class="languages" aria-label="${t('nav.language')}">
     ${LANGUAGES.map((language) => {
-      const href = `/console/language?lang=${encodeURIComponent(language)}&next=${encodeURIComponent(context.here)}`;
+      const href =
+        context.languageHref?.(language) ??
+        `/console/language?lang=${encodeURIComponent(language)}&next=${encodeURIComponent(context.here)}`;
       return language === t.language
         ? html`<a href="${href}" lang="${language}" aria-current="true">${t(`lang.${language}`)}</a>`
         : html`<a href="${href}" lang="${language}" hreflang="${language}">${t(`lang.${language}`)}</a>`;
@@ -40,15 +58,46 @@ export function languageSwitch(context: PageContext): SafeHtml {
   </nav>`;
 }
 
+/**
+ * The unread messages' badge: its own element, so that marking a message read can replace it (htmx's
+ * out-of-band swap, `oob`). Empty when nothing is unread.
+ */
+export function unreadBadge(t: Translator, unread: number, oob = false): SafeHtml {
+  return html`<span
+    id="unread-badge"
+    class="count"
+    data-unread="${unread}"
+    ${oob ? html`hx-swap-oob="true"` : ''}
+    >${
+      unread > 0
+        ? html`<span aria-hidden="true">${unread}</span
+            ><span class="visually-hidden">${t('messages.unreadBadge', { count: unread })}</span>`
+        : ''
+    }</span
+  >`;
+}
+
 export function page(context: PageContext, title: string, content: Interpolation): SafeHtml {
   const { t, person } = context;
   const current = (section: PageContext['section']) =>
     context.section === section ? html` aria-current="page"` : '';
+  const queues = QUEUE_LINKS.filter((queue) => person?.roles?.includes(queue.role));
   const navigation = person
     ? html`<nav aria-label="${t('nav.main')}">
           <ul>
             <li><a href="/console/orders" ${current('orders')}>${t('nav.orders')}</a></li>
             <li><a href="/console/inbox" ${current('inbox')}>${t('nav.inbox')}</a></li>
+            ${queues.map(
+              (queue) =>
+                html`<li>
+                  <a href="${queue.href}" ${current(queue.section)}>${t(`nav.${queue.section}`)}</a>
+                </li>`,
+            )}
+            <li>
+              <a href="/console/messages" ${current('messages')}
+                >${t('nav.messages')} ${context.unread === undefined ? '' : unreadBadge(t, context.unread)}</a
+              >
+            </li>
           </ul>
         </nav>
         <div class="who">
@@ -66,7 +115,7 @@ export function page(context: PageContext, title: string, content: Interpolation
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <meta name="htmx-config" content="${jsonAttribute(HTMX_CONFIG)}" />
-    <title>${title} · ${t('app.name')}</title>
+    <title>${title} · ${context.languageHref ? t('app.customerName') : t('app.name')}</title>
     <link rel="stylesheet" href="/console/assets/console.css" />
     <script src="/console/assets/htmx.min.js" defer></script>
     <script src="/console/assets/htmx-ext-sse.min.js" defer></script>
@@ -74,7 +123,11 @@ export function page(context: PageContext, title: string, content: Interpolation
   <body${headers ? html` hx-headers="${headers}"` : ''}>
     <a class="skip" href="#main">${t('nav.skip')}</a>
     <header class="top">
-      <a class="brand" href="/console/orders">${t('app.name')}</a>
+      ${
+        context.languageHref
+          ? html`<span class="brand">${t('app.customerName')}</span>`
+          : html`<a class="brand" href="/console/orders">${t('app.name')}</a>`
+      }
       ${navigation}
     </header>
     <main id="main" tabindex="-1">
