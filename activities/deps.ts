@@ -6,6 +6,7 @@ import type { SmsClient } from '../integrations/sms';
 import type { Logger } from '../lib/logger';
 import type { Models } from '../models';
 import type { DeliveryOptions } from '../contracts/delivery.contract';
+import type { CustomerLinkSettings } from '../lib/customer-link';
 
 /** Everything activities touch in the outside world, handed in by the worker (or a test) through one factory. */
 export interface ActivityDeps {
@@ -25,4 +26,9 @@ export interface ActivityDeps {
   temporal: Client;
   /** How those deliveries retry; absent, the delivery workflow's own defaults (30 s doubling, 24 h). */
   deliveryRetry?: DeliveryOptions;
+  /**
+   * The key the customer's links are signed with (lib/customer-link.ts): the customer's mails carry the link to
+   * their cancellation's own page (issue #14), and the "cancelled" message's feedback address is that page.
+   */
+  customerLinks?: CustomerLinkSettings;
 }

@@ -3,7 +3,7 @@
 // (notification-delivery.workflow.ts), so a slow or failing provider never holds the cancellation up.
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import { customerLinkUrl, type CustomerLinkSettings } from '../lib/customer-link';
+import { customerLinkUrl } from '../lib/customer-link';
 import { isCancelflowError } from '../lib/errors';
 import { readPhone } from '../lib/phone';
 import type { Models } from '../models';
@@ -213,16 +213,7 @@ export function notQueued(error: unknown): never {
   throw error;
 }
 
-/**
- * The key the customer's links are signed with (lib/customer-link.ts), when the sender holds it: then the
- * customer's mails carry the link to their cancellation's own page (issue #14), and the "cancelled" message's
- * feedback address is that page. Without it they say what they said before.
- */
-export interface CustomerLinkDeps {
-  customerLinks?: CustomerLinkSettings;
-}
-
-export function createNotificationActivities(deps: ActivityDeps & OutboxSettings & CustomerLinkDeps) {
+export function createNotificationActivities(deps: ActivityDeps & OutboxSettings) {
   const { models, logger } = deps;
   const customerUrlOf = (params: Pick<CustomerNotificationParams, 'cancellationId' | 'orderNumber'>) =>
     deps.customerLinks && customerLinkUrl(deps.customerLinks, publicBaseUrlOf(deps), params);

@@ -168,7 +168,7 @@ test('with the mail server down, the cancellation completes at once; its mails, 
   const cancelledMail = mails.find((mail) => mail.subject === '订单 SO-NOTICE-1 已取消');
   expect(cancelledMail?.to).toEqual(['wang.fang@example.cn']);
   expect(cancelledMail?.text).toContain('336.00');
-  expect(cancelledMail?.text).toContain('/v1/feedback/');
+  expect(cancelledMail?.text).toContain(`/customer/cancellations/${cancellationId}?order=SO-NOTICE-1`);
   for (const entry of await outbox(cancellationId)) {
     if (keys.includes(entry.idempotencyKey)) expect(entry).toMatchObject({ status: 'sent' });
   }

@@ -174,7 +174,9 @@ describe('customer messages (R12, R18)', () => {
     const feedback = await stack.models.Feedback.findOne({ cancellationId: order.cancellationId })
       .lean()
       .orFail();
-    const feedbackUrl = `${stack.apiUrl}/v1/feedback/${feedback.code}`;
+    expect(feedback.code).toBeTruthy();
+    // Feedback is given on the customer's own page, which the signed link opens (its signature and expiry follow).
+    const feedbackUrl = `${stack.apiUrl}/customer/cancellations/${order.cancellationId}?order=${order.orderNumber}`;
     const mail = await stack.mail.waitForMessage(
       (message) => message.subject === `订单 ${order.orderNumber} 已取消`,
     );
@@ -192,7 +194,7 @@ describe('customer messages (R12, R18)', () => {
     ]) {
       expect(mail.text).toContain(said);
     }
-    expect(mail.html).toContain(`<a href="${feedbackUrl}">`);
+    expect(mail.html).toContain(`<a href="${feedbackUrl}&amp;expires=`);
     expect(mail.html).toContain('龙井茶 (TEA-1) × 2');
     // The Message-ID is derived from the outbox key: the same on every attempt.
     expect(mail.messageId).toBe(mailMessageId(emailKey));
@@ -315,7 +317,7 @@ describe('customer messages (R12, R18)', () => {
     ]);
     expect(queued.keys).toEqual(await stack.activities.queueCustomerNotifications(params));
     for (const key of queued.keys) expect(await entry(key)).toMatchObject({ status: 'queued', attempts: 0 });
-    expect((await entry(queued.keys[0] ?? '')).content?.text).toContain('/v1/feedback/');
+    expect((await entry(queued.keys[0] ?? '')).content?.text).toContain('/customer/cancellations/');
     expect(stack.mail.messages.filter((mail) => mail.subject.includes(order.orderNumber))).toHaveLength(0);
     for (const key of queued.keys)
       expect(await deliver(key)).toMatchObject({ status: 'sent', alreadyDone: false });
@@ -348,6 +350,13 @@ describe('customer messages (R12, R18)', () => {
     expect(stack.sms.messages.filter((sms) => sms.body.includes(order.orderNumber))).toHaveLength(1);
   });
 });
+
+/** The start of the signed link to the customer's own page for this cancellation (issue #14). */
+const customerPage = (order: { cancellationId: string; orderNumber: string }) =>
+  `${stack.apiUrl}/customer/cancellations/${order.cancellationId}?order=${order.orderNumber}`;
+/** The expiry and signature a message's link carries, as sent (they depend on when it was written). */
+const linkExpiry = (text: string | undefined) =>
+  /&expires=(\d+&sig=[\w-]+)/.exec(text ?? '')?.[1] ?? 'missing';
 
 test('notifyCustomer reports a message it cannot make instead of failing the cancellation', async () => {
   const results = await stack.activities.notifyCustomer({
@@ -1011,7 +1020,8 @@ describe('when the goods already left: options, re-delivery, recall and returns 
     expect(sms?.body).toBe(
       `【cancelflow】订单${order.orderNumber}的商品已送达。请于2026年12月5日 18:00 (UTC)前选择：` +
         '1.退货退款（寄回商品，到仓后全额退款¥381.00） 2.重新配送（订单继续，不退款） 3.不退货退款（保留商品，退款¥266.70）。' +
-        `回复邮件或联系客服（取消编号${order.cancellationId}）；逾期按「退货退款」处理。`,
+        `回复邮件或联系客服（取消编号${order.cancellationId}）；逾期按「退货退款」处理。` +
+        `在线选择：${customerPage(order)}&expires=${linkExpiry(sms?.body)}`,
     );
     // No feedback is asked before anything is settled.
     expect(await stack.models.Feedback.countDocuments({ cancellationId: order.cancellationId })).toBe(0);
@@ -1065,7 +1075,8 @@ describe('when the goods already left: options, re-delivery, recall and returns 
     expect(sms?.body).toBe(
       `cancelflow: the goods of order ${order.orderNumber} could not be stopped. Choose by 5 December 2026, 18:00 UTC: ` +
         '1. Re-delivery (the order goes ahead, no refund); 2. Refund without return (keep the goods, CN¥31.50 refunded). ' +
-        `Reply to our mail or call customer service (cancellation ${order.cancellationId}); without an answer: Refund without return.`,
+        `Reply to our mail or call customer service (cancellation ${order.cancellationId}); without an answer: Refund without return.` +
+        ` Choose online: ${customerPage(order)}&expires=${linkExpiry(sms?.body)}`,
     );
   });
 

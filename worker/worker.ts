@@ -34,6 +34,10 @@ export async function createActivityDeps(
     carrier: createHttpCarrier(config.CARRIER_URL, { apiKey: config.CARRIER_API_KEY }),
     policyFile: config.CANCELLATION_POLICY_FILE,
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    customerLinks: {
+      secret: config.CUSTOMER_LINK_SECRET,
+      ttlMs: config.CUSTOMER_LINK_DAYS * 86_400_000,
+    },
     logger,
     temporal:
       temporal ??
