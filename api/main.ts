@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, mongoUri } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { temporalDataConverter } from '../lib/payload-codec';
 import { loadPolicyFile } from '../lib/policy';
 import { connectModels } from '../models';
 import { apiSettingsFrom, buildApp } from './app';
@@ -13,7 +14,11 @@ async function main(): Promise<void> {
     timeoutMs: config.MONGODB_TIMEOUT_MS,
   });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: temporalDataConverter(config),
+  });
   const policy = await loadPolicyFile(config.CANCELLATION_POLICY_FILE);
   const app = buildApp({
     models,

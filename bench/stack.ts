@@ -12,7 +12,8 @@ import { apiSettingsFrom, buildApp } from '../api/app';
 import { CancelflowClient } from '../client/cancelflow-client';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { issueDemoCredentials, seedDemoData } from '../generators/demo-data';
-import { parseConfig } from '../lib/config';
+import { loadConfig, parseConfig } from '../lib/config';
+import { temporalDataConverter } from '../lib/payload-codec';
 import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
 import { connectModels, type Models } from '../models';
@@ -267,7 +268,11 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
       `• starting the worker${options.baseline ? ' and the baseline worker, each' : ''} in a process of its own (as npm start), and the API…`,
     );
     const clientConnection = await Connection.connect({ address: temporalServer.address });
-    const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+    const temporal = new Client({
+      connection: clientConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      dataConverter: temporalDataConverter(config),
+    });
     stoppers.push({ name: 'Temporal client', stop: () => clientConnection.close() });
     const [worker, baseline] = await Promise.all([
       startWorkerProcess({
@@ -362,7 +367,12 @@ export async function attachStack(options: RunningStackOptions): Promise<Stack> 
 
     const connection = await Connection.connect({ address: options.temporalAddress });
     stoppers.push({ name: 'Temporal client', stop: () => connection.close() });
-    const temporal = new Client({ connection, namespace: options.namespace });
+    // The running stack's keys: PAYLOAD_KEYS from this environment (the local default, as npm start's).
+    const temporal = new Client({
+      connection,
+      namespace: options.namespace,
+      dataConverter: temporalDataConverter(loadConfig()),
+    });
     const workerPids = async () => {
       const { workflow } = await taskQueuePollers(connection, options.namespace, options.taskQueue);
       const here = hostname();

@@ -14,6 +14,8 @@ const LOCAL_SECRET_DEFAULTS = {
   CARRIER_WEBHOOK_SECRET: 'local-carrier-webhook-secret',
   SESSION_SECRET: 'local-session-secret-change-me-in-production',
   CUSTOMER_LINK_SECRET: 'local-customer-link-secret-change-me-in-production',
+  // A fixed 32-byte key, so histories recorded locally (test/histories) decode on every machine.
+  PAYLOAD_KEYS: 'local:bG9jYWwtcGF5bG9hZC1rZXktY2hhbmdlLW1lLTMyYnk=',
 } as const;
 
 export const configSchema = z
@@ -80,6 +82,11 @@ export const configSchema = z
 
     /** Signs the session cookie people sign in with; at least 32 characters. */
     SESSION_SECRET: z.string().min(32).default(LOCAL_SECRET_DEFAULTS.SESSION_SECRET),
+    /**
+     * Keys that encrypt what Temporal stores (lib/payload-codec.ts): `id:base64,id:base64`, 32 bytes each; the
+     * first encrypts, all decrypt (rotate by putting a new key first and keeping the old ones).
+     */
+    PAYLOAD_KEYS: z.string().min(1).default(LOCAL_SECRET_DEFAULTS.PAYLOAD_KEYS),
     /** How long a signed-in session lasts, in hours, however active. */
     SESSION_TTL_HOURS: z.coerce
       .number()
@@ -162,7 +169,7 @@ export function loadConfig(): Config {
 
 /** The settings with secrets masked, for logs and start-up banners. */
 export function redactConfig(config: Config): Record<string, unknown> {
-  const secret = /PASSWORD|TOKEN|SECRET|API_KEY/;
+  const secret = /PASSWORD|TOKEN|SECRET|API_KEY|PAYLOAD_KEYS/;
   return Object.fromEntries(
     Object.entries(config).map(([key, value]) => [
       key,

@@ -11,6 +11,7 @@ const CONFIG_SECRETS = [
   'CARRIER_WEBHOOK_SECRET',
   'SESSION_SECRET',
   'OIDC_CLIENT_SECRET',
+  'PAYLOAD_KEYS',
 ] as const;
 
 /** One structured logger per process. Secrets never reach it: configuration is logged redacted. */

@@ -8,7 +8,7 @@
 // its id; every key still listed decrypts, so histories written under an older key stay readable. A payload
 // that is not encrypted (histories recorded before encryption, payloads from another tool) passes through.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { CancelflowError } from './errors';
 
@@ -117,4 +117,9 @@ export class EncryptionCodec implements PayloadCodec {
       }),
     );
   }
+}
+
+/** What every Temporal client and worker of cancelflow uses: payloads encrypted with the configured keys. */
+export function temporalDataConverter(settings: { PAYLOAD_KEYS: string }): DataConverter {
+  return { payloadCodecs: [new EncryptionCodec(parseEncryptionKeys(settings.PAYLOAD_KEYS))] };
 }

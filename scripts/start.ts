@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { apiSettingsFrom, buildApp } from '../api/app';
 import { loadConfig, mongoUri, redactConfig, type Config } from '../lib/config';
+import { temporalDataConverter } from '../lib/payload-codec';
 import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
 import { connectModels } from '../models';
@@ -266,7 +267,11 @@ async function main(): Promise<void> {
   done = step('starting the worker in a process of its own (bundling workflow code)');
   // One client for the API (the worker has its own, for the notices' delivery workflows).
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({
+    connection: clientConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: temporalDataConverter(config),
+  });
   stoppers.push({ name: 'Temporal client', stop: () => clientConnection.close() });
   const workerLog = join(dataDir, 'logs', 'worker.log');
   const worker = await startWorkerProcess({

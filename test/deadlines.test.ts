@@ -4,6 +4,7 @@
 //
 // Each case runs the whole API (buildApp) over one working server and one that is down: Temporal at a port
 // where nothing listens, or a MongoDB of its own that the test stops.
+import { TEST_DATA_CONVERTER } from './support/data-converter';
 import { Client, Connection } from '@temporalio/client';
 import { apiSettingsFrom, buildApp } from '../api/app';
 import { seedDemoData } from '../generators/demo-data';
@@ -63,7 +64,11 @@ describe('Temporal is down', () => {
   beforeAll(async () => {
     // The API came up while Temporal was there; now nothing answers at its address.
     connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-    api = await startApi(stack.models, new Client({ connection }), stack.taskQueue);
+    api = await startApi(
+      stack.models,
+      new Client({ connection, dataConverter: TEST_DATA_CONVERTER }),
+      stack.taskQueue,
+    );
     ({ token } = await issueApiKey(stack.models, {
       name: 'deadlines',
       personId: 'clerk-1',

@@ -10,6 +10,7 @@ import { bundleQuietly } from './support/bundle';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import { PATCHES } from '../workflows/patches';
 import { historiesDir, patchMarkers } from './support/histories';
+import { TEST_DATA_CONVERTER } from './support/data-converter';
 import { testEnvironment } from './support/environment';
 import { startTestStack } from './support/stack';
 
@@ -26,7 +27,11 @@ test('there are stored histories of every path to replay', () => {
 
 test.each(files)('%s replays without non-determinism', async (file) => {
   await Worker.runReplayHistory(
-    { workflowBundle: { codePath: testEnvironment().workflowBundlePath } },
+    // Histories recorded since payloads are encrypted read through the codec; older ones pass through it.
+    {
+      workflowBundle: { codePath: testEnvironment().workflowBundlePath },
+      dataConverter: TEST_DATA_CONVERTER,
+    },
     load(file),
     file.replace(/\.json$/, ''),
   );
@@ -47,7 +52,7 @@ test('a deliberately incompatible change is caught', async () => {
   const incompatible = await bundle('incompatible.workflows');
   await expect(
     Worker.runReplayHistory(
-      { workflowBundle: incompatible },
+      { workflowBundle: incompatible, dataConverter: TEST_DATA_CONVERTER },
       load('completed-low-risk.json'),
       'incompatible',
     ),
@@ -57,7 +62,7 @@ test('a deliberately incompatible change is caught', async () => {
 test('the same change behind a patch replays old histories cleanly', async () => {
   const patchedBundle = await bundle('patched.workflows');
   await Worker.runReplayHistory(
-    { workflowBundle: patchedBundle },
+    { workflowBundle: patchedBundle, dataConverter: TEST_DATA_CONVERTER },
     load('completed-low-risk.json'),
     'patched',
   );
@@ -112,13 +117,13 @@ test('a patch is retired with deprecatePatch: runs started under the patch repla
   expect(marker?.markerRecordedEventAttributes?.markerName).toBe('core_patch');
 
   await Worker.runReplayHistory(
-    { workflowBundle: deprecatedBundle },
+    { workflowBundle: deprecatedBundle, dataConverter: TEST_DATA_CONVERTER },
     startedUnderPatch,
     'started-under-patch',
   );
   await expect(
     Worker.runReplayHistory(
-      { workflowBundle: deprecatedBundle },
+      { workflowBundle: deprecatedBundle, dataConverter: TEST_DATA_CONVERTER },
       load('completed-low-risk.json'),
       'started-before-patch',
     ),

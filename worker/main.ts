@@ -4,6 +4,7 @@
 // the task queue's pollers.
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
+import { temporalDataConverter } from '../lib/payload-codec';
 import { createLogger } from '../lib/logger';
 import { createActivityDeps, createWorker } from './worker';
 
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       deps,
+      dataConverter: temporalDataConverter(config),
     });
     if (stopRequested) return;
     const running = worker.run(); // until shutdown(): it finishes the tasks it holds first

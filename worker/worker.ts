@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createHttpCarrier } from '../integrations/carrier';
@@ -6,6 +7,7 @@ import { createMailer } from '../integrations/mailer';
 import { createHttpPaymentGateway } from '../integrations/payment-gateway';
 import { createSmsClient } from '../integrations/sms';
 import { mongoUri, type Config } from '../lib/config';
+import { temporalDataConverter } from '../lib/payload-codec';
 import type { Logger } from '../lib/logger';
 import { connectModels, type Models } from '../models';
 
@@ -44,6 +46,7 @@ export async function createActivityDeps(
       new Client({
         connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
         namespace: config.TEMPORAL_NAMESPACE,
+        dataConverter: temporalDataConverter(config),
       }),
   };
 }
@@ -53,17 +56,23 @@ export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBund
 
 export const workflowsFromSource: WorkflowSource = { workflowsPath: require.resolve('../workflows') };
 
+/**
+ * `dataConverter`: temporalDataConverter(config), as every client of the same server uses; a worker that read
+ * payloads another way could not read what the clients wrote.
+ */
 export async function createWorker(options: {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  dataConverter: DataConverter;
   workflows?: WorkflowSource;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    dataConverter: options.dataConverter,
     activities: createActivities(options.deps),
     ...(options.workflows ?? workflowsFromSource),
   });

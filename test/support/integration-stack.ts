@@ -3,6 +3,7 @@
 // gateway and carrier simulators over HTTP, a worker on the run's Temporal server running the real workflows
 // and activities (plus test-workflows.ts), and the API on a port chosen up front, so that Twilio's status
 // callbacks, signed for PUBLIC_BASE_URL, reach it. Log lines are kept, so refusals can be asserted.
+import { TEST_DATA_CONVERTER } from './data-converter';
 import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -71,6 +72,7 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
   const temporal = new Client({
     connection: await Connection.connect({ address: env.temporalAddress }),
     namespace: 'default',
+    dataConverter: TEST_DATA_CONVERTER,
   });
   const deps = {
     ...(await createActivityDeps(world.config, logger, models, temporal)),
@@ -84,6 +86,7 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     namespace: 'default',
     taskQueue,
     activities,
+    dataConverter: TEST_DATA_CONVERTER,
     workflowBundle: { codePath: env.testWorkflowBundlePath },
   });
   const workerRun = worker.run();

@@ -1,6 +1,7 @@
 // A whole cancelflow for one test file, in-process but over real connections: its own database on the run's
 // MongoDB, the run's Temporal server with its own task queue, the simulators on free ports, a worker running
 // the bundled workflow code, and the API on a free port with the typed client pointed at it.
+import { TEST_DATA_CONVERTER } from './data-converter';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
@@ -78,6 +79,7 @@ export async function startTestStack(
     new Client({
       connection: await Connection.connect({ address: env.temporalAddress }),
       namespace: 'default',
+      dataConverter: TEST_DATA_CONVERTER,
     });
   // Activities start notification deliveries on the same server the worker runs on.
   const deps = {
@@ -93,6 +95,7 @@ export async function startTestStack(
     namespace: 'default',
     taskQueue,
     deps,
+    dataConverter: TEST_DATA_CONVERTER,
     workflows: options.workflows ?? { workflowBundle: { codePath: env.workflowBundlePath } },
   });
   const workerRun = worker.run();

@@ -4,10 +4,12 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalTestServerPath } from '../../scripts/servers';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
+import { TEST_DATA_CONVERTER } from './data-converter';
 
 export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    client: { dataConverter: TEST_DATA_CONVERTER },
   });
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
