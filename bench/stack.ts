@@ -58,6 +58,11 @@ export interface Stack {
   taskQueue: string;
   /** The baseline worker's task queue (bench/baseline-worker.ts), when one was started. */
   baselineQueue?: string;
+  /**
+   * Temporal as a hand-written application would speak to it, without cancelflow's payload encryption: the
+   * baselines measure Temporal alone, so what the codec costs counts against cancelflow.
+   */
+  plainTemporal: Client;
   /** Orders in the books: the generated ones the bench loaded, or all a running stack holds. */
   ordersLoaded: number;
   /** The pids of the cancellation worker's processes on this machine (as Temporal lists them polling). */
@@ -307,6 +312,7 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
       name: STACK_NAMES[kind],
       models,
       temporal,
+      plainTemporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
       apiUrl,
       api: new CancelflowClient({ baseUrl: apiUrl, apiKey: requester.token }),
       approver: new CancelflowClient({ baseUrl: apiUrl, apiKey: approver.token }),
@@ -407,6 +413,7 @@ export async function attachStack(options: RunningStackOptions): Promise<Stack> 
       name: `${STACK_NAMES.running} (API ${apiUrl}, Temporal ${options.temporalAddress})`,
       models,
       temporal,
+      plainTemporal: new Client({ connection, namespace: options.namespace }),
       apiUrl,
       api: new CancelflowClient({ baseUrl: apiUrl, apiKey: requester.token }),
       approver: new CancelflowClient({ baseUrl: apiUrl, apiKey: approver.token }),
