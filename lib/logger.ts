@@ -12,6 +12,7 @@ const CONFIG_SECRETS = [
   'SESSION_SECRET',
   'OIDC_CLIENT_SECRET',
   'PAYLOAD_KEYS',
+  'CUSTOMER_LINK_SECRET',
 ] as const;
 
 /** One structured logger per process. Secrets never reach it: configuration is logged redacted. */

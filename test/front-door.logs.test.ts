@@ -38,6 +38,8 @@ const SETTINGS = {
   TWILIO_AUTH_TOKEN: secret('twilio token'),
   CARRIER_WEBHOOK_SECRET: secret('carrier webhook secret'),
   CARRIER_API_KEY: secret('carrier api key'),
+  CUSTOMER_LINK_SECRET: secret('customer link secret of at least thirty-two characters'),
+  PAYLOAD_KEYS: `logs-test:${randomBytes(32).toString('base64')}`,
 };
 
 let stack: TestStack;
@@ -253,7 +255,7 @@ test("were the configuration or a request's credentials handed to the logger by 
   const configSecrets = Object.entries(config).flatMap(([key, value]) =>
     masked[key] === '***' && typeof value === 'string' ? [value] : [],
   );
-  expect(configSecrets).toHaveLength(6);
+  expect(configSecrets).toHaveLength(8);
   const credentials = ['Bearer cfk_made_up', 'cf_session=made.up', 'csrf-made-up', 'a-made-up-password'];
 
   const from = stack.logLines.length;
