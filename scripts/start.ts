@@ -317,6 +317,7 @@ async function main(): Promise<void> {
 cancelflow is running. Ctrl-C stops everything.
 
   API              ${api}   (GET /health)
+  Console          ${api}/console   (sign in as one of the people below)
   Temporal UI      ${temporalUi ?? "(the configured Temporal server's own UI)"}
   Mail catcher     ${mail.httpUrl}   (SMTP on ${host}:${mail.smtpPort})
   SMS simulator    ${sms.url}/_sim/messages
