@@ -37,7 +37,8 @@ const ownInbox = { access: { roles: ANY_ROLE } };
 
 type StoredMessage = Awaited<ReturnType<typeof findMessage>>;
 
-function viewOf(message: StoredMessage): MessageView {
+/** A stored message as the message routes (and the console's message centre) show it. */
+export function messageViewOf(message: StoredMessage): MessageView {
   return {
     messageId: message.messageId,
     cancellationId: message.cancellationId,
@@ -86,7 +87,7 @@ export function registerMessageRoutes<Logger extends FastifyBaseLogger>(
       const page = found.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        items: page.map(viewOf),
+        items: page.map(messageViewOf),
         ...(found.length > limit && last
           ? { nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.messageId }) }
           : {}),
@@ -121,7 +122,7 @@ export function registerMessageRoutes<Logger extends FastifyBaseLogger>(
     async (request) => {
       const { personId } = callerOf(request);
       await markMessageRead(models, personId, request.params.messageId);
-      return viewOf(await findMessage(models, personId, request.params.messageId));
+      return messageViewOf(await findMessage(models, personId, request.params.messageId));
     },
   );
 

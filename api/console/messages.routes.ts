@@ -3,7 +3,7 @@
 // the unread count, and marking read brings the badge along.
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { messageIdParams, type MessageView } from '../../client/contract';
+import { messageIdParams } from '../../client/contract';
 import type { Models } from '../../models';
 import {
   findMessage,
@@ -13,6 +13,7 @@ import {
   unreadCount,
 } from '../../models/message-centre';
 import { ANY_ROLE, callerOf, type ApiInstance } from '../auth/access';
+import { messageViewOf } from '../messages.routes';
 import { decodeCursor, encodeCursor } from '../request-parts';
 import { isHtmx, one, sendHtml, type ConsoleKit, type Form } from './kit';
 import { markedRead, messagesPage } from './pages/messages';
@@ -20,25 +21,6 @@ import { markedRead, messagesPage } from './pages/messages';
 /** Everyone signed in has a message centre, and only their own (as the API's routes). */
 const ownMessages = { roles: ANY_ROLE } as const;
 const PAGE = 30;
-
-type StoredMessage = Awaited<ReturnType<typeof findMessage>>;
-
-/** A stored message as the API's message routes show it. */
-function viewOf(message: StoredMessage): MessageView {
-  return {
-    messageId: message.messageId,
-    cancellationId: message.cancellationId,
-    orderNumber: message.orderNumber,
-    category: message.category,
-    department: message.department ?? undefined,
-    language: message.language,
-    title: message.title,
-    body: message.body,
-    read: message.readAt !== null && message.readAt !== undefined,
-    readAt: message.readAt?.toISOString(),
-    createdAt: message.createdAt.toISOString(),
-  };
-}
 
 export function registerMessageCentreRoutes<Logger extends FastifyBaseLogger>(
   scope: ApiInstance<Logger>,
@@ -77,7 +59,7 @@ export function registerMessageCentreRoutes<Logger extends FastifyBaseLogger>(
           : undefined;
       return sendHtml(
         reply,
-        messagesPage(await kit.pageContextOf(request, reply, 'messages'), shown.map(viewOf), {
+        messagesPage(await kit.pageContextOf(request, reply, 'messages'), shown.map(messageViewOf), {
           unreadOnly,
           nextHref,
         }),
@@ -104,7 +86,7 @@ export function registerMessageCentreRoutes<Logger extends FastifyBaseLogger>(
         reply,
         markedRead(
           kit.contextOf(request, reply).t,
-          viewOf(message),
+          messageViewOf(message),
           Number.isInteger(index) ? index : 0,
           unread,
         ),
