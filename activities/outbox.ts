@@ -61,8 +61,11 @@ function providerRefusal(channel: NotificationChannel, error: unknown): Provider
     return new ProviderRefusal(`${message}${code}`, permanent, { cause: error });
   }
   const reply = typeof detail.responseCode === 'number' ? detail.responseCode : undefined;
+  // The server's reply decides when there is one: nodemailer calls a DATA command the server refused an envelope
+  // error too, and "421 Server shutting down" (found by npm run chaos) is a moment's trouble, not a refusal.
+  // An envelope error with no reply is nodemailer's own (no recipient at all): for good.
   const permanent =
-    detail.code === 'EENVELOPE' || (reply !== undefined && reply >= 500 && !smtpAuthReplies.has(reply));
+    reply === undefined ? detail.code === 'EENVELOPE' : reply >= 500 && !smtpAuthReplies.has(reply);
   return new ProviderRefusal(message, permanent, { cause: error });
 }
 

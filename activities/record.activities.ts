@@ -1,6 +1,7 @@
 import type { CancellationView } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
 import { nextRevision } from '../models/revision';
+import { recordCancellationEvent } from './cancellation-events';
 
 export interface CancellationProgress {
   view: CancellationView;
@@ -12,9 +13,13 @@ export interface CancellationProgress {
   note?: string;
 }
 
-export function createRecordActivities({ models }: ActivityDeps) {
+export function createRecordActivities(deps: ActivityDeps) {
+  const { models } = deps;
   return {
-    /** Keeps the database copy of the cancellation in step with the workflow, once per state change. */
+    /**
+     * Keeps the database copy of the cancellation in step with the workflow, once per state change, and records
+     * the change's event for webhook subscribers (cancellation-events.ts).
+     */
     async recordCancellationState({ view, step, at, final, note }: CancellationProgress): Promise<void> {
       const set = {
         state: view.state,
@@ -46,7 +51,7 @@ export function createRecordActivities({ models }: ActivityDeps) {
         const recorded = record.timeline.some((entry) => entry.step === step);
         // An ended cancellation no longer holds its order: the next one may start.
         const release = final && record.activeForOrder != null;
-        if (recorded && !release) return;
+        if (recorded && !release) break;
         const written = await models.Cancellation.updateOne(
           { cancellationId, updatedAt: record.updatedAt },
           {
@@ -63,8 +68,10 @@ export function createRecordActivities({ models }: ActivityDeps) {
           },
           { timestamps: false },
         );
-        if (written.matchedCount === 1) return;
+        if (written.matchedCount === 1) break;
       }
+      // Also when the step was recorded before: the attempt that recorded it may have stopped short of its event.
+      await recordCancellationEvent(deps, { view, step, at, final });
     },
   };
 }

@@ -27,6 +27,7 @@ import { enforceAccess, SESSION_COOKIE, sessionIdOf, type ApiInstance } from './
 import { registerAuthRoutes, type SessionSettings } from './auth/auth.routes';
 import { oidcSettingsFrom, registerOidcRoutes, type OidcSettings } from './auth/oidc.routes';
 import { createCancellationService } from './cancellation.service';
+import { codecSettingsFrom, registerCodecRoutes, type CodecSettings } from './codec.routes';
 import { consoleSettingsFrom, registerConsole, type ConsoleSettings } from './console/console.plugin';
 import {
   before,
@@ -37,12 +38,15 @@ import {
   type Deadlines,
 } from './deadlines';
 import { registerCancellationRoutes } from './cancellations.routes';
+import { registerAnalyticsRoutes } from './analytics.routes';
 import { registerDelegationRoutes } from './delegations.routes';
 import { registerFeedbackRoutes } from './feedback.routes';
+import { metricsSettingsFrom, registerMetrics, type MetricsSettings } from './metrics';
 import { registerMessageRoutes } from './messages.routes';
 import { registerNotificationRoutes } from './notifications.routes';
 import { registerOrderRoutes } from './orders.routes';
 import { registerWebhookRoutes, webhookSettingsFrom, type WebhookSettings } from './webhooks.routes';
+import { cancellationEventWebhooks, registerWebhookSubscriptionRoutes } from './webhook-subscriptions.routes';
 
 export interface AppDeps {
   models: Models;
@@ -64,6 +68,10 @@ export interface AppDeps {
   deadlines: Deadlines;
   /** The web console's settings (api/console). */
   console: ConsoleSettings;
+  /** The codec endpoint's cipher and the Temporal UI it answers (api/codec.routes.ts). */
+  codec: CodecSettings;
+  /** Where to serve Prometheus metrics; undefined: not at all (api/metrics.ts). */
+  metrics?: MetricsSettings;
 }
 
 /** The settings of the API's own, from the configuration. */
@@ -90,10 +98,23 @@ export function apiSettingsFrom(
     | 'TEMPORAL_NAMESPACE'
     | 'CUSTOMER_LINK_SECRET'
     | 'CUSTOMER_LINK_DAYS'
+    | 'PAYLOAD_KEYS'
+    | 'TEMPORAL_UI_ORIGIN'
+    | 'METRICS_HOST'
+    | 'API_METRICS_PORT'
+    | 'METRICS_REFRESH_SECONDS'
   >,
 ): Pick<
   AppDeps,
-  'webhooks' | 'sessionSecret' | 'session' | 'rateLimitPerMinute' | 'oidc' | 'deadlines' | 'console'
+  | 'webhooks'
+  | 'sessionSecret'
+  | 'session'
+  | 'rateLimitPerMinute'
+  | 'oidc'
+  | 'deadlines'
+  | 'console'
+  | 'codec'
+  | 'metrics'
 > {
   return {
     webhooks: webhookSettingsFrom(config),
@@ -108,6 +129,8 @@ export function apiSettingsFrom(
     oidc: oidcSettingsFrom(config),
     deadlines: deadlinesFrom(config),
     console: consoleSettingsFrom(config),
+    codec: codecSettingsFrom(config),
+    metrics: metricsSettingsFrom(config),
   };
 }
 
@@ -165,6 +188,8 @@ export function buildApp(deps: AppDeps) {
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  if (deps.metrics)
+    registerMetrics(app, { models: deps.models, settings: deps.metrics, logger: deps.logger });
   const cancellations = createCancellationService(deps);
 
   void app.register(helmet, {
@@ -214,6 +239,8 @@ export function buildApp(deps: AppDeps) {
         },
       },
       security: [{ apiKey: [] }, { session: [] }],
+      // What subscribers of outbound webhooks receive (api/webhook-subscriptions.routes.ts).
+      webhooks: cancellationEventWebhooks(),
     },
     transform: jsonSchemaTransform,
   });
@@ -306,6 +333,9 @@ export function buildApp(deps: AppDeps) {
     registerNotificationRoutes(api, deps);
     registerMessageRoutes(api, deps);
     registerDelegationRoutes(api, deps);
+    registerAnalyticsRoutes(api, deps);
+    registerWebhookSubscriptionRoutes(api, deps);
+    registerCodecRoutes(api, deps);
     registerConsole(api, { ...deps, cancellations });
     done();
   });

@@ -18,12 +18,14 @@ import {
   type CancellationResource,
   type CancellationSummary,
 } from '../client/contract';
+import type { RequestChannel } from '../contracts/analytics.contract';
 import type { PersonRole } from '../contracts/books.contract';
 import { CancelflowError, isCancelflowError } from '../lib/errors';
 import { withinDeadline, type Deadlines } from './deadlines';
 import { prefixPattern } from '../lib/text-normalize';
 import type { Models } from '../models';
 import type { CancellationRecord } from '../models/cancellation.model';
+import { cancellationResourceOf } from '../models/cancellation-resource';
 import { delegationsInForce } from '../models/delegations';
 import { isDuplicateKey } from '../models/mongo-errors';
 import { paymentsOf, shipmentsOf } from '../models/order-links';
@@ -36,6 +38,7 @@ import {
   WORKFLOW_TYPE,
   type CancellationInput,
   type CancellationView,
+  type Department,
   type StepDelegate,
 } from '../contracts/cancellation.contract';
 import { searchAttributeKeys } from '../contracts/search-attributes';
@@ -260,17 +263,28 @@ export function createCancellationService(deps: {
     return null;
   }
 
-  /** R3, R26: the rules say who may ask for a cancellation; the books say who the person is. */
-  async function refuseUnlessRequester(personId: string): Promise<void> {
-    const verdict = mayRequest(personId, await models.Person.findOne({ personId }).lean());
+  /**
+   * R3, R26: the rules say who may ask for a cancellation; the books say who the person is (and their
+   * department, which the record keeps for the analytics).
+   */
+  async function refuseUnlessRequester(personId: string): Promise<{ department?: Department }> {
+    const person = await models.Person.findOne({ personId }).lean();
+    const verdict = mayRequest(personId, person);
     if (!verdict.allowed) {
       throw new CancelflowError('forbidden', verdict.reason);
     }
+    return { department: person?.department };
   }
 
   return {
     /** `requestedBy`: the signed-in person or the key's identity, never a name from the body. */
-    async create(body: unknown, requestedBy: string, idempotencyKey?: string): Promise<CancellationAccepted> {
+    /** `channel`: how it was asked for (the console, the API as a person or a system), for the analytics. */
+    async create(
+      body: unknown,
+      requestedBy: string,
+      idempotencyKey?: string,
+      channel?: RequestChannel,
+    ): Promise<CancellationAccepted> {
       const parsed = createCancellationBody.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
@@ -288,7 +302,7 @@ export function createCancellationService(deps: {
       if (existing && idempotencyKey !== undefined && existing.requestKey === idempotencyKey) {
         return accepted(existing, true);
       }
-      await refuseUnlessRequester(requestedBy);
+      const requester = await refuseUnlessRequester(requestedBy);
       if (existing) return accepted(existing, true);
 
       const order = await models.SalesOrder.findOne({ orderNumber: request.orderNumber }).lean();
@@ -328,6 +342,8 @@ export function createCancellationService(deps: {
           reasonCode: request.reasonCode,
           note: request.note,
           requestedBy,
+          requesterDepartment: requester.department,
+          channel,
           confirmed: request.confirm,
           requestedLines: request.lines,
           state: 'requested',
@@ -362,52 +378,12 @@ export function createCancellationService(deps: {
           })
           .catch(() => undefined);
       }
-      return {
-        cancellationId: record.cancellationId,
-        workflowId: record.workflowId,
-        orderNumber: record.orderNumber,
-        reasonCode: record.reasonCode,
-        note: record.note ?? undefined,
-        requestedBy: record.requestedBy,
-        state: live?.state ?? record.state,
-        outcome: live?.outcome ?? record.outcome ?? undefined,
-        refusal: live?.refusal ?? record.refusal ?? undefined,
-        policyVersion: live?.policyVersion ?? record.policyVersion ?? undefined,
-        approval: live?.approval ?? stored(approvalProgress, record.approval),
-        risk: live?.risk ?? storedRisk(record.risk),
-        goods: live?.goods ?? stored(goodsView, record.goods),
-        refundedMinor: live?.refundedMinor ?? record.refundedMinor ?? 0,
-        currency: live?.review?.currency ?? record.currency ?? undefined,
-        refunds: refunds.map((refund) => ({
-          paymentId: refund.paymentId,
-          amountMinor: refund.amountMinor,
-          currency: refund.currency,
-          orderCurrencyMinor: refund.orderCurrencyMinor ?? undefined,
-          status: refund.status,
-          reference: refund.providerRefundId ?? undefined,
-        })),
-        lines: (live?.review?.lines ?? record.lines).map((line) => ({
-          lineId: line.lineId ?? '',
-          sku: line.sku ?? '',
-          warehouse: line.warehouse ?? '',
-          quantity: line.quantity ?? 0,
-          amountMinor: line.amountMinor ?? 0,
-        })),
-        notifications: (live?.notifications ?? record.notifications).map((n) => ({
-          channel: n.channel ?? '',
-          status: n.status ?? '',
-          detail: n.detail ?? undefined,
-        })),
-        timeline: record.timeline.map((entry) => ({
-          step: entry.step ?? 0,
-          state: entry.state ?? '',
-          at: (entry.at ?? record.createdAt).toISOString(),
-          ...(entry.note ? { note: entry.note } : {}),
-        })),
-        source: live ? 'workflow' : 'database',
-        createdAt: record.createdAt.toISOString(),
-        updatedAt: record.updatedAt.toISOString(),
-      };
+      // The same function builds the events outbound webhooks carry (activities/cancellation-events.ts).
+      return cancellationResourceOf(record, refunds, live, {
+        approval: stored(approvalProgress, record.approval),
+        risk: storedRisk(record.risk),
+        goods: stored(goodsView, record.goods),
+      });
     },
 
     /**

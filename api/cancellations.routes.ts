@@ -72,7 +72,13 @@ export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
     },
     async (request, reply) => {
       const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
-      const accepted = await cancellations.create(request.body, callerOf(request).personId, idempotencyKey);
+      const caller = callerOf(request);
+      const accepted = await cancellations.create(
+        request.body,
+        caller.personId,
+        idempotencyKey,
+        caller.via === 'session' ? 'api_session' : 'api_key',
+      );
       return reply
         .status(202)
         .header('location', `/v1/cancellations/${accepted.cancellationId}`)

@@ -34,24 +34,39 @@ export function deadlinesFrom(
 // gRPC status codes (grpc/status.proto) meaning the server was not reached or did not answer in time.
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
+const GRPC_FAILED_PRECONDITION = 9;
+
+/** The gRPC error under the client's wrappers (ServiceError: "Failed to start Workflow"), if any. */
+function grpcErrorOf(error: unknown): { code: number; details: string } | undefined {
+  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
+    if (isGrpcServiceError(current)) return { code: current.code, details: current.details };
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
 
 /** Whether `error` says Temporal was not reached, or did not answer before the deadline. */
 export function isTemporalUnreachable(error: unknown): boolean {
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
-  // The client wraps the gRPC error as the cause of its own (ServiceError: "Failed to start Workflow").
-  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
-    if (isGrpcServiceError(current)) {
-      const code: number = current.code;
-      return code === GRPC_DEADLINE_EXCEEDED || code === GRPC_UNAVAILABLE;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
+  const code = grpcErrorOf(error)?.code;
+  return code === GRPC_DEADLINE_EXCEEDED || code === GRPC_UNAVAILABLE;
+}
+
+/**
+ * Whether Temporal refused an Update because the workflow's last task failed or timed out and is being tried
+ * again (a worker died holding it, or took longer than the task's timeout): the workflow takes Updates again
+ * once a task completes, so the caller should retry, as after an outage. Found by `npm run chaos`, where it
+ * answered 500.
+ */
+export function isWorkflowTaskRetrying(error: unknown): boolean {
+  const grpc = grpcErrorOf(error);
+  return grpc?.code === GRPC_FAILED_PRECONDITION && /workflow task in failed state/i.test(grpc.details);
 }
 
 /**
  * Runs `call` (any number of Temporal calls) under one deadline `ms` from now; when Temporal is unreachable or
- * slower than that, throws `unavailable` saying what could not be done. Other errors pass through as they are.
+ * slower than that, or the workflow takes no Update while it retries a failed task, throws `unavailable` saying
+ * what could not be done. Other errors pass through as they are.
  */
 export async function withinDeadline<T>(
   temporal: Client,
@@ -62,6 +77,13 @@ export async function withinDeadline<T>(
   try {
     return await temporal.withDeadline(Date.now() + ms, call);
   } catch (error) {
+    if (isWorkflowTaskRetrying(error))
+      throw new CancelflowError(
+        'unavailable',
+        `${what}: the workflow is retrying a task that failed (a worker stopped, say) and takes no request until it completes; retry in a moment`,
+        undefined,
+        { cause: error },
+      );
     if (!isTemporalUnreachable(error)) throw error;
     throw new CancelflowError(
       'unavailable',

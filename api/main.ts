@@ -4,12 +4,14 @@ import { loadConfig, mongoUri } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { temporalDataConverter } from '../lib/payload-codec';
 import { loadPolicyFile } from '../lib/policy';
+import { startTracing } from '../lib/tracing';
 import { connectModels } from '../models';
 import { apiSettingsFrom, buildApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
+  const tracing = startTracing(config, 'cancelflow-api');
   const models = await connectModels(mongoUri(config), config.MONGODB_DATABASE, {
     timeoutMs: config.MONGODB_TIMEOUT_MS,
   });
@@ -18,6 +20,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: temporalDataConverter(config),
+    interceptors: tracing?.clientInterceptors,
   });
   const policy = await loadPolicyFile(config.CANCELLATION_POLICY_FILE);
   const app = buildApp({
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     await app.close();
     await connection.close();
     await models.db.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -15,6 +15,7 @@ import { registerDelegationCommands } from './commands/delegations';
 import { registerKeyCommands } from './commands/keys';
 import { registerMessageCommands } from './commands/messages';
 import { registerOrderCommands } from './commands/orders';
+import { registerWebhookCommands } from './commands/webhooks';
 import { createContext, DEFAULT_API_URL, NotSignedInError, UsageError, type CliContext } from './context';
 import { CredentialsStore, credentialsPath } from './credentials-store';
 import { consoleOutput, type Output } from './output';
@@ -65,6 +66,7 @@ export function buildProgram(context: CliContext): Command {
   registerOrderCommands(program, context);
   registerKeyCommands(program, context);
   registerDelegationCommands(program, context);
+  registerWebhookCommands(program, context);
   return program;
 }
 

@@ -1,6 +1,9 @@
 // The typed client of cancelflow's HTTP API, for back-end systems that start and follow cancellations, the
 // people's actions on them, and the caller's message centre.
 import type {
+  AnalyticsAnswer,
+  AnalyticsFigure,
+  AnalyticsQuery,
   ApiErrorBody,
   ApiKeyView,
   CancellationAccepted,
@@ -33,6 +36,9 @@ import type {
 } from './contract';
 
 export type {
+  AnalyticsAnswer,
+  AnalyticsFigure,
+  AnalyticsQuery,
   CancellationAccepted,
   CancellationListQuery,
   CancellationNotifications,
@@ -56,6 +62,23 @@ export type {
   WithdrawalRequest,
 } from './contract';
 export type { OrderResource, OrderSearchPage, OrderSearchQuery, OrderSummary } from './contract';
+import type {
+  CreatedWebhookSubscription,
+  CreateWebhookSubscriptionRequest,
+  EventDeliveryListQuery,
+  EventDeliveryView,
+  UpdateWebhookSubscriptionRequest,
+  WebhookSubscriptionView,
+} from './contract';
+export type {
+  CancellationEventPayload,
+  CreatedWebhookSubscription,
+  CreateWebhookSubscriptionRequest,
+  EventDeliveryListQuery,
+  EventDeliveryView,
+  UpdateWebhookSubscriptionRequest,
+  WebhookSubscriptionView,
+} from './contract';
 
 /** A query string of the criteria given: arrays repeat their key, undefined ones are left out. */
 function queryString(query: object): string {
@@ -70,6 +93,9 @@ function queryString(query: object): string {
   }
   return params.size > 0 ? `?${params.toString()}` : '';
 }
+
+const webhookSubscriptionPath = (subscriptionId: string) =>
+  `/v1/webhook-subscriptions/${encodeURIComponent(subscriptionId)}`;
 
 const cancellationPath = (cancellationId: string, action = '') =>
   `/v1/cancellations/${encodeURIComponent(cancellationId)}${action ? `/${action}` : ''}`;
@@ -252,6 +278,64 @@ export class CancelflowClient {
     return this.request<DelegationView>('DELETE', `/v1/delegations/${encodeURIComponent(delegationId)}`);
   }
 
+  /**
+   * Subscribes an outside system to cancellations' events (admins); the answer holds the signing secret, this
+   * once. Every event type when `eventTypes` is absent.
+   */
+  createWebhookSubscription(request: CreateWebhookSubscriptionRequest) {
+    return this.request<CreatedWebhookSubscription>('POST', '/v1/webhook-subscriptions', request);
+  }
+
+  async listWebhookSubscriptions(): Promise<WebhookSubscriptionView[]> {
+    return (await this.request<{ items: WebhookSubscriptionView[] }>('GET', '/v1/webhook-subscriptions'))
+      .items;
+  }
+
+  getWebhookSubscription(subscriptionId: string) {
+    return this.request<WebhookSubscriptionView>('GET', webhookSubscriptionPath(subscriptionId));
+  }
+
+  /** Changes its URL, its event types, or whether it is active. */
+  updateWebhookSubscription(subscriptionId: string, change: UpdateWebhookSubscriptionRequest) {
+    return this.request<WebhookSubscriptionView>('PATCH', webhookSubscriptionPath(subscriptionId), change);
+  }
+
+  /** Removes it and its deliveries; answers with it. */
+  removeWebhookSubscription(subscriptionId: string) {
+    return this.request<WebhookSubscriptionView>('DELETE', webhookSubscriptionPath(subscriptionId));
+  }
+
+  /** Its deliveries with their attempts, newest first (`status: 'failed'`: the parked ones). */
+  async listEventDeliveries(
+    subscriptionId: string,
+    query: EventDeliveryListQuery = {},
+  ): Promise<EventDeliveryView[]> {
+    const path = `${webhookSubscriptionPath(subscriptionId)}/deliveries${queryString(query)}`;
+    return (await this.request<{ items: EventDeliveryView[] }>('GET', path)).items;
+  }
+
+  /** Sends a delivery again, as the same event: due now, with a fresh retry window. */
+  redeliverEvent(deliveryId: string) {
+    return this.request<EventDeliveryView>(
+      'POST',
+      `/v1/webhook-deliveries/${encodeURIComponent(deliveryId)}/redelivery`,
+    );
+  }
+
+  /**
+   * A figure of the analytics (R22, R23, R29) over a window (`from`, `to`: dates or date-times; the last 90 days
+   * by default), e.g. `getAnalytics('over-time', { from: '2026-01-01', granularity: 'month' })`.
+   */
+  getAnalytics<F extends AnalyticsFigure>(figure: F, query: AnalyticsQuery<F> = {} as AnalyticsQuery<F>) {
+    return this.request<AnalyticsAnswer<F>>('GET', `/v1/analytics/${figure}${queryString(query)}`);
+  }
+
+  /** The same figure's rows as CSV (a header line, then one line per row). */
+  getAnalyticsCsv<F extends AnalyticsFigure>(figure: F, query: AnalyticsQuery<F> = {} as AnalyticsQuery<F>) {
+    const path = `/v1/analytics/${figure}${queryString(query)}`;
+    return this.request<string>('GET', path, undefined, { accept: 'text/csv' }, 'text');
+  }
+
   /** Finds orders (R1): every criterion given must match; follow `nextCursor` for the next page. */
   searchOrders(query: OrderSearchQuery = {}) {
     return this.request<OrderSearchPage>('GET', `/v1/orders${queryString(query)}`);
@@ -267,6 +351,8 @@ export class CancelflowClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    /** `text`: the answer's body as it came (CSV); errors are still the API's JSON. */
+    read: 'json' | 'text' = 'json',
   ): Promise<T> {
     const sent: Record<string, string> = { ...headers };
     if (body !== undefined) sent['content-type'] = 'application/json';
@@ -281,6 +367,7 @@ export class CancelflowClient {
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     this.keepCookies(response);
+    if (read === 'text' && response.ok) return (await response.text()) as T;
     const payload: unknown = response.status === 204 ? null : await response.json().catch(() => undefined);
     if (!response.ok) {
       const error = (payload ?? { error: 'http_error', message: response.statusText }) as ApiErrorBody;

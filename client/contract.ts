@@ -9,6 +9,12 @@ import {
   type OrderSearchPage,
 } from '../contracts/books.contract';
 import {
+  ANALYTICS_GRANULARITIES,
+  REQUEST_CHANNELS,
+  type AnalyticsFigure,
+  type AnalyticsRows,
+} from '../contracts/analytics.contract';
+import {
   CONFIRMABLE_STAGES,
   DEPARTMENTS,
   REASON_CODES,
@@ -19,6 +25,7 @@ import {
   type GoodsView,
   type RiskAssessment,
 } from '../contracts/cancellation.contract';
+import { CANCELLATION_EVENT_TYPES, EVENT_DELIVERY_STATUSES } from '../contracts/cancellation-events.contract';
 
 export const createCancellationBody = z.strictObject({
   orderNumber: z.string().trim().min(1).max(64),
@@ -577,6 +584,172 @@ export type DelegationList = z.infer<typeof delegationList>;
 
 export const delegationIdParams = z.object({ id: z.string().trim().min(1).max(128) });
 
+// Learning from cancellations (R22, R23, R29): `GET /v1/analytics/<figure>`, JSON or CSV. A figure counts the
+// cancellations asked for in the window; `restocked` and `suppliers` count what the stock ledger and the
+// purchase orders recorded in it. Money is in minor units with its currency, times in milliseconds.
+
+/** `+08:00`. An unencoded "+" in a query string arrives as a space, which is read as "+". */
+const utcOffset = z
+  .string()
+  .regex(/^[+ -]\d\d:[0-5]\d$/, 'an offset from UTC such as +08:00 (send + as %2B)')
+  .default('+00:00')
+  .meta({ description: 'Where days, weeks and months start, and how a date without a time is read' });
+
+const analyticsWindowQuery = {
+  /** Asked for at or after: an ISO date (midnight at utcOffset) or a date-time; 90 days before `to` by default. */
+  from: dateBound.optional(),
+  /** Up to: a date-time, or a date for the whole of that day; now by default. */
+  to: dateBound.optional(),
+  utcOffset,
+  /** `csv` answers text/csv, as `Accept: text/csv` does. */
+  format: z.enum(['json', 'csv']).optional(),
+};
+const reasonFilter = { reasonCode: z.enum(REASON_CODES).optional() };
+const topRows = (fallback: number) => ({
+  limit: z.coerce.number<number>().int().min(1).max(1000).default(fallback),
+});
+
+export const analyticsQueries = {
+  reasons: z.strictObject(analyticsWindowQuery),
+  'over-time': z.strictObject({
+    ...analyticsWindowQuery,
+    ...reasonFilter,
+    granularity: z.enum(ANALYTICS_GRANULARITIES).default('week'),
+  }),
+  products: z.strictObject({ ...analyticsWindowQuery, ...reasonFilter, ...topRows(20) }),
+  customers: z.strictObject({ ...analyticsWindowQuery, ...reasonFilter, ...topRows(20) }),
+  'repeat-cancellers': z.strictObject({
+    ...analyticsWindowQuery,
+    ...reasonFilter,
+    ...topRows(50),
+    /** Cancellations in the window that make a customer a repeat canceller. */
+    minimum: z.coerce.number<number>().int().min(2).max(1000).default(2),
+  }),
+  departments: z.strictObject({ ...analyticsWindowQuery, ...reasonFilter }),
+  channels: z.strictObject({ ...analyticsWindowQuery, ...reasonFilter }),
+  refunds: z.strictObject({ ...analyticsWindowQuery, ...reasonFilter }),
+  restocked: z.strictObject(analyticsWindowQuery),
+  suppliers: z.strictObject(analyticsWindowQuery),
+  approvals: z.strictObject({ ...analyticsWindowQuery, ...reasonFilter }),
+  'state-times': z.strictObject({ ...analyticsWindowQuery, ...reasonFilter }),
+} as const satisfies Record<AnalyticsFigure, z.ZodType>;
+
+const outcomeCounts = {
+  cancellations: z.number().int(),
+  completed: z.number().int(),
+  /** Refused, rejected, withdrawn, delivered after all, or stopped by ops. */
+  stopped: z.number().int(),
+  running: z.number().int(),
+};
+
+export const analyticsRows = {
+  reasons: z.object({ reasonCode: z.enum(REASON_CODES), ...outcomeCounts }),
+  'over-time': z.object({ period: z.string(), ...outcomeCounts }),
+  products: z.object({
+    sku: z.string(),
+    name: z.string().optional(),
+    cancellations: z.number().int(),
+    completed: z.number().int(),
+    unitsCancelled: z.number().int(),
+    amountMinor: z.number().int(),
+    currency: z.string(),
+  }),
+  customers: z.object({ customerId: z.string(), ...outcomeCounts }),
+  'repeat-cancellers': z.object({
+    customerId: z.string(),
+    cancellations: z.number().int(),
+    completed: z.number().int(),
+    firstAt: z.string(),
+    lastAt: z.string(),
+    reasons: z.array(z.enum(REASON_CODES)),
+  }),
+  departments: z.object({ department: z.enum([...DEPARTMENTS, 'unknown']), ...outcomeCounts }),
+  channels: z.object({ channel: z.enum([...REQUEST_CHANNELS, 'unrecorded']), ...outcomeCounts }),
+  refunds: z.object({
+    currency: z.string(),
+    cancellations: z.number().int(),
+    refundedMinor: z.number().int(),
+  }),
+  restocked: z.object({
+    sku: z.string(),
+    name: z.string().optional(),
+    releasedUnits: z.number().int(),
+    returnedUnits: z.number().int(),
+    units: z.number().int(),
+    unitCostMinor: z.number().int().optional(),
+    valueMinor: z.number().int().optional(),
+    currency: z.string().optional(),
+  }),
+  suppliers: z.object({
+    supplierId: z.string(),
+    supplierName: z.string(),
+    currency: z.string(),
+    purchaseOrders: z.number().int(),
+    reductions: z.number().int(),
+    unitsReduced: z.number().int(),
+    valueReducedMinor: z.number().int(),
+    unitsNotReduced: z.number().int(),
+    supplierToldOfChanges: z.number().int(),
+  }),
+  approvals: z.object({
+    riskLevel: z.enum([...(['low', 'medium', 'high'] as const), 'unknown']),
+    approvals: z.number().int(),
+    rejected: z.number().int(),
+    escalations: z.number().int(),
+    averageMs: z.number().int(),
+    medianMs: z.number().int(),
+    p90Ms: z.number().int(),
+    maxMs: z.number().int(),
+  }),
+  'state-times': z.object({
+    state: z.string(),
+    stays: z.number().int(),
+    totalMs: z.number().int(),
+    averageMs: z.number().int(),
+    maxMs: z.number().int(),
+  }),
+} as const;
+
+const answerOf = <Row extends z.ZodType, Extra extends z.ZodRawShape = Record<never, never>>(
+  row: Row,
+  extra?: Extra,
+) =>
+  z.object({
+    /** The window as instants: `from` inclusive, `to` exclusive. */
+    from: z.string(),
+    to: z.string(),
+    utcOffset: z.string(),
+    rows: z.array(row),
+    ...(extra ?? ({} as Extra)),
+  });
+
+export const analyticsAnswers = {
+  reasons: answerOf(analyticsRows.reasons),
+  'over-time': answerOf(analyticsRows['over-time'], { granularity: z.enum(ANALYTICS_GRANULARITIES) }),
+  products: answerOf(analyticsRows.products),
+  customers: answerOf(analyticsRows.customers),
+  'repeat-cancellers': answerOf(analyticsRows['repeat-cancellers'], {
+    summary: z.object({ customers: z.number().int(), repeatCustomers: z.number().int() }),
+  }),
+  departments: answerOf(analyticsRows.departments),
+  channels: answerOf(analyticsRows.channels),
+  refunds: answerOf(analyticsRows.refunds),
+  restocked: answerOf(analyticsRows.restocked),
+  suppliers: answerOf(analyticsRows.suppliers),
+  approvals: answerOf(analyticsRows.approvals),
+  'state-times': answerOf(analyticsRows['state-times']),
+} as const satisfies Record<AnalyticsFigure, z.ZodType>;
+
+export type AnalyticsQuery<F extends AnalyticsFigure> = Omit<z.input<(typeof analyticsQueries)[F]>, 'format'>;
+export type AnalyticsAnswer<F extends AnalyticsFigure> = z.infer<(typeof analyticsAnswers)[F]>;
+export type { AnalyticsFigure };
+
+// The rows' schemas describe the contract's row types (models/analytics.ts computes those).
+type AnalyticsRowsMatch = {
+  [F in AnalyticsFigure]: Same<z.infer<(typeof analyticsRows)[F]>, AnalyticsRows[F]>;
+}[AnalyticsFigure];
+export type _AnalyticsSchemasMatchContracts = Holds<AnalyticsRowsMatch>;
+
 // The order lookup's answers (R1, R13), as schemas of the books' contract types.
 
 const orderStatus = z.enum(ORDER_STATUSES);
@@ -685,3 +858,109 @@ export type _SchemasMatchContracts = [
   Holds<Same<z.infer<typeof orderSearchPage>, OrderSearchPage>>,
   Holds<Same<z.infer<typeof orderResource>, OrderResource>>,
 ];
+
+// Outbound webhooks: admins subscribe outside systems to cancellations' events, and follow their deliveries.
+// Each event is posted as `cancellationEventPayload`, signed the Standard Webhooks way (webhook-verifier.ts).
+
+export const cancellationEventTypeSchema = z.enum(CANCELLATION_EVENT_TYPES);
+
+const webhookUrl = z
+  .url({ protocol: /^https?$/, error: 'an http or https URL' })
+  .max(2048)
+  .meta({ description: 'Where events are posted (http or https)', example: 'https://erp.example.com/hooks' });
+
+export const createWebhookSubscriptionBody = z.strictObject({
+  url: webhookUrl,
+  /** The types to send; every type when absent. */
+  eventTypes: z.array(cancellationEventTypeSchema).min(1).optional(),
+  description: z.string().trim().max(200).optional(),
+});
+export type CreateWebhookSubscriptionRequest = z.input<typeof createWebhookSubscriptionBody>;
+
+export const updateWebhookSubscriptionBody = z
+  .strictObject({
+    url: webhookUrl.optional(),
+    eventTypes: z.array(cancellationEventTypeSchema).min(1).optional(),
+    description: z.string().trim().max(200).optional(),
+    /** Inactive: no new events; what is pending waits, and goes once it is active again. */
+    active: z.boolean().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'name at least one field to change' });
+export type UpdateWebhookSubscriptionRequest = z.input<typeof updateWebhookSubscriptionBody>;
+
+export const webhookSubscriptionView = z.object({
+  subscriptionId: z.string(),
+  url: z.string(),
+  eventTypes: z.array(cancellationEventTypeSchema),
+  active: z.boolean(),
+  description: z.string().optional(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type WebhookSubscriptionView = z.infer<typeof webhookSubscriptionView>;
+
+export const createdWebhookSubscription = webhookSubscriptionView.extend({
+  /** The signing secret (`whsec_…`), shown this once: keep it where the receiver verifies signatures. */
+  secret: z.string(),
+});
+export type CreatedWebhookSubscription = z.infer<typeof createdWebhookSubscription>;
+
+export const webhookSubscriptionList = z.object({ items: z.array(webhookSubscriptionView) });
+export const webhookSubscriptionIdParams = z.object({ id: z.string().trim().min(1).max(128) });
+
+export const eventDeliveryListQuery = z.strictObject({
+  status: z.enum(EVENT_DELIVERY_STATUSES).optional(),
+  /** One cancellation's deliveries, in the order of its steps. */
+  cancellationId: z.string().trim().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type EventDeliveryListQuery = z.input<typeof eventDeliveryListQuery>;
+
+export const eventDeliveryView = z.object({
+  deliveryId: z.string(),
+  subscriptionId: z.string(),
+  /** The event's id: the webhook-id header of every attempt. */
+  eventId: z.string(),
+  eventType: cancellationEventTypeSchema,
+  cancellationId: z.string(),
+  sequence: z.number().int(),
+  /** `failed`: parked after its retry window; `POST /v1/webhook-deliveries/:id/redelivery` sends it again. */
+  status: z.enum(EVENT_DELIVERY_STATUSES),
+  attemptCount: z.number().int(),
+  /** The latest attempts, oldest first. */
+  attempts: z.array(
+    z.object({
+      at: z.string(),
+      durationMs: z.number(),
+      statusCode: z.number().int().optional(),
+      error: z.string().optional(),
+    }),
+  ),
+  nextAttemptAt: z.string().optional(),
+  lastError: z.string().optional(),
+  deliveredAt: z.string().optional(),
+  failedAt: z.string().optional(),
+  redeliveredAt: z.string().optional(),
+  redeliveredBy: z.string().optional(),
+  createdAt: z.string(),
+});
+export type EventDeliveryView = z.infer<typeof eventDeliveryView>;
+
+export const eventDeliveryList = z.object({ items: z.array(eventDeliveryView) });
+export const eventDeliveryIdParams = z.object({ id: z.string().trim().min(1).max(128) });
+
+/** What each request of an outbound webhook carries. */
+export const cancellationEventPayload = z.object({
+  /** The same as the webhook-id header: one id per event, however often it is sent. Drop repeats by it. */
+  id: z.string(),
+  type: cancellationEventTypeSchema,
+  /** When the state changed. */
+  timestamp: z.string(),
+  cancellationId: z.string(),
+  /** The step of the cancellation's timeline: 0, 1, 2… Order a cancellation's events by it. */
+  sequence: z.number().int(),
+  /** The cancellation as GET /v1/cancellations/:id showed it right after this step. */
+  data: cancellationResource,
+});
+export type CancellationEventPayload = z.infer<typeof cancellationEventPayload>;

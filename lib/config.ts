@@ -117,6 +117,53 @@ export const configSchema = z
     /** Where the provider sends people back; registered with it. Default: PUBLIC_BASE_URL/v1/auth/oidc/callback. */
     OIDC_REDIRECT_URL: z.url().optional(),
 
+    /** Outbound webhooks (the worker's event dispatcher): how long one request to a subscriber may take. */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** How long an event is retried, from its first attempt, before it is parked as failed for a person. */
+    WEBHOOK_RETRY_WINDOW_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3_600_000),
+    /** The wait before the first retry; each later wait doubles, up to WEBHOOK_RETRY_MAX_INTERVAL_MS. */
+    WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().positive().default(5_000),
+    WEBHOOK_RETRY_MAX_INTERVAL_MS: z.coerce.number().int().positive().default(3_600_000),
+    /** How often the dispatcher looks for deliveries that are due, when it found none last time. */
+    WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(1_000),
+
+    /**
+     * The Temporal UI's origin (scheme, host, port), the one page allowed to call the codec endpoint from a browser
+     * with a person's session (CORS, api/codec.routes.ts). Default: the dev server's UI that `npm start` runs.
+     */
+    TEMPORAL_UI_ORIGIN: z.url().optional(),
+
+    /**
+     * Prometheus metrics (issue #15). Each process serves them on a port of its own, bound to METRICS_HOST; unset
+     * ports are off: the endpoints answer anyone who reaches them, so they are opened only where chosen, and two
+     * workers on one machine must not fight over one fixed port. `npm start` turns both on.
+     */
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** The API's /metrics: requests by route and status, and the cancellations, outbox and approvals. */
+    API_METRICS_PORT: port.optional(),
+    /** The worker's /metrics: the Temporal SDK's own (task slots, polls, latencies, sticky cache). */
+    WORKER_METRICS_PORT: port.optional(),
+    /** How old the API's figures read from the database may be when scraped (at most one read per interval). */
+    METRICS_REFRESH_SECONDS: z.coerce.number().min(0).default(30),
+
+    /**
+     * Tracing through Temporal's OpenTelemetry interceptors: the OTLP/HTTP collector's base URL (spans go to
+     * `<url>/v1/traces`), e.g. http://127.0.0.1:4318. Unset, nothing is traced.
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+
+    /**
+     * A workflow bundle made beforehand (`bundleWorkflowCode`, written to a file), which the worker loads instead
+     * of bundling the workflow code as it starts: a restart then takes seconds less (`npm run chaos` restarts it
+     * every few seconds). It must be made from the same code, and with tracing's interceptor modules if
+     * OTEL_EXPORTER_OTLP_ENDPOINT is set. Unset, the worker bundles from source.
+     */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+
     SIMULATORS_HOST: z.string().min(1).default('127.0.0.1'),
     SMS_SIMULATOR_PORT: port.default(8026),
     PAYMENT_GATEWAY_PORT: port.default(8027),
@@ -147,6 +194,8 @@ export const configSchema = z
     ...config,
     OIDC_REDIRECT_URL:
       config.OIDC_REDIRECT_URL ?? `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}/v1/auth/oidc/callback`,
+    TEMPORAL_UI_ORIGIN: new URL(config.TEMPORAL_UI_ORIGIN ?? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`)
+      .origin,
   }));
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { REASON_CODES } from '../contracts/cancellation.contract';
+import { REQUEST_CHANNELS } from '../contracts/analytics.contract';
+import { DEPARTMENTS, REASON_CODES } from '../contracts/cancellation.contract';
 
 /**
  * The queryable copy of a cancellation: lists, reports and reads after the workflow closed come from here,
@@ -33,6 +34,10 @@ export const cancellationSchema = new Schema(
     reasonCode: { type: String, enum: REASON_CODES, required: true },
     note: { type: String },
     requestedBy: { type: String, required: true },
+    /** R24: the requester's department when they asked (the analytics group by it; people move). */
+    requesterDepartment: { type: String, enum: DEPARTMENTS },
+    /** How it was asked for: the console, the API with a person's session, or a system's API key. */
+    channel: { type: String, enum: REQUEST_CHANNELS },
     confirmed: { type: [String], default: [] },
     requestedLines: {
       type: [new Schema({ lineId: String, quantity: Number }, { _id: false })],
@@ -76,6 +81,10 @@ cancellationSchema.index({ requestedBy: 1, createdAt: -1, cancellationId: -1 });
 cancellationSchema.index({ customerId: 1, createdAt: -1, cancellationId: -1 });
 /** By state, or the start of it (an anchored prefix is an index range): what waits for finance, ops, the warehouse. */
 cancellationSchema.index({ state: 1, createdAt: -1, cancellationId: -1 });
+/** The API's metrics (api/metrics.ts): counts by state and outcome, and the oldest in each, from this index alone. */
+cancellationSchema.index({ state: 1, outcome: 1, createdAt: 1 });
+/** The analytics of one reason (R22): its cancellations in a window (the others range on createdAt above). */
+cancellationSchema.index({ reasonCode: 1, createdAt: 1 });
 /** What waits for an approver: the approvals they may decide (multikey on the list). */
 cancellationSchema.index({ 'approval.eligibleApprovers': 1, state: 1 });
 /** What waits for a delegate (R15): the steps that found them as someone's delegate. */

@@ -15,6 +15,8 @@ import { salesOrderModel } from './sales-order.model';
 import { shipmentModel } from './shipment.model';
 import { productModel, stockLevelModel, stockMovementModel } from './stock.model';
 import { warehouseModel } from './warehouse.model';
+import { cancellationEventModel, eventDeliveryModel } from './event-delivery.model';
+import { webhookSubscriptionModel } from './webhook-subscription.model';
 
 export function createModels(db: Connection) {
   return {
@@ -40,6 +42,9 @@ export function createModels(db: Connection) {
     Session: sessionModel(db),
     ApiKey: apiKeyModel(db),
     Delegation: delegationModel(db),
+    WebhookSubscription: webhookSubscriptionModel(db),
+    CancellationEvent: cancellationEventModel(db),
+    EventDelivery: eventDeliveryModel(db),
   };
 }
 export type Models = ReturnType<typeof createModels>;

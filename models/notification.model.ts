@@ -65,6 +65,8 @@ notificationSchema.index({ providerMessageId: 1 }, { unique: true, sparse: true 
 // embedded mongo-java-server answers a filter from an index only when it names exactly that index's fields.
 notificationSchema.index({ idempotencyKey: 1, status: 1 }, { unique: true });
 notificationSchema.index({ idempotencyKey: 1, status: 1, attempts: 1 }, { unique: true });
+/** The API's metrics (api/metrics.ts): the outbox's backlog, counted from this index alone. */
+notificationSchema.index({ status: 1 });
 
 export type NotificationRecord = InferSchemaType<typeof notificationSchema>;
 export const notificationModel = (db: Connection) => db.model('Notification', notificationSchema);

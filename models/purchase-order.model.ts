@@ -140,6 +140,9 @@ purchaseOrderSchema.index({ 'lines.raisedFor.orderNumber': 1 });
 purchaseOrderSchema.index({ poNumber: 1, revision: 1 }, { unique: true });
 purchaseOrderSchema.index({ 'supplier.supplierId': 1, createdAt: -1 });
 purchaseOrderSchema.index({ status: 1, expectedAt: 1 });
+// The analytics' reductions for cancellations in a window (R29), matched with $elemMatch so that both fields
+// bound the scan of this multikey index.
+purchaseOrderSchema.index({ 'adjustments.kind': 1, 'adjustments.at': 1 });
 
 export type PurchaseOrder = InferSchemaType<typeof purchaseOrderSchema>;
 

@@ -178,6 +178,8 @@ export interface TemporalServerOptions {
   port: number;
   /** Omit for a headless server. */
   uiPort?: number;
+  /** The codec endpoint the UI decodes payloads through (`<url>/decode`); needs `uiPort`. */
+  uiCodecEndpoint?: string;
   /** Omit to keep everything in memory. */
   dbFile?: string;
   searchAttributes?: Record<
@@ -198,6 +200,7 @@ export async function startTemporalDevServer(options: TemporalServerOptions): Pr
   args.push('--http-port', String(await freePort(host)), '--metrics-port', String(await freePort(host)));
   if (options.uiPort) args.push('--ui-ip', host, '--ui-port', String(options.uiPort));
   else args.push('--headless');
+  if (options.uiPort && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     // Measured on these machines: WAL with normal sync is about 6x faster than SQLite's default journal.

@@ -5,10 +5,12 @@
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { apiSettingsFrom, buildApp } from '../api/app';
+import { codecEndpointOf } from '../api/codec.routes';
 import { loadConfig, mongoUri, redactConfig, type Config } from '../lib/config';
 import { temporalDataConverter } from '../lib/payload-codec';
 import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
+import { startTracing } from '../lib/tracing';
 import { connectModels } from '../models';
 import {
   startCarrierSimulator,
@@ -47,6 +49,20 @@ async function stopAll(): Promise<void> {
   for (const { name, stop } of stoppers.splice(0).reverse()) {
     await stop().catch((error: unknown) => console.error(`  could not stop ${name}: ${String(error)}`));
   }
+}
+
+/**
+ * Metrics are off unless their ports are set (lib/config.ts); `npm start` turns them on, on these ports unless
+ * set otherwise, and prints where.
+ */
+const LOCAL_METRICS_PORTS = { API_METRICS_PORT: 9464, WORKER_METRICS_PORT: 9465 } as const;
+
+function withLocalMetrics(config: Config): Config {
+  return {
+    ...config,
+    API_METRICS_PORT: config.API_METRICS_PORT ?? LOCAL_METRICS_PORTS.API_METRICS_PORT,
+    WORKER_METRICS_PORT: config.WORKER_METRICS_PORT ?? LOCAL_METRICS_PORTS.WORKER_METRICS_PORT,
+  };
 }
 
 function isLocal(address: string): boolean {
@@ -88,6 +104,10 @@ function portsToBind(config: Config, temporalLocal: boolean): PortInUse[] {
     { host, port: config.CARRIER_PORT, what: 'the carrier simulator', setting: 'CARRIER_PORT' },
     { host: config.API_HOST, port: config.API_PORT, what: 'the API', setting: 'API_PORT' },
   );
+  for (const setting of ['API_METRICS_PORT', 'WORKER_METRICS_PORT'] as const) {
+    const port = config[setting];
+    if (port) ports.push({ host: config.METRICS_HOST, port, what: 'metrics', setting });
+  }
   return ports;
 }
 
@@ -146,7 +166,7 @@ function workerDiedMessage(exit: WorkerExit, logFile: string): string {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = withLocalMetrics(loadConfig());
   const logger = createLogger(config, 'cancelflow', { pretty: true });
 
   let stopping = false;
@@ -204,6 +224,8 @@ async function main(): Promise<void> {
     const temporal = await startTemporalDevServer({
       port: temporalPort,
       uiPort: config.TEMPORAL_UI_PORT,
+      // The UI decodes payloads for a signed-in ops person through the API (README: personal data).
+      uiCodecEndpoint: codecEndpointOf(config.PUBLIC_BASE_URL),
       dbFile: join(dataDir, 'temporal.db'),
       searchAttributes: CANCELFLOW_SEARCH_ATTRIBUTES,
       logFile: join(dataDir, 'logs', 'temporal.log'),
@@ -266,11 +288,14 @@ async function main(): Promise<void> {
 
   done = step('starting the worker in a process of its own (bundling workflow code)');
   // One client for the API (the worker has its own, for the notices' delivery workflows).
+  const tracing = startTracing(config, 'cancelflow-api');
+  if (tracing) stoppers.push({ name: 'tracing', stop: () => tracing.shutdown() });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({
     connection: clientConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: temporalDataConverter(config),
+    interceptors: tracing?.clientInterceptors,
   });
   stoppers.push({ name: 'Temporal client', stop: () => clientConnection.close() });
   const workerLog = join(dataDir, 'logs', 'worker.log');
@@ -318,7 +343,9 @@ cancelflow is running. Ctrl-C stops everything.
 
   API              ${api}   (GET /health)
   Console          ${api}/console   (sign in as one of the people below)
-  Temporal UI      ${temporalUi ?? "(the configured Temporal server's own UI)"}
+  Temporal UI      ${temporalUi ?? "(the configured Temporal server's own UI)"}   (payloads decoded for ops: README)
+  Metrics          http://${config.METRICS_HOST}:${config.API_METRICS_PORT}/metrics (API), http://${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics (worker)
+  Tracing          ${config.OTEL_EXPORTER_OTLP_ENDPOINT ? `to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}
   Mail catcher     ${mail.httpUrl}   (SMTP on ${host}:${mail.smtpPort})
   SMS simulator    ${sms.url}/_sim/messages
   Payment gateway  ${gateway.url}/_sim/refunds

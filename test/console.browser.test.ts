@@ -557,3 +557,24 @@ test('the message centre’s badge counts the unread messages and clears as they
   expect(await unreadCount(stack.models, 'reader-1')).toBe(0);
   await expectAccessible(reader, 'messages-read');
 }, 120_000);
+
+test('finance read the analytics: each chart drawn from its table, within the Content-Security-Policy', async () => {
+  const page = await newPage('en');
+  await signIn(page, 'finance-1');
+  // A script, style or connection the policy refused shows as a console error saying so.
+  const refused: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+  });
+  await page.getByRole('link', { name: /^(分析|Analytics)$/ }).click();
+  await page.waitForURL(/\/console\/analytics$/);
+  await page.waitForSelector('section[data-figure="reasons"][data-chart-drawn="true"]');
+  // Every section with a chart drew it (the reasons, departments and channels always have rows).
+  const charted = await page.locator('section[data-chart]').count();
+  expect(charted).toBeGreaterThanOrEqual(3);
+  expect(await page.locator('section[data-chart-drawn="true"]').count()).toBe(charted);
+  const canvas = await page.locator('section[data-figure="reasons"] canvas').boundingBox();
+  expect(canvas?.height).toBeGreaterThan(100);
+  expect(refused).toEqual([]);
+  await expectAccessible(page, 'analytics');
+});

@@ -10,7 +10,7 @@
 // (no qualifying role, or not the caller's own) or 401 (no credentials). Allowed writes are aimed where they
 // change nothing: cancellations that already ended (the workflow is gone: 409), ids that do not exist (404).
 //
-// Matrix size: 68 rows + 38 HEAD twins = 106 routes; 1431 cells (MATRIX_CELLS, printed in the describe name).
+// Matrix size: 93 rows + 55 HEAD twins = 148 routes; 1809 cells (MATRIX_CELLS, printed in the describe name).
 import type { CreateCancellationRequest } from '../client/contract';
 import type { PersonRole } from '../contracts/books.contract';
 import { apiSettingsFrom, buildApp } from '../api/app';
@@ -21,6 +21,7 @@ import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
 import { issueApiKey, setPassword } from '../models/credentials';
 import { freePort } from '../scripts/servers';
+import { ANALYTICS_ROWS } from './analytics.matrix-rows';
 import { CONSOLE_ROWS } from './console.matrix-rows';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
@@ -72,7 +73,7 @@ interface Context {
 }
 
 interface Row {
-  method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
   /** As registered. */
   path: string;
   /** What `:id` names: the row is called on each resource of that kind (RESOURCES). */
@@ -188,8 +189,36 @@ const TABLE: readonly Row[] = [
   { method: 'POST', path: '/v1/webhooks/carrier', access: { public: "the carrier's signature is checked" },
     request: () => ({ body: { eventId: 'matrix' } }), answers: 401 },
 
+  // The codec endpoint for the Temporal UI and CLI (issue #15): decoding shows personal data, so ops only. The
+  // browser's preflight is public and answers the Temporal UI's origin alone; these calls send none: 403.
+  { method: 'POST', path: '/v1/codec/decode', access: { roles: ['ops'] },
+    request: () => ({ body: { payloads: [] } }), answers: 200 },
+  { method: 'POST', path: '/v1/codec/encode', access: { roles: ['ops'] },
+    request: () => ({ body: { payloads: [] } }), answers: 200 },
+  { method: 'OPTIONS', path: '/v1/codec/decode', access: { public: "a browser's CORS preflight" }, answers: 403 },
+  { method: 'OPTIONS', path: '/v1/codec/encode', access: { public: "a browser's CORS preflight" }, answers: 403 },
+
+  // Outbound webhooks: subscriptions, their deliveries and redelivering one, admins only. A subscription is
+  // made (to an address nothing answers at); the others name ids that do not exist: 404.
+  { method: 'POST', path: '/v1/webhook-subscriptions', access: { roles: ['admin'] },
+    request: () => ({ body: { url: 'http://127.0.0.1:9/matrix' } }), answers: 201 },
+  { method: 'GET', path: '/v1/webhook-subscriptions', access: { roles: ['admin'] }, answers: 200 },
+  { method: 'GET', path: '/v1/webhook-subscriptions/:id', access: { roles: ['admin'] },
+    request: () => ({ url: '/v1/webhook-subscriptions/whs_matrix_none' }), answers: 404 },
+  { method: 'PATCH', path: '/v1/webhook-subscriptions/:id', access: { roles: ['admin'] },
+    request: () => ({ url: '/v1/webhook-subscriptions/whs_matrix_none', body: { active: false } }), answers: 404 },
+  { method: 'DELETE', path: '/v1/webhook-subscriptions/:id', access: { roles: ['admin'] },
+    request: () => ({ url: '/v1/webhook-subscriptions/whs_matrix_none' }), answers: 404 },
+  { method: 'GET', path: '/v1/webhook-subscriptions/:id/deliveries', access: { roles: ['admin'] },
+    request: () => ({ url: '/v1/webhook-subscriptions/whs_matrix_none/deliveries' }), answers: 404 },
+  { method: 'POST', path: '/v1/webhook-deliveries/:id/redelivery', access: { roles: ['admin'] },
+    request: () => ({ url: '/v1/webhook-deliveries/dlv_matrix_none/redelivery' }), answers: 404 },
+
   // The web console (issue #14): its pages, its writes and its live stream (test/console.matrix-rows.ts).
   ...CONSOLE_ROWS,
+
+  // The analytics (R22, R23, R29): the figures, the console's page and its script (test/analytics.matrix-rows.ts).
+  ...ANALYTICS_ROWS,
 ];
 
 /** Fastify answers HEAD for every GET route with the GET route's own access and handler. */

@@ -51,6 +51,13 @@ const NO_FILTER = new Set([
 const ALLOWED: { collection: string; method: string; fields: string[]; why: string }[] = [
   // Small collections, bounded by the organisation rather than by the books.
   { collection: 'people', method: 'find', fields: ['department', 'active'], why: 'staff, a few hundred' },
+  // Each step asks which webhook subscriptions want its event (activities/cancellation-events.ts).
+  {
+    collection: 'webhooksubscriptions',
+    method: 'find',
+    fields: ['active'],
+    why: 'outside systems subscribed by admins, a handful',
+  },
 ];
 
 /** The field sets of each collection's unique indexes (`_id` always), as its schema declares them. */

@@ -6,14 +6,21 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { loadConfig } from '../lib/config';
 import { temporalDataConverter } from '../lib/payload-codec';
 import { createLogger } from '../lib/logger';
-import { createActivityDeps, createWorker } from './worker';
+import { startTracing } from '../lib/tracing';
+import { createActivityDeps, createWorker, runtimeTelemetryFrom } from './worker';
+import { createEventDispatcher, eventDispatchSettingsFrom } from '../activities/event-dispatcher';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
   // The signals are ours rather than the SDK's: one that comes while the worker is still being built (bundling
   // the workflow code takes seconds) must stop it too, not be lost and leave it to start polling.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: [],
+    telemetryOptions: runtimeTelemetryFrom(config),
+  });
+  const tracing = startTracing(config, 'cancelflow-worker');
   let worker: Worker | undefined;
   let stopRequested = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -24,7 +31,9 @@ async function main(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
 
-  const deps = await createActivityDeps(config, logger);
+  const deps = await createActivityDeps(config, logger, undefined, undefined, tracing);
+  // Outbound webhooks are sent from this process, outside any workflow (activities/event-dispatcher.ts).
+  const dispatcher = createEventDispatcher(deps, eventDispatchSettingsFrom(config));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     worker = await createWorker({
@@ -33,9 +42,14 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       deps,
       dataConverter: temporalDataConverter(config),
+      tracing,
+      ...(config.WORKFLOW_BUNDLE_PATH
+        ? { workflows: { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } }
+        : {}),
     });
     if (stopRequested) return;
     const running = worker.run(); // until shutdown(): it finishes the tasks it holds first
+    dispatcher.start();
     logger.info(
       {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -47,10 +61,12 @@ async function main(): Promise<void> {
     await running;
     logger.info('worker stopped');
   } finally {
+    await dispatcher.stop();
     await connection.close();
     await deps.temporal.connection.close();
     await deps.models.db.close();
     deps.mailer.close();
+    await tracing?.shutdown();
   }
 }
 

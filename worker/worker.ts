@@ -1,6 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type TelemetryOptions, type WorkerOptions } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createHttpCarrier } from '../integrations/carrier';
 import { createMailer } from '../integrations/mailer';
@@ -9,6 +14,7 @@ import { createSmsClient } from '../integrations/sms';
 import { mongoUri, type Config } from '../lib/config';
 import { temporalDataConverter } from '../lib/payload-codec';
 import type { Logger } from '../lib/logger';
+import type { Tracing } from '../lib/tracing';
 import { connectModels, type Models } from '../models';
 
 /**
@@ -21,6 +27,8 @@ export async function createActivityDeps(
   logger: Logger,
   models?: Models,
   temporal?: Client,
+  /** Traces what the activities start (the notices' delivery workflows) in the trace of their cancellation. */
+  tracing?: Tracing,
 ): Promise<ActivityDeps> {
   return {
     models:
@@ -47,7 +55,23 @@ export async function createActivityDeps(
         connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
         namespace: config.TEMPORAL_NAMESPACE,
         dataConverter: temporalDataConverter(config),
+        interceptors: tracing?.clientInterceptors,
       }),
+  };
+}
+
+/**
+ * The SDK runtime's telemetry for `Runtime.install`: its own Prometheus metrics (task slots, polls, schedule-to-
+ * start and execution latencies, sticky cache) at http://METRICS_HOST:WORKER_METRICS_PORT/metrics, when that port
+ * is set. Off by default: the runtime binds it at start and fails if it is taken, and workers are what one runs
+ * several of on a machine.
+ */
+export function runtimeTelemetryFrom(
+  config: Pick<Config, 'METRICS_HOST' | 'WORKER_METRICS_PORT'>,
+): TelemetryOptions | undefined {
+  if (config.WORKER_METRICS_PORT === undefined) return undefined;
+  return {
+    metrics: { prometheus: { bindAddress: `${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}` } },
   };
 }
 
@@ -55,6 +79,29 @@ export async function createActivityDeps(
 export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
 
 export const workflowsFromSource: WorkflowSource = { workflowsPath: require.resolve('../workflows') };
+
+/**
+ * Tracing (lib/tracing.ts) on the worker: the workflows' spans are made inside the sandbox by the package's own
+ * interceptor module, bundled beside the workflow code only when tracing is on (our workflow code imports
+ * nothing of it), and leave through the `exporter` sink, which the SDK does not call during replay; each
+ * activity's span continues the workflow's trace from the headers.
+ */
+function tracingOptions(tracing: Tracing): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const { tracer } = tracing;
+  return {
+    interceptors: {
+      workflowModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+      activity: [
+        (context) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(context, { tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(context),
+        }),
+      ],
+      client: tracing.clientInterceptors,
+    },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
+}
 
 /**
  * `dataConverter`: temporalDataConverter(config), as every client of the same server uses; a worker that read
@@ -67,6 +114,11 @@ export async function createWorker(options: {
   deps: ActivityDeps;
   dataConverter: DataConverter;
   workflows?: WorkflowSource;
+  /**
+   * Traces workflows and activities. Its workflow interceptors are bundled only from source: a prebuilt
+   * `workflowBundle` must have been bundled with them (`workflowInterceptorModules`).
+   */
+  tracing?: Tracing;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -75,5 +127,6 @@ export async function createWorker(options: {
     dataConverter: options.dataConverter,
     activities: createActivities(options.deps),
     ...(options.workflows ?? workflowsFromSource),
+    ...(options.tracing ? tracingOptions(options.tracing) : {}),
   });
 }

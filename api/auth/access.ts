@@ -74,6 +74,13 @@ export type Access =
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /**
+     * A route a page of another origin calls with a person's session cookie (the Temporal UI calling the codec
+     * endpoint), which cannot send our CSRF token: a session's write coming from exactly this origin needs none.
+     * The browser sets Origin and no page can change it, so this is the check the token stands for; a request
+     * from any other origin, or without one, still needs the token. `why` says why the route may allow it.
+     */
+    csrfTokenNotNeededFrom?: { origin: string; why: string };
   }
   interface FastifyRequest {
     caller?: Caller;
@@ -146,6 +153,12 @@ async function resolveCaller(models: Models, request: FastifyRequest): Promise<C
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The request comes from the one origin its route lets write without a CSRF token (`csrfTokenNotNeededFrom`). */
+function fromOriginTrustedByRoute(request: FastifyRequest): boolean {
+  const trusted = request.routeOptions.config.csrfTokenNotNeededFrom;
+  return trusted !== undefined && request.headers.origin === trusted.origin;
+}
+
 /** Registers the statement check and the one enforcing hook. Call before any route is added. */
 /** Whether every role the caller may act in here is one that touches only their own resource (`ownFor`). */
 export function touchesOnlyOwn(
@@ -179,7 +192,8 @@ export function enforceAccess<Logger extends FastifyBaseLogger>(
       throw new CancelflowError('unauthorized', 'sign in or send an API key (Authorization: Bearer …)');
     request.caller = caller;
     // A browser sends the session cookie on its own; a write must also carry the token only our pages can read.
-    if (caller.via === 'session' && !SAFE_METHODS.has(request.method)) await deps.checkCsrf(request, reply);
+    if (caller.via === 'session' && !SAFE_METHODS.has(request.method) && !fromOriginTrustedByRoute(request))
+      await deps.checkCsrf(request, reply);
     if (!caller.roles.some((role) => access.roles.includes(role))) {
       throw new CancelflowError(
         'forbidden',

@@ -2,12 +2,14 @@
 // (pinned in package-lock.json, served by the API: nothing comes from a CDN), and the console's stylesheet,
 // kept here as a string so the compiled API (dist/) carries it without a copy step.
 import { createHash } from 'node:crypto';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** Files of npm packages the pages load, by the name they are served under. */
 export const PACKAGE_ASSETS: Record<string, string> = {
   'htmx.min.js': require.resolve('htmx.org/dist/htmx.min.js'),
   'htmx-ext-sse.min.js': require.resolve('htmx-ext-sse/dist/sse.min.js'),
+  // The analytics' charts; chart.js exports no path to its browser build, which sits beside its main file.
+  'chart.umd.min.js': join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'),
 };
 
 export const assetDirectory = (name: string) => {
@@ -92,6 +94,8 @@ form.action { margin-top: .75rem; }
 blockquote { margin: .5rem 0; padding-left: 1rem; border-left: 3px solid var(--line); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap; }
+.chart { position: relative; height: 18rem; margin: .5rem 0; }
+section.figure { border-top: 1px solid var(--line); margin-top: 2rem; }
 `;
 
 export const STYLESHEET_ETAG = `"${createHash('sha256').update(STYLESHEET).digest('hex').slice(0, 16)}"`;

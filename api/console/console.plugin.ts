@@ -5,7 +5,8 @@
 // cancellation service (a cancel is `create` as the signed-in person; a decision, a settlement, a resumption, a
 // return are the same Updates), the message centre's operations, the rules. They are hidden from the OpenAPI
 // document, which describes the JSON API. The queues (./queues.routes.ts), the message centre
-// (./messages.routes.ts) and the customer's own pages (./customer.routes.ts) are registered from here.
+// (./messages.routes.ts), the analytics page (./analytics.routes.ts) and the customer's own pages
+// (./customer.routes.ts) are registered from here.
 import fastifyStatic from '@fastify/static';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -45,6 +46,7 @@ import { setSessionCookie, type SessionSettings } from '../auth/auth.routes';
 import type { CancellationService } from '../cancellation.service';
 import { isDatabaseUnreachable, RETRY_AFTER_SECONDS } from '../deadlines';
 import { idempotencyKeyOf } from '../request-parts';
+import { registerAnalyticsConsoleRoutes } from './analytics.routes';
 import { assetDirectory, STYLESHEET, STYLESHEET_ETAG } from './assets';
 import { registerCustomerRoutes } from './customer.routes';
 import { html } from './html';
@@ -512,6 +514,7 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
           wanted,
           callerOf(request).personId,
           idempotencyKeyOf(one(form.idempotencyKey)),
+          'console',
         );
         const location = `/console/cancellations/${encodeURIComponent(accepted.cancellationId)}`;
         if (!isHtmx(request)) return reply.redirect(location, 303);
@@ -657,6 +660,7 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
       targets: settings.queueTargets,
     });
     registerMessageCentreRoutes(scope, kit, { models });
+    registerAnalyticsConsoleRoutes(scope, kit, { models });
     registerCustomerRoutes(scope, {
       models,
       cancellations,

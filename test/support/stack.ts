@@ -16,6 +16,7 @@ import { freePort } from '../../scripts/servers';
 import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulator } from '../../simulators';
 import { createActivityDeps, createWorker, type WorkflowSource } from '../../worker/worker';
 import type { DeliveryOptions } from '../../contracts/delivery.contract';
+import type { Tracing } from '../../lib/tracing';
 import { testEnvironment } from './environment';
 import { startSimulatedWorld } from './simulated-world';
 
@@ -53,6 +54,8 @@ export async function startTestStack(
    * `settings`: the API's port and configuration, for a test whose other servers must know them first (an
    * identity provider registers the API's callback URL before the API learns the provider's address).
    * `captureLogs`: the API and the worker log at this level into `logLines` (silent otherwise).
+   * `tracing`: the stack's client and worker trace (lib/tracing.ts); with workflows bundled from source, as the
+   * run's bundle has no tracing interceptors.
    */
   options: {
     deliveryRetry?: DeliveryOptions;
@@ -60,6 +63,7 @@ export async function startTestStack(
     apiPort?: number;
     settings?: Record<string, string>;
     captureLogs?: 'debug' | 'trace';
+    tracing?: Tracing;
   } = {},
 ): Promise<TestStack> {
   const env = testEnvironment();
@@ -80,6 +84,7 @@ export async function startTestStack(
       connection: await Connection.connect({ address: env.temporalAddress }),
       namespace: 'default',
       dataConverter: TEST_DATA_CONVERTER,
+      interceptors: options.tracing?.clientInterceptors,
     });
   // Activities start notification deliveries on the same server the worker runs on.
   const deps = {
@@ -97,6 +102,7 @@ export async function startTestStack(
     deps,
     dataConverter: TEST_DATA_CONVERTER,
     workflows: options.workflows ?? { workflowBundle: { codePath: env.workflowBundlePath } },
+    tracing: options.tracing,
   });
   const workerRun = worker.run();
 

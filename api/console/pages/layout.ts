@@ -1,10 +1,11 @@
 // The frame of every console page: language, skip link, navigation, who is signed in, the language switch and
 // signing out; htmx and its SSE extension, served by the API itself.
+import { ANALYTICS_READERS } from '../../../contracts/analytics.contract';
 import { LANGUAGES, type Language, type PersonRole } from '../../../contracts/books.contract';
 import { html, join, jsonAttribute, type Interpolation, type SafeHtml } from '../html';
 import type { Translator } from '../i18n';
 
-export type Section = 'orders' | 'inbox' | 'settlements' | 'returns' | 'attention' | 'messages';
+export type Section = 'orders' | 'inbox' | 'settlements' | 'returns' | 'attention' | 'messages' | 'analytics';
 
 export interface PageContext {
   t: Translator;
@@ -82,6 +83,7 @@ export function page(context: PageContext, title: string, content: Interpolation
   const current = (section: PageContext['section']) =>
     context.section === section ? html` aria-current="page"` : '';
   const queues = QUEUE_LINKS.filter((queue) => person?.roles?.includes(queue.role));
+  const readsAnalytics = ANALYTICS_READERS.some((role) => person?.roles?.includes(role));
   const navigation = person
     ? html`<nav aria-label="${t('nav.main')}">
           <ul>
@@ -93,6 +95,13 @@ export function page(context: PageContext, title: string, content: Interpolation
                   <a href="${queue.href}" ${current(queue.section)}>${t(`nav.${queue.section}`)}</a>
                 </li>`,
             )}
+            ${
+              readsAnalytics
+                ? html`<li>
+                    <a href="/console/analytics" ${current('analytics')}>${t('nav.analytics')}</a>
+                  </li>`
+                : ''
+            }
             <li>
               <a href="/console/messages" ${current('messages')}
                 >${t('nav.messages')} ${context.unread === undefined ? '' : unreadBadge(t, context.unread)}</a

@@ -1,0 +1,247 @@
+// Outbound webhooks over HTTP, for admins: subscriptions (an outside system's URL, the event types it wants,
+// its signing secret, shown once), their deliveries with every attempt, and redelivering one by hand. Not to
+// be confused with api/webhooks.routes.ts, where providers call in. What is sent, and how: the README's
+// "Outbound webhooks", activities/event-dispatcher.ts.
+import type { FastifyBaseLogger } from 'fastify';
+import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
+import { z } from 'zod';
+import {
+  apiErrorBody,
+  cancellationEventPayload,
+  createdWebhookSubscription,
+  createWebhookSubscriptionBody,
+  eventDeliveryIdParams,
+  eventDeliveryList,
+  eventDeliveryListQuery,
+  eventDeliveryView,
+  updateWebhookSubscriptionBody,
+  webhookSubscriptionIdParams,
+  webhookSubscriptionList,
+  webhookSubscriptionView,
+  type EventDeliveryView,
+  type WebhookSubscriptionView,
+} from '../client/contract';
+import { CANCELLATION_EVENT_TYPES } from '../contracts/cancellation-events.contract';
+import type { Models } from '../models';
+import { listDeliveries, redeliver, type StoredDelivery } from '../models/event-deliveries';
+import {
+  createSubscription,
+  getSubscription,
+  listSubscriptions,
+  removeSubscription,
+  updateSubscription,
+  type StoredSubscription,
+} from '../models/webhook-subscriptions';
+import { callerOf, type Access, type ApiInstance } from './auth/access';
+import { callerErrors } from './error-answers';
+
+const errors = callerErrors;
+const tags = ['webhook subscriptions'];
+/** Subscriptions send the books' changes to outside systems: admins only. */
+const admins = { roles: ['admin'] } as const satisfies Access;
+
+function subscriptionViewOf(subscription: StoredSubscription): WebhookSubscriptionView {
+  return {
+    subscriptionId: subscription.subscriptionId,
+    url: subscription.url,
+    eventTypes: subscription.eventTypes,
+    active: subscription.active,
+    description: subscription.description ?? undefined,
+    createdBy: subscription.createdBy,
+    createdAt: subscription.createdAt.toISOString(),
+    updatedAt: subscription.updatedAt.toISOString(),
+  };
+}
+
+function deliveryViewOf(delivery: StoredDelivery): EventDeliveryView {
+  return {
+    deliveryId: delivery.deliveryId,
+    subscriptionId: delivery.subscriptionId,
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    cancellationId: delivery.cancellationId,
+    sequence: delivery.sequence,
+    status: delivery.status,
+    attemptCount: delivery.attemptCount,
+    attempts: delivery.attempts.map((attempt) => ({
+      at: attempt.at.toISOString(),
+      durationMs: attempt.durationMs,
+      statusCode: attempt.statusCode ?? undefined,
+      error: attempt.error ?? undefined,
+    })),
+    nextAttemptAt: delivery.nextAttemptAt?.toISOString(),
+    lastError: delivery.lastError ?? undefined,
+    deliveredAt: delivery.deliveredAt?.toISOString(),
+    failedAt: delivery.failedAt?.toISOString(),
+    redeliveredAt: delivery.redeliveredAt?.toISOString(),
+    redeliveredBy: delivery.redeliveredBy ?? undefined,
+    createdAt: delivery.createdAt.toISOString(),
+  };
+}
+
+/**
+ * The requests subscribers receive, for the OpenAPI document's `webhooks` (the app adds it): one per event,
+ * signed with the Standard Webhooks headers.
+ */
+/** openapi-types' 3.1 object schema also carries its 3.0 shape; a JSON Schema zod writes for an object is both. */
+type ObjectSchema = OpenAPIV3.NonArraySchemaObject & OpenAPIV3_1.NonArraySchemaObject;
+
+export function cancellationEventWebhooks(): NonNullable<OpenAPIV3_1.Document['webhooks']> {
+  const header = (name: string, description: string) => ({
+    name,
+    in: 'header' as const,
+    required: true,
+    description,
+    schema: { type: 'string' as const },
+  });
+  return {
+    cancellationEvent: {
+      post: {
+        summary: 'A state change of a cancellation, posted to each subscription that wants its type',
+        description: `Types: ${CANCELLATION_EVENT_TYPES.join(', ')}. At least once, in order per cancellation; answer 2xx within the deadline, or it is retried with backoff and at last parked.`,
+        parameters: [
+          header('webhook-id', "The event's id, the same on every attempt: drop repeats by it"),
+          header('webhook-timestamp', 'Seconds since the epoch when this attempt was signed'),
+          header('webhook-signature', 'v1,<base64 HMAC-SHA256 of "id.timestamp.body" with the secret>'),
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.toJSONSchema(cancellationEventPayload) as unknown as ObjectSchema,
+            },
+          },
+        },
+        responses: { '2XX': { description: 'Received' } },
+      },
+    },
+  };
+}
+
+export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogger>(
+  routes: ApiInstance<Logger>,
+  deps: { models: Models },
+): void {
+  const { models } = deps;
+
+  routes.post(
+    '/v1/webhook-subscriptions',
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary:
+          "Subscribe an outside system to cancellations' events; the answer holds its signing secret, this once",
+        body: createWebhookSubscriptionBody,
+        response: { 201: createdWebhookSubscription, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const created = await createSubscription(models, {
+        url: request.body.url,
+        eventTypes: request.body.eventTypes ?? CANCELLATION_EVENT_TYPES,
+        description: request.body.description,
+        createdBy: callerOf(request).personId,
+      });
+      return reply
+        .status(201)
+        .header('location', `/v1/webhook-subscriptions/${created.subscriptionId}`)
+        .send({ ...subscriptionViewOf(created), secret: created.secret });
+    },
+  );
+
+  routes.get(
+    '/v1/webhook-subscriptions',
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary: 'Every webhook subscription, newest first (never their secrets)',
+        response: { 200: webhookSubscriptionList, ...errors },
+      },
+    },
+    async () => ({ items: (await listSubscriptions(models)).map(subscriptionViewOf) }),
+  );
+
+  routes.get(
+    '/v1/webhook-subscriptions/:id',
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary: 'One webhook subscription',
+        params: webhookSubscriptionIdParams,
+        response: { 200: webhookSubscriptionView, ...errors, 404: apiErrorBody },
+      },
+    },
+    async (request) => subscriptionViewOf(await getSubscription(models, request.params.id)),
+  );
+
+  routes.patch(
+    '/v1/webhook-subscriptions/:id',
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary:
+          'Change a subscription: its URL, its event types, or whether it is active (inactive, what is ' +
+          'pending waits, and goes once it is active again)',
+        params: webhookSubscriptionIdParams,
+        body: updateWebhookSubscriptionBody,
+        response: { 200: webhookSubscriptionView, ...errors, 404: apiErrorBody },
+      },
+    },
+    async (request) => subscriptionViewOf(await updateSubscription(models, request.params.id, request.body)),
+  );
+
+  routes.delete(
+    '/v1/webhook-subscriptions/:id',
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary: 'Remove a subscription and its deliveries: nothing more is sent to it',
+        params: webhookSubscriptionIdParams,
+        response: { 200: webhookSubscriptionView, ...errors, 404: apiErrorBody },
+      },
+    },
+    async (request) => subscriptionViewOf(await removeSubscription(models, request.params.id)),
+  );
+
+  routes.get(
+    '/v1/webhook-subscriptions/:id/deliveries',
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary:
+          "A subscription's event deliveries with their attempts, newest first (or one cancellation's, in " +
+          'order): `status=failed` lists those parked after their retry window',
+        params: webhookSubscriptionIdParams,
+        querystring: eventDeliveryListQuery,
+        response: { 200: eventDeliveryList, ...errors, 404: apiErrorBody },
+      },
+    },
+    async (request) => {
+      await getSubscription(models, request.params.id);
+      const deliveries = await listDeliveries(models, request.params.id, request.query);
+      return { items: deliveries.map(deliveryViewOf) };
+    },
+  );
+
+  routes.post(
+    '/v1/webhook-deliveries/:id/redelivery',
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary:
+          'Send an event delivery again (a parked one, or one the receiver lost): due now, with a fresh retry ' +
+          'window, as the same event (same id and body)',
+        params: eventDeliveryIdParams,
+        response: { 200: eventDeliveryView, ...errors, 404: apiErrorBody },
+      },
+    },
+    async (request) => deliveryViewOf(await redeliver(models, request.params.id, callerOf(request).personId)),
+  );
+}

@@ -1,0 +1,535 @@
+// Outbound webhooks, end to end against real parts: cancellations run on the run's Temporal server, their state
+// changes record events in the database, event dispatchers (two at once, as two worker processes would run
+// them) post them to HTTP receivers this test starts (node's http server), and receivers check them with the
+// verifier the typed client ships. Admins manage subscriptions through the API and the CLI.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEventDispatcher, type EventDispatchSettings } from '../activities/event-dispatcher';
+import { CancelflowApiError, type CancelflowClient } from '../client/cancelflow-client';
+import { verifyCancellationEvent } from '../client/webhook-verifier';
+import { run } from '../cli/main';
+import type { Output } from '../cli/output';
+import { CredentialsStore } from '../cli/credentials-store';
+import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
+import { signedHeaders } from '../integrations/webhook-endpoint';
+import { isCancelflowError } from '../lib/errors';
+import { createLogger } from '../lib/logger';
+import { issueApiKey } from '../models/credentials';
+import { cancellationEventId } from '../models/event-deliveries';
+import { freePort } from '../scripts/servers';
+import { eventually } from './support/eventually';
+import { startTestStack, type TestStack } from './support/stack';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The status the receiver answered. */
+  answered: number;
+}
+
+/** A subscriber's endpoint: answers 200, or 503 while `unavailable`; `down()` refuses connections until `up()`. */
+interface Receiver {
+  url: string;
+  received: Received[];
+  unavailable: boolean;
+  down(): Promise<void>;
+  up(): Promise<void>;
+}
+
+async function startReceiver(path = '/hooks'): Promise<Receiver> {
+  const port = await freePort();
+  let server: Server | undefined;
+  const receiver: Receiver = {
+    url: `http://127.0.0.1:${port}${path}`,
+    received: [],
+    unavailable: false,
+    async up() {
+      server = createServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          const answered = receiver.unavailable ? 503 : 200;
+          receiver.received.push({
+            headers: request.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            answered,
+          });
+          response.writeHead(answered).end();
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        server?.once('error', reject);
+        server?.listen(port, '127.0.0.1', resolve);
+      });
+    },
+    async down() {
+      const stopping = server;
+      if (!stopping) return;
+      server = undefined;
+      // Kept-alive connections too: a receiver that is down answers nothing at all.
+      stopping.closeAllConnections();
+      await new Promise((resolve) => stopping.close(resolve));
+    },
+  };
+  await receiver.up();
+  return receiver;
+}
+
+const SETTINGS: EventDispatchSettings = {
+  timeoutMs: 2_000,
+  retryWindowMs: 60_000,
+  retryInitialMs: 100,
+  retryMaxIntervalMs: 400,
+  pollMs: 50,
+};
+
+let stack: TestStack;
+let admin: CancelflowClient;
+let clerk: CancelflowClient;
+const receivers: Receiver[] = [];
+const logger = createLogger({ LOG_LEVEL: 'silent' }, 'event-deliveries');
+
+/** Dispatchers as worker processes run them: two at once, each claiming before it sends. */
+function startDispatchers(settings: EventDispatchSettings = SETTINGS) {
+  const dispatchers = ['dispatcher-a', 'dispatcher-b'].map((claimant) =>
+    createEventDispatcher({ models: stack.models, logger }, settings, claimant),
+  );
+  for (const dispatcher of dispatchers) dispatcher.start();
+  return { stop: () => Promise.all(dispatchers.map((dispatcher) => dispatcher.stop())) };
+}
+let dispatchers: ReturnType<typeof startDispatchers> | undefined;
+
+async function receiver(): Promise<Receiver> {
+  const started = await startReceiver();
+  receivers.push(started);
+  return started;
+}
+
+let orders = 0;
+/**
+ * Places a paid order and asks for its cancellation; answers the cancellation and its workflow's result. Each
+ * order is another customer's: a customer who cancels again and again is a risk an approver must look at.
+ */
+async function cancelAnOrder() {
+  orders += 1;
+  const orderNumber = `SO-HOOK-${orders}`;
+  const customerId = `C-${orders}`;
+  await addCustomer(stack.models, {
+    customerId,
+    name: '王芳',
+    email: 'wang.fang@example.cn',
+    phone: '+8613800138000',
+    language: 'zh-CN',
+  });
+  await placePaidOrder(stack.models, {
+    orderNumber,
+    customerId,
+    currency: 'CNY',
+    lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1, unitPriceMinor: 16800 }],
+  });
+  const started = await clerk.createCancellation({
+    orderNumber,
+    reasonCode: 'customer_changed_mind',
+    confirm: ['awaiting_shipment'],
+  });
+  const result = stack.temporal.workflow.getHandle(started.workflowId).result();
+  return { cancellationId: started.cancellationId, result };
+}
+
+/** The events a receiver accepted (answered 2xx) of one cancellation, verified, in the order they came. */
+function acceptedEvents(at: Receiver, secret: string, cancellationId: string) {
+  return at.received
+    .filter((request) => request.answered === 200)
+    .map((request) => verifyCancellationEvent(secret, request.body, request.headers))
+    .filter((event) => event.cancellationId === cancellationId);
+}
+
+beforeAll(async () => {
+  stack = await startTestStack('event-deliveries');
+  await addPeople(stack.models);
+  await addProduct(stack.models, { sku: 'TEA-1', name: '龙井茶', unitPriceMinor: 16800, currency: 'CNY' });
+  await receiveStock(stack.models, 'TEA-1', 100);
+  admin = await stack.as('ops-1'); // ops and admin
+  clerk = await stack.as('clerk-1');
+});
+
+afterAll(async () => {
+  await dispatchers?.stop();
+  await stack?.stop();
+  for (const started of receivers) await started.down();
+});
+
+describe('subscriptions', () => {
+  test('admins only: another role gets 403, no credentials 401', async () => {
+    const body = { url: 'https://erp.example.com/hooks' };
+    await expect(clerk.createWebhookSubscription(body)).rejects.toMatchObject({ status: 403 });
+    await expect(clerk.listWebhookSubscriptions()).rejects.toMatchObject({ status: 403 });
+    await expect(clerk.redeliverEvent('dlv_none')).rejects.toMatchObject({ status: 403 });
+    await expect(stack.api.createWebhookSubscription(body)).rejects.toMatchObject({ status: 401 });
+  });
+
+  test.each([['ftp://erp.example.com/hooks'], ['not a url'], ['javascript:alert(1)'], ['http://']])(
+    'a URL that is not http(s) is refused with 400: %s',
+    async (url) => {
+      const refused = await admin.createWebhookSubscription({ url }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(CancelflowApiError);
+      expect(refused).toMatchObject({
+        status: 400,
+        body: { error: 'validation_failed', details: { field: 'url' } },
+      });
+    },
+  );
+
+  test('the secret is shown once; lists and reads never show it; a change and a removal', async () => {
+    const created = await admin.createWebhookSubscription({
+      url: 'https://erp.example.com/hooks',
+      eventTypes: ['cancellation.completed'],
+      description: 'ERP',
+    });
+    expect(created).toMatchObject({
+      url: 'https://erp.example.com/hooks',
+      eventTypes: ['cancellation.completed'],
+      active: true,
+      createdBy: 'ops-1',
+    });
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    const listed = await admin.listWebhookSubscriptions();
+    expect(listed.find((item) => item.subscriptionId === created.subscriptionId)).toBeDefined();
+    expect(JSON.stringify(listed)).not.toContain(created.secret);
+    expect(JSON.stringify(await admin.getWebhookSubscription(created.subscriptionId))).not.toContain(
+      'whsec_',
+    );
+
+    const changed = await admin.updateWebhookSubscription(created.subscriptionId, { active: false });
+    expect(changed).toMatchObject({ active: false, url: 'https://erp.example.com/hooks' });
+    await expect(
+      admin.updateWebhookSubscription(created.subscriptionId, { url: 'ftp://elsewhere' }),
+    ).rejects.toMatchObject({ status: 400 });
+
+    await admin.removeWebhookSubscription(created.subscriptionId);
+    await expect(admin.getWebhookSubscription(created.subscriptionId)).rejects.toMatchObject({ status: 404 });
+    await expect(admin.removeWebhookSubscription(created.subscriptionId)).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+
+  test('the OpenAPI document describes what subscribers receive', async () => {
+    const document = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as {
+      webhooks?: Record<string, { post?: { requestBody?: unknown } }>;
+    };
+    expect(document.webhooks?.cancellationEvent?.post?.requestBody).toBeDefined();
+  });
+});
+
+describe('deliveries', () => {
+  let up: Receiver;
+  let flaky: Receiver;
+  let upSecret: string;
+  let flakySecret: string;
+  let first: { cancellationId: string };
+
+  beforeAll(async () => {
+    up = await receiver();
+    flaky = await receiver();
+    upSecret = (await admin.createWebhookSubscription({ url: up.url })).secret;
+    flakySecret = (await admin.createWebhookSubscription({ url: flaky.url })).secret;
+    dispatchers = startDispatchers();
+  });
+
+  test('every state change reaches the receiver once, in order, signed, with what GET shows', async () => {
+    const cancellation = await cancelAnOrder();
+    first = cancellation;
+    await cancellation.result;
+    const shown = await admin.getCancellation(cancellation.cancellationId);
+    const steps = shown.timeline.map((entry) => entry.step);
+    expect(steps.length).toBeGreaterThan(2);
+
+    const events = await eventually(() => {
+      const accepted = acceptedEvents(up, upSecret, cancellation.cancellationId);
+      expect(accepted.map((event) => event.sequence)).toEqual(steps);
+      return accepted;
+    }, 30_000);
+    // One id per step, derived from the cancellation and the step: the webhook-id of every attempt.
+    expect(events.map((event) => event.id)).toEqual(
+      steps.map((step) => cancellationEventId(cancellation.cancellationId, step)),
+    );
+    expect(events.map((event) => event.type)).toEqual([
+      ...steps.slice(0, -1).map(() => 'cancellation.state_changed'),
+      'cancellation.completed',
+    ]);
+    // What the API shows of the cancellation, no more: the last event is the cancellation as GET answers it.
+    const last = events.at(-1);
+    expect(last?.data).toEqual({ ...shown, updatedAt: last?.data.updatedAt });
+    for (const event of events) {
+      expect(Object.keys(shown)).toEqual(expect.arrayContaining(Object.keys(event.data)));
+    }
+    for (const request of up.received) {
+      expect(request.body).not.toMatch(/wang\.fang|8613800138000|王芳/);
+    }
+    // Each state the timeline went through, as the event of that step saw it.
+    expect(events.map((event) => event.data.state)).toEqual(shown.timeline.map((entry) => entry.state));
+  }, 60_000);
+
+  test('a tampered body, another secret or an old timestamp is refused by the verifier', () => {
+    const request = up.received.find((received) => received.answered === 200);
+    if (!request) throw new Error('nothing received');
+    const refusal = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return isCancelflowError(error)
+          ? { code: error.code, status: error.httpStatus, message: error.message }
+          : error;
+      }
+      return 'accepted';
+    };
+    expect(refusal(() => verifyCancellationEvent(upSecret, request.body, request.headers))).toBe('accepted');
+    const tampered = request.body.replace('"state":"', '"state":"x');
+    expect(refusal(() => verifyCancellationEvent(upSecret, tampered, request.headers))).toMatchObject({
+      code: 'unauthorized',
+      status: 401,
+    });
+    expect(refusal(() => verifyCancellationEvent(flakySecret, request.body, request.headers))).toMatchObject({
+      code: 'unauthorized',
+    });
+    // Signed with the right secret, but ten minutes ago: a replay.
+    const id = String(request.headers['webhook-id']);
+    const old = signedHeaders(upSecret, { id, body: request.body }, new Date(Date.now() - 10 * 60_000));
+    expect(refusal(() => verifyCancellationEvent(upSecret, request.body, old))).toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringContaining('too old'),
+    });
+    const fresh = signedHeaders(upSecret, { id, body: request.body }, new Date());
+    expect(refusal(() => verifyCancellationEvent(upSecret, request.body, fresh))).toBe('accepted');
+    expect(refusal(() => verifyCancellationEvent(upSecret, request.body, {}))).toMatchObject({
+      code: 'unauthorized',
+    });
+  });
+
+  test('a receiver down for a while gets every event afterwards, in order, each under one id; the cancellation never waits', async () => {
+    flaky.unavailable = true; // 503 first
+    const cancellation = await cancelAnOrder();
+    await eventually(
+      () => expect(flaky.received.some((request) => request.answered === 503)).toBe(true),
+      20_000,
+    );
+    await flaky.down(); // then refusing connections
+    // The cancellation ends meanwhile: delivering is not on its path.
+    await cancellation.result;
+    const shown = await admin.getCancellation(cancellation.cancellationId);
+    const steps = shown.timeline.map((entry) => entry.step);
+    const pending = await admin.listEventDeliveries(
+      (await admin.listWebhookSubscriptions()).find((item) => item.url === flaky.url)?.subscriptionId ?? '',
+      { cancellationId: cancellation.cancellationId },
+    );
+    expect(pending.map((delivery) => delivery.status)).toEqual(steps.map(() => 'pending'));
+    expect(pending[0]?.attempts.length).toBeGreaterThanOrEqual(1);
+
+    flaky.unavailable = false;
+    await flaky.up();
+    const events = await eventually(() => {
+      const accepted = acceptedEvents(flaky, flakySecret, cancellation.cancellationId);
+      expect(accepted.map((event) => event.sequence)).toEqual(steps);
+      return accepted;
+    }, 30_000);
+    expect(new Set(events.map((event) => event.id)).size).toBe(steps.length);
+
+    // Every request, refused or not, for a step carried that step's one id; none went before the earlier
+    // steps were delivered.
+    const delivered = new Set<number>();
+    for (const request of flaky.received) {
+      const event = verifyCancellationEvent(flakySecret, request.body, request.headers);
+      if (event.cancellationId !== cancellation.cancellationId) continue;
+      expect(request.headers['webhook-id']).toBe(
+        cancellationEventId(cancellation.cancellationId, event.sequence),
+      );
+      expect(steps.filter((step) => step < event.sequence).every((step) => delivered.has(step))).toBe(true);
+      if (request.answered === 200) {
+        expect(delivered.has(event.sequence)).toBe(false); // not delivered twice
+        delivered.add(event.sequence);
+      }
+    }
+  }, 90_000);
+
+  test('an admin redelivers a delivered event: the same id and body again', async () => {
+    const subscription = (await admin.listWebhookSubscriptions()).find((item) => item.url === up.url);
+    const [delivery] = await admin.listEventDeliveries(subscription?.subscriptionId ?? '', {
+      cancellationId: first.cancellationId,
+    });
+    if (!delivery) throw new Error('no delivery');
+    expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 1, sequence: 0 });
+    const before = up.received.filter((request) => request.headers['webhook-id'] === delivery.eventId);
+    expect(before).toHaveLength(1);
+
+    const redelivered = await admin.redeliverEvent(delivery.deliveryId);
+    expect(redelivered).toMatchObject({ status: 'pending', redeliveredBy: 'ops-1' });
+    const again = await eventually(() => {
+      const received = up.received.filter((request) => request.headers['webhook-id'] === delivery.eventId);
+      expect(received).toHaveLength(2);
+      return received;
+    });
+    expect(again[1]?.body).toBe(again[0]?.body);
+    await eventually(async () =>
+      expect(
+        (
+          await admin.listEventDeliveries(subscription?.subscriptionId ?? '', {
+            cancellationId: first.cancellationId,
+          })
+        )[0],
+      ).toMatchObject({ status: 'delivered', attemptCount: 2 }),
+    );
+    await expect(admin.redeliverEvent('dlv_no_such_delivery')).rejects.toMatchObject({ status: 404 });
+  });
+
+  test('an inactive subscription gets no new events; what it had pending goes once it is active again', async () => {
+    const paused = await receiver();
+    await paused.down();
+    const { subscriptionId, secret } = await admin.createWebhookSubscription({ url: paused.url });
+    const before = await cancelAnOrder();
+    await before.result;
+    const steps = (await admin.getCancellation(before.cancellationId)).timeline.map((entry) => entry.step);
+    await eventually(async () => {
+      const [head] = await admin.listEventDeliveries(subscriptionId, {
+        cancellationId: before.cancellationId,
+      });
+      expect(head?.attemptCount).toBeGreaterThanOrEqual(1);
+    });
+
+    await admin.updateWebhookSubscription(subscriptionId, { active: false });
+    await paused.up();
+    const during = await cancelAnOrder();
+    await during.result;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(paused.received.filter((request) => request.answered === 200)).toEqual([]);
+    expect(
+      await admin.listEventDeliveries(subscriptionId, { cancellationId: during.cancellationId }),
+    ).toEqual([]);
+
+    await admin.updateWebhookSubscription(subscriptionId, { active: true });
+    await eventually(
+      () =>
+        expect(acceptedEvents(paused, secret, before.cancellationId).map((event) => event.sequence)).toEqual(
+          steps,
+        ),
+      20_000,
+    );
+  }, 90_000);
+
+  test('past the retry window a delivery is parked with its attempts; the next ones follow; redelivery sends it', async () => {
+    await dispatchers?.stop();
+    dispatchers = startDispatchers({ ...SETTINGS, retryWindowMs: 600 });
+    const nowhere = await startReceiver('/parked');
+    await nowhere.down(); // nothing listens there
+    const { subscriptionId, secret } = await admin.createWebhookSubscription({
+      url: nowhere.url,
+      eventTypes: ['cancellation.completed', 'cancellation.state_changed'],
+    });
+    const cancellation = await cancelAnOrder();
+    await cancellation.result;
+    const steps = (await admin.getCancellation(cancellation.cancellationId)).timeline.map(
+      (entry) => entry.step,
+    );
+
+    const parked = await eventually(async () => {
+      const deliveries = await admin.listEventDeliveries(subscriptionId, {
+        cancellationId: cancellation.cancellationId,
+      });
+      expect(deliveries.map((delivery) => delivery.status)).toEqual(steps.map(() => 'failed'));
+      return deliveries;
+    }, 30_000);
+    for (const delivery of parked) {
+      expect(delivery.attempts.length).toBeGreaterThanOrEqual(1);
+      expect(delivery.attempts.length).toBe(Math.min(delivery.attemptCount, 20));
+      expect(delivery.lastError).toBe('unreachable (ECONNREFUSED)');
+      expect(delivery.failedAt).toBeDefined();
+    }
+    const listedFailed = await admin.listEventDeliveries(subscriptionId, { status: 'failed' });
+    expect(listedFailed.map((delivery) => delivery.deliveryId).sort()).toEqual(
+      parked.map((delivery) => delivery.deliveryId).sort(),
+    );
+
+    await nowhere.up();
+    receivers.push(nowhere);
+    const last = parked.at(-1);
+    if (!last) throw new Error('no delivery');
+    await admin.redeliverEvent(last.deliveryId);
+    const received = await eventually(() => {
+      const accepted = nowhere.received.filter((request) => request.answered === 200);
+      expect(accepted).toHaveLength(1);
+      return accepted;
+    }, 20_000);
+    expect(
+      verifyCancellationEvent(secret, received[0]?.body ?? '', received[0]?.headers ?? {}),
+    ).toMatchObject({
+      id: last.eventId,
+      type: 'cancellation.completed',
+    });
+  }, 90_000);
+});
+
+describe('the CLI', () => {
+  let folder: string;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'cancelflow-webhooks-'));
+  });
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  /** `cancelflow …` in-process with an admin's API key, printing into strings. */
+  async function cancelflow(...args: string[]) {
+    const { token } = await issueApiKey(stack.models, {
+      name: 'cli test',
+      personId: 'ops-1',
+      scopes: ['admin'],
+      createdBy: 'test',
+    });
+    const printed = { stdout: '', stderr: '' };
+    const out: Output = {
+      line: (text = '') => void (printed.stdout += `${text}\n`),
+      json: (value) => void (printed.stdout += `${JSON.stringify(value)}\n`),
+      note: (text) => void (printed.stderr += `${text}\n`),
+    };
+    const code = await run(['node', 'cancelflow', '--api', stack.apiUrl, '--api-key', token, ...args], {
+      out,
+      store: new CredentialsStore(join(folder, 'credentials.json')),
+    });
+    return { code, ...printed };
+  }
+
+  test('webhooks add, list, deliveries, redeliver, remove', async () => {
+    const added = await cancelflow(
+      'webhooks',
+      'add',
+      'https://wms.example.com/hooks',
+      '--event',
+      'cancellation.completed',
+    );
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^whsec_/m);
+    expect(added.stderr).toContain('only time');
+    const subscriptionId = /Subscription:\s+(whs_\w+)/.exec(added.stdout)?.[1] ?? '';
+    expect(subscriptionId).not.toBe('');
+
+    const listed = await cancelflow('webhooks', 'list');
+    expect(listed.stdout).toContain(subscriptionId);
+    expect(listed.stdout).not.toContain('whsec_');
+
+    const badUrl = await cancelflow('webhooks', 'add', 'ftp://wms.example.com');
+    expect(badUrl).toMatchObject({ code: 1 });
+    expect(badUrl.stderr).toContain('400');
+
+    const deliveries = await cancelflow('webhooks', 'deliveries', subscriptionId, '--status', 'failed');
+    expect(deliveries).toMatchObject({ code: 0, stdout: 'no deliveries\n' });
+    const unknown = await cancelflow('webhooks', 'redeliver', 'dlv_none');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('404');
+
+    const removed = await cancelflow('webhooks', 'remove', subscriptionId);
+    expect(removed).toMatchObject({ code: 0 });
+    expect(removed.stdout).toContain(`removed ${subscriptionId}`);
+  });
+});
