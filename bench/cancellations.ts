@@ -16,7 +16,6 @@
 // embedded MongoDB, Temporal's dev server (SQLite file), the simulators and the API in this process, and the
 // worker in a process of its own through the very helper `npm start` uses; generated books loaded. Or, with
 // --api and --temporal, a stack already running is measured as it is.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -25,7 +24,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { isCancelflowError } from '../lib/errors';
 import { loadConfig, mongoUri } from '../lib/config';
 import { javaAvailable, projectRoot } from '../scripts/servers';
-import { positiveInteger, progress, UsageError } from './common';
+import { commitMeasured, positiveInteger, progress, UsageError } from './common';
 import { growthMarkdown, runGrowth, type GrowthEntry } from './growth';
 import { hotSkuMarkdown, runHotSku, type HotSkuEntry } from './hot-sku';
 import { attachStack, STACK_NAMES, STACKS, startStack, type Stack, type StackKind } from './stack';
@@ -201,15 +200,6 @@ function readOptions() {
 
 // ---------------------------------------------------------------------------------------------------------
 // Reporting
-
-function commitMeasured(): { commit: string; dirty: boolean } {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: projectRoot, encoding: 'utf8' }).trim();
-  try {
-    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: git('status', '--porcelain').length > 0 };
-  } catch {
-    return { commit: 'unknown', dirty: false };
-  }
-}
 
 interface Results {
   entries: Entry[];

@@ -1,6 +1,8 @@
 // What the scenarios of `npm run bench` share: progress lines, figures, slots of concurrent work, deadlines.
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { CancelflowError } from '../lib/errors';
+import { projectRoot } from '../scripts/servers';
 
 export const elapsed = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 export const progress = (message: string) => process.stderr.write(`${message}\n`);
@@ -103,4 +105,14 @@ export async function runSlots<T>(
     clearInterval(ticker);
   }
   return { results, failures, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The commit a run measured, and whether the tree had changes besides (results are named for it). */
+export function commitMeasured(): { commit: string; dirty: boolean } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: projectRoot, encoding: 'utf8' }).trim();
+  try {
+    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: git('status', '--porcelain').length > 0 };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
 }
