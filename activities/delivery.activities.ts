@@ -7,7 +7,6 @@ import {
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
 } from '@temporalio/common';
-import { isCancelflowError } from '../lib/errors';
 import {
   NOTIFICATION_BATCH_DELIVERY_WORKFLOW_TYPE,
   NOTIFICATION_DELIVERY_WORKFLOW_TYPE,
@@ -17,8 +16,8 @@ import {
   type DeliveryResult,
 } from '../contracts/delivery.contract';
 import type { ActivityDeps } from './deps';
-import { markOutboxFailed } from '../models/outbox';
-import { deliverOutboxEntry, type OutboxSettings } from './outbox';
+import { claimOutboxEntries, markOutboxFailed, type OutboxClaim } from '../models/outbox';
+import { deliverClaimedEntry, type OutboxSettings } from './outbox';
 import { FAILURE } from '../contracts/failures.contract';
 
 /** How often a batch reports progress while its sends run: well inside the workflow's 30 s heartbeat timeout. */
@@ -31,15 +30,14 @@ type Attempt =
   | { kind: 'notFound'; error: string }
   | { kind: 'again'; error: string; type: string; until?: Date };
 
-async function attemptDelivery(deps: ActivityDeps & OutboxSettings, key: string): Promise<Attempt> {
-  let outcome;
-  try {
-    outcome = await deliverOutboxEntry(deps, key);
-  } catch (error) {
-    if (isCancelflowError(error) && error.code === 'not_found')
-      return { kind: 'notFound', error: error.message };
-    throw error;
-  }
+/** One attempt at one entry, claimed alone or with its batch; no claim: the outbox has no such entry. */
+async function attemptDelivery(
+  deps: ActivityDeps & OutboxSettings,
+  key: string,
+  claim: OutboxClaim | undefined,
+): Promise<Attempt> {
+  if (!claim) return { kind: 'notFound', error: `no notification ${key} in the outbox` };
+  const outcome = await deliverClaimedEntry(deps, key, claim);
   switch (outcome.status) {
     case 'sent':
       return { kind: 'ended', result: { key, status: 'sent', alreadyDone: outcome.alreadySent } };
@@ -105,7 +103,8 @@ export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
      * failure; a refusal for good (an invalid number, a rejected address) is non-retryable and named.
      */
     async deliverNotification(key: string): Promise<DeliveryResult> {
-      const attempt = await attemptDelivery(deps, key);
+      const claims = await claimOutboxEntries(deps.models, [key]);
+      const attempt = await attemptDelivery(deps, key, claims.get(key));
       switch (attempt.kind) {
         case 'ended':
           return attempt.result;
@@ -140,23 +139,23 @@ export function createDeliveryActivities(deps: ActivityDeps & OutboxSettings) {
       const beating = setInterval(report, HEARTBEAT_EVERY_MS);
       const again: Extract<Attempt, { kind: 'again' }>[] = [];
       try {
+        const unfinished = keys.filter((key) => !finished.has(key));
+        const claims = await claimOutboxEntries(deps.models, unfinished);
         await Promise.all(
-          keys
-            .filter((key) => !finished.has(key))
-            .map(async (key) => {
-              const attempt = await attemptDelivery(deps, key);
-              if (attempt.kind === 'again') {
-                again.push(attempt);
-                return;
-              }
-              if (attempt.kind === 'ended') finished.set(key, attempt.result);
-              else {
-                if (attempt.kind === 'refusedForGood') await giveUp(key, attempt.error);
-                else deps.logger.warn({ key }, attempt.error);
-                finished.set(key, { key, status: 'failed', alreadyDone: false });
-              }
-              report();
-            }),
+          unfinished.map(async (key) => {
+            const attempt = await attemptDelivery(deps, key, claims.get(key));
+            if (attempt.kind === 'again') {
+              again.push(attempt);
+              return;
+            }
+            if (attempt.kind === 'ended') finished.set(key, attempt.result);
+            else {
+              if (attempt.kind === 'refusedForGood') await giveUp(key, attempt.error);
+              else deps.logger.warn({ key }, attempt.error);
+              finished.set(key, { key, status: 'failed', alreadyDone: false });
+            }
+            report();
+          }),
         );
       } finally {
         clearInterval(beating);

@@ -271,6 +271,15 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
       }
 
       const keys: string[] = [];
+      // The mailboxes read at once, by the departments' unique codes.
+      const mailboxes = new Map(
+        (
+          await models.Department.find(
+            { code: { $in: messages.map(([department]) => department) } },
+            { code: 1, email: 1 },
+          ).lean()
+        ).map((mailbox) => [mailbox.code, mailbox]),
+      );
       for (const [department, message] of messages) {
         const key = departmentNotificationKey(params.cancellationId, department, params.moment);
         const members = await postMessage(models, {
@@ -281,7 +290,7 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
           category: categoryFor(department, params.moment),
           content: message.content,
         });
-        const mailbox = await models.Department.findOne({ code: department }, { email: 1 }).lean();
+        const mailbox = mailboxes.get(department);
         if (!mailbox) {
           logger.warn({ department, key }, 'department has no mailbox: message centre only');
           continue;

@@ -11,6 +11,7 @@ import {
   markOutboxSent,
   recordOutboxAttemptFailure,
   recordOutboxEntry,
+  type OutboxClaim,
   type OutboxEntry,
   type OutboxEntryInput,
 } from '../models/outbox';
@@ -113,7 +114,19 @@ export type DeliveryOutcome =
  * give up (`markOutboxFailed`).
  */
 export async function deliverOutboxEntry(deps: OutboxDeps, key: string): Promise<DeliveryOutcome> {
-  const claim = await claimOutboxEntry(deps.models, key);
+  return deliverClaimedEntry(deps, key, await claimOutboxEntry(deps.models, key));
+}
+
+/**
+ * The sending half of a delivery attempt, for an entry claimed alone or in a batch (claimOutboxEntries):
+ * unless the claim says there is nothing to send, send and mark sent. Marking stays one write an entry, right
+ * after its send, so a batch widens the duplicate window of none of its messages.
+ */
+export async function deliverClaimedEntry(
+  deps: OutboxDeps,
+  key: string,
+  claim: OutboxClaim,
+): Promise<DeliveryOutcome> {
   if (claim.kind === 'done') return { status: 'sent', alreadySent: true };
   if (claim.kind === 'failed')
     return { status: 'failed', alreadyFailed: true, error: claim.entry.error ?? '' };

@@ -7,7 +7,7 @@ import { CancelflowError } from '../lib/errors';
 import { idempotencyKey, parseInput, requiredText } from './books-validation';
 import type { Models } from './index';
 import { MESSAGE_CATEGORIES } from './message-centre.model';
-import { isDuplicateKey } from './mongo-errors';
+import { onlyDuplicateKeys } from './mongo-errors';
 import { DEPARTMENTS } from '../contracts/cancellation.contract';
 
 const localisedText = z.object({ title: requiredText, body: requiredText });
@@ -44,31 +44,37 @@ export async function postMessage(models: Models, input: PostMessageInput): Prom
   }
   const department = 'department' in message.to ? message.to.department : undefined;
 
-  await Promise.all(
-    recipients.map(async (person) => {
+  if (recipients.length === 0) return [];
+  // One bulk write for the department's members rather than one write each (issue #13).
+  await MessageCentreEntry.bulkWrite(
+    recipients.map((person) => {
       const language: Language = person.language;
-      await MessageCentreEntry.updateOne(
-        { messageId: `${message.idempotencyKey}:${person.personId}` },
-        {
-          $setOnInsert: {
-            idempotencyKey: message.idempotencyKey,
-            recipientId: person.personId,
-            department,
-            cancellationId: message.cancellationId,
-            orderNumber: message.orderNumber,
-            category: message.category,
-            language,
-            title: message.content[language].title,
-            body: message.content[language].body,
-            readAt: null,
+      return {
+        updateOne: {
+          filter: { messageId: `${message.idempotencyKey}:${person.personId}` },
+          update: {
+            $setOnInsert: {
+              idempotencyKey: message.idempotencyKey,
+              recipientId: person.personId,
+              department,
+              cancellationId: message.cancellationId,
+              orderNumber: message.orderNumber,
+              category: message.category,
+              language,
+              title: message.content[language].title,
+              body: message.content[language].body,
+              readAt: null,
+            },
           },
+          upsert: true,
         },
-        { upsert: true },
-      ).catch((error: unknown) => {
-        if (!isDuplicateKey(error)) throw error; // a concurrent delivery of the same message wrote it: fine
-      });
+      };
     }),
-  );
+    { ordered: false },
+  ).catch((error: unknown) => {
+    // A concurrent delivery of the same message wrote some of them: fine, each is there once.
+    if (!onlyDuplicateKeys(error)) throw error;
+  });
   return recipients.map((person) => person.personId);
 }
 

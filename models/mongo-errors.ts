@@ -7,6 +7,17 @@ export function isDuplicateKey(error: unknown): boolean {
 }
 
 /**
+ * A bulk write whose every refused write was refused by a unique index: the records are all there, some written
+ * by another writer. (The driver's MongoBulkWriteError lists each refused write with its own code.)
+ */
+export function onlyDuplicateKeys(error: unknown): boolean {
+  if (isDuplicateKey(error)) return true;
+  const writeErrors = (error as { writeErrors?: unknown } | null)?.writeErrors;
+  const refused = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  return refused.length > 0 && refused.every(isDuplicateKey);
+}
+
+/**
  * Writes a record kept single by a unique key, or, when the key refuses the write because the record is
  * there already (a concurrent writer's insert won, or an earlier attempt's), finds that record instead. Any
  * other error is thrown.

@@ -50,6 +50,8 @@ export const notificationSchema = new Schema(
     lastAttemptAt: { type: Date },
     /** Set while an attempt sends it: another attempt waits until then rather than send it a second time. */
     claimedUntil: { type: Date },
+    /** Which attempt holds it: a batch claims several entries in one write, then knows which it won. */
+    claimToken: { type: String },
     sentAt: { type: Date },
     deliveredAt: { type: Date },
     failedAt: { type: Date },

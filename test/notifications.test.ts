@@ -7,7 +7,13 @@ import { sendOutboxEntry } from '../activities/outbox';
 import type { CustomerNotificationParams } from '../activities/notification.activities';
 import { DEPARTMENTS_BY_MOMENT } from '../rules/notices.rules';
 import { listMessages, markMessageRead, unreadCount } from '../models/message-centre';
-import { claimOutboxEntry, mailMessageId, markOutboxSent, type OutboxEntry } from '../models/outbox';
+import {
+  claimOutboxEntries,
+  claimOutboxEntry,
+  mailMessageId,
+  markOutboxSent,
+  type OutboxEntry,
+} from '../models/outbox';
 import { linkToOrder } from '../models/order-links';
 import { reducePurchaseOrdersForCancelledLines } from '../models/purchasing';
 import { completeRefund, reserveRefund } from '../models/refund-ledger';
@@ -512,6 +518,28 @@ describe('the one duplicate window of the outbox', () => {
     expect(copiesOf(order.orderNumber)).toHaveLength(1);
     expect(await entry(key)).toMatchObject({ status: 'sent', attempts: 1 });
   });
+});
+
+test('two batch attempts claiming the same entries at once: each entry goes to exactly one of them', async () => {
+  const keys: string[] = [];
+  for (const customer of ['C-EN', 'C-ZH', 'C-EN']) {
+    const order = await paidOrder(customer);
+    keys.push(...(await stack.activities.queueCustomerNotifications(completed(customer, order))));
+  }
+  const [first, second] = await Promise.all([
+    claimOutboxEntries(stack.models, keys),
+    claimOutboxEntries(stack.models, [...keys].reverse()),
+  ]);
+  for (const key of keys) {
+    const kinds = [first.get(key)?.kind, second.get(key)?.kind].sort();
+    expect(kinds).toEqual(['busy', 'claimed']);
+  }
+  const stored = await stack.models.Notification.find({ idempotencyKey: { $in: keys } }).lean();
+  expect(stored.map((entry) => entry.attempts)).toEqual(keys.map(() => 1));
+  // A key the outbox does not have is left out, never thrown for the others.
+  const withUnknown = await claimOutboxEntries(stack.models, [keys[0] ?? '', 'no-such-key']);
+  expect(withUnknown.get('no-such-key')).toBeUndefined();
+  expect(withUnknown.get(keys[0] ?? '')?.kind).toBe('busy');
 });
 
 test('deliveries started by a workflow outlive it (ParentClosePolicy ABANDON), once per key', async () => {
