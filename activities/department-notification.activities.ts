@@ -8,7 +8,7 @@ import type { MessageCategory } from '../models/message-centre.model';
 import type { Department } from '../contracts/cancellation.contract';
 import type { Language } from '../contracts/books.contract';
 import { purchaseOrdersOf, shipmentsOf } from '../models/order-links';
-import { recordOutboxEntry } from '../models/outbox';
+import { recordOutboxEntries, type OutboxEntryInput } from '../models/outbox';
 import { refundsOfPayments } from '../models/refund-ledger';
 import type { PurchaseOrderStatus } from '../models/purchase-order.model';
 import type { ReasonCode, ResolutionOffer } from '../contracts/cancellation.contract';
@@ -280,6 +280,7 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
           ).lean()
         ).map((mailbox) => [mailbox.code, mailbox]),
       );
+      const mails: OutboxEntryInput[] = [];
       for (const [department, message] of messages) {
         const key = departmentNotificationKey(params.cancellationId, department, params.moment);
         const members = await postMessage(models, {
@@ -295,7 +296,7 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
           logger.warn({ department, key }, 'department has no mailbox: message centre only');
           continue;
         }
-        await recordOutboxEntry(models, {
+        mails.push({
           idempotencyKey: `${key}:email`,
           cancellationId: params.cancellationId,
           channel: 'email',
@@ -311,6 +312,8 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
         keys.push(`${key}:email`);
         logger.info({ department, key, members: members.length }, 'department notified');
       }
+      // The mails recorded together once the message centre has them all.
+      await recordOutboxEntries(models, mails);
       return keys;
     },
   };

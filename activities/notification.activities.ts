@@ -11,7 +11,7 @@ import { parseInput } from '../models/books-validation';
 import { issueFeedbackCode } from '../models/feedback';
 import type { NotificationChannel } from '../models/notification.model';
 import { shipmentsOf } from '../models/order-links';
-import { markOutboxFailed, recordOutboxEntry } from '../models/outbox';
+import { markOutboxFailed, recordOutboxEntries, type OutboxEntryInput } from '../models/outbox';
 import { refundsOfCancellation } from '../models/refund-ledger';
 import type { Language } from '../contracts/books.contract';
 import type { EffectParams } from '../contracts/effects.contract';
@@ -292,9 +292,10 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
     };
     const queued: { channel: NotificationChannel; key: string }[] = [];
     const skipped: NotificationResult[] = [];
+    const entries: OutboxEntryInput[] = [];
     if (customer.email && customer.consent?.email) {
       const key = customerNotificationKey(params.cancellationId, params.moment, 'email');
-      await recordOutboxEntry(models, {
+      entries.push({
         ...base,
         idempotencyKey: key,
         channel: 'email',
@@ -318,7 +319,7 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
         : readPhone(customer.phone, customer.country);
     if (number?.ok && customer.consent?.sms) {
       const key = customerNotificationKey(params.cancellationId, params.moment, 'sms');
-      await recordOutboxEntry(models, {
+      entries.push({
         ...base,
         idempotencyKey: key,
         channel: 'sms',
@@ -332,6 +333,7 @@ export function createNotificationActivities(deps: ActivityDeps & OutboxSettings
       else if (number && !number.ok) detail = `the number "${customer.phone ?? ''}" ${number.problem}`;
       skipped.push({ channel: 'sms', status: 'skipped', detail });
     }
+    await recordOutboxEntries(models, entries);
     logger.info(
       { cancellationId: params.cancellationId, moment: params.moment, queued: queued.length },
       'customer notifications queued',

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Language } from '../contracts/books.contract';
 import { CancelflowError } from '../lib/errors';
 import type { Models } from './index';
-import { createOrFind } from './mongo-errors';
+import { createOrFind, onlyDuplicateKeys } from './mongo-errors';
 import type { NotificationChannel } from './notification.model';
 import type { Department } from '../contracts/cancellation.contract';
 
@@ -42,14 +42,19 @@ export function mailMessageId(idempotencyKey: string): string {
   return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}@cancelflow>`;
 }
 
-/** Records an entry once under its key: a repeat returns the entry as first recorded, content and all. */
-export async function recordOutboxEntry(models: Models, entry: OutboxEntryInput): Promise<OutboxEntry> {
-  const insert = {
+/** What a new entry is stored as: queued, untried, mail with its Message-ID. */
+function insertedEntry(entry: OutboxEntryInput) {
+  return {
     ...entry,
     ...(entry.channel === 'email' ? { messageId: mailMessageId(entry.idempotencyKey) } : {}),
-    status: 'queued',
+    status: 'queued' as const,
     attempts: 0,
   };
+}
+
+/** Records an entry once under its key: a repeat returns the entry as first recorded, content and all. */
+export async function recordOutboxEntry(models: Models, entry: OutboxEntryInput): Promise<OutboxEntry> {
+  const insert = insertedEntry(entry);
   return createOrFind(
     () =>
       models.Notification.findOneAndUpdate(
@@ -62,6 +67,30 @@ export async function recordOutboxEntry(models: Models, entry: OutboxEntryInput)
     // Two attempts upserting at once: the other one's insert won, and is the entry.
     async () => (await findEntry(models, entry.idempotencyKey)) as OutboxEntry,
   );
+}
+
+/**
+ * Records entries once each under their keys, in one bulk write (issue #13): what a notice's messages need when
+ * the caller does not read them back. A repeat leaves each entry as first recorded.
+ */
+export async function recordOutboxEntries(
+  models: Models,
+  entries: readonly OutboxEntryInput[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  await models.Notification.bulkWrite(
+    entries.map((entry) => ({
+      updateOne: {
+        filter: { idempotencyKey: entry.idempotencyKey },
+        update: { $setOnInsert: insertedEntry(entry) },
+        upsert: true,
+      },
+    })),
+    { ordered: false },
+  ).catch((error: unknown) => {
+    // Two attempts upserting at once: the other one's inserts won, and are the entries.
+    if (!onlyDuplicateKeys(error)) throw error;
+  });
 }
 
 export type OutboxClaim =
