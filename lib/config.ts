@@ -27,6 +27,12 @@ export const configSchema = z
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE_DEFAULT),
     TEMPORAL_UI_PORT: port.default(8233),
+    /**
+     * Workflows the worker keeps in memory between their tasks (Temporal's sticky cache). Bounded, so that
+     * thousands of cancellations waiting for approval hold bounded memory: one evicted is replayed from its
+     * short history when it next moves (issue #13).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().positive().default(500),
 
     /** A real MongoDB (e.g. docker-compose's replica set). When absent, `npm start` runs the embedded one. */
     MONGODB_URI: z.string().startsWith('mongodb').optional(),

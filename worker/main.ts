@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       ...(config.WORKFLOW_BUNDLE_PATH
         ? { workflows: { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } }
         : {}),
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     });
     if (stopRequested) return;
     const running = worker.run(); // until shutdown(): it finishes the tasks it holds first

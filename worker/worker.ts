@@ -119,6 +119,8 @@ export async function createWorker(options: {
    * `workflowBundle` must have been bundled with them (`workflowInterceptorModules`).
    */
   tracing?: Tracing;
+  /** config WORKER_MAX_CACHED_WORKFLOWS; the SDK's default (sized from the heap) when absent. */
+  maxCachedWorkflows?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -128,5 +130,6 @@ export async function createWorker(options: {
     activities: createActivities(options.deps),
     ...(options.workflows ?? workflowsFromSource),
     ...(options.tracing ? tracingOptions(options.tracing) : {}),
+    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
   });
 }
