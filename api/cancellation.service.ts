@@ -457,6 +457,7 @@ export function createCancellationService(deps: {
       send: DecisionSender<Payload>,
       cancellationId: string,
       payload: Payload,
+      options: { updateId?: string } = {},
     ): Promise<CancellationView> {
       const record = await models.Cancellation.findOne(
         { cancellationId },
@@ -476,13 +477,15 @@ export function createCancellationService(deps: {
         record.workflowId,
         `cancellation ${cancellationId} could not be reached`,
       );
-      if (status !== 'RUNNING') throw noLongerRunning(undefined);
+      // A repeat of an action by its idempotency key still goes to Temporal when the workflow has ended, which
+      // answers an Update it has seen with the first one's result (the answer that was lost).
+      if (status !== 'RUNNING' && !options.updateId) throw noLongerRunning(undefined);
       try {
         return await withinDeadline(
           temporal,
           deadlines.temporalUpdateMs,
           `cancellation ${cancellationId} may not have taken the action (read it before retrying)`,
-          () => send(temporal, cancellationId, payload),
+          () => send(temporal, cancellationId, payload, options),
         );
       } catch (error) {
         if (isCancelflowError(error) && error.code === 'not_found') throw noLongerRunning(error);

@@ -3,7 +3,7 @@
 // person comes from their session or API key, never from the body, and the workflow's validators still decide
 // whether that person may act, now (409 with their reason).
 import type { FastifyBaseLogger } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   chooseResolution,
   confirmReturn,
@@ -32,7 +32,7 @@ import {
 import { ANY_ROLE, callerOf, touchesOnlyOwn, type Access, type ApiInstance } from './auth/access';
 import type { CancellationService } from './cancellation.service';
 import { callerErrors } from './error-answers';
-import { idempotencyKeyOf } from './request-parts';
+import { idempotencyKeyHeaders, idempotencyKeyOf } from './request-parts';
 
 const errors = callerErrors;
 const actionErrors = { ...errors, 404: apiErrorBody, 409: apiErrorBody };
@@ -54,11 +54,9 @@ export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
       schema: {
         tags,
         summary: 'Ask for a cancellation; it runs as a workflow. Repeat with the same Idempotency-Key safely',
-        headers: z.looseObject({
-          'idempotency-key': z.string().optional().meta({
-            description: '8 to 255 characters: a repeat with the same key answers the same cancellation',
-          }),
-        }),
+        headers: idempotencyKeyHeaders(
+          '8 to 255 characters: a repeat with the same key answers the same cancellation',
+        ),
         body: createCancellationBody,
         response: {
           202: cancellationAccepted,
@@ -139,18 +137,27 @@ export function registerCancellationRoutes<Logger extends FastifyBaseLogger>(
         config: { access: spec.access },
         schema: {
           tags,
-          summary: spec.summary,
+          summary: `${spec.summary}. Repeat with the same Idempotency-Key safely`,
+          headers: idempotencyKeyHeaders(
+            '8 to 255 characters: a repeat by the same person with the same key is the same action, ' +
+              'answered as the first was (a lost answer retried), never done twice',
+          ),
           params: cancellationIdParams,
           body: spec.body,
           response: { 200: cancellationView, ...actionErrors },
         },
       },
-      async (request) =>
-        cancellations.act(
+      async (request) => {
+        const { personId } = callerOf(request);
+        const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
+        return cancellations.act(
           spec.send,
           request.params.id,
-          await spec.payload(request.body as z.output<Body>, callerOf(request).personId, request.params.id),
-        ),
+          await spec.payload(request.body as z.output<Body>, personId, request.params.id),
+          // Scoped to the action and the person: one person's key can never stand for another's act.
+          idempotencyKey ? { updateId: `${spec.path}:${personId}:${idempotencyKey}` } : {},
+        );
+      },
     );
   }
 

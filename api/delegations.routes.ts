@@ -3,7 +3,6 @@
 // all); the delegator or an admin ends one. Whether a delegation may be made is the rules' to say
 // (rules/delegation.rules.ts), with their reason as a 409.
 import type { FastifyBaseLogger } from 'fastify';
-import { z } from 'zod';
 import {
   apiErrorBody,
   createDelegationBody,
@@ -23,7 +22,7 @@ import {
 } from '../models/delegations';
 import { callerOf, type ApiInstance } from './auth/access';
 import { callerErrors } from './error-answers';
-import { idempotencyKeyOf } from './request-parts';
+import { idempotencyKeyHeaders, idempotencyKeyOf } from './request-parts';
 
 const errors = callerErrors;
 const tags = ['delegations'];
@@ -57,11 +56,9 @@ export function registerDelegationRoutes<Logger extends FastifyBaseLogger>(
         summary:
           'R15: name a delegate (an active approver of your level or higher) for a period: the approval steps ' +
           'found while it is in force wait for them too, and they decide on your behalf',
-        headers: z.looseObject({
-          'idempotency-key': z.string().optional().meta({
-            description: '8 to 255 characters: a repeat with the same key answers the same delegation',
-          }),
-        }),
+        headers: idempotencyKeyHeaders(
+          '8 to 255 characters: a repeat with the same key answers the same delegation',
+        ),
         body: createDelegationBody,
         response: { 201: delegationAccepted, 200: delegationAccepted, ...errors, 409: apiErrorBody },
       },

@@ -20,6 +20,11 @@ export function idempotencyKeyOf(raw: string | string[] | undefined): string | u
   return parsed.data;
 }
 
+/** The optional Idempotency-Key header as the OpenAPI document shows it (idempotencyKeyOf checks its value). */
+export function idempotencyKeyHeaders(description: string) {
+  return z.looseObject({ 'idempotency-key': z.string().optional().meta({ description }) });
+}
+
 /** Where a newest-first page ended: the creation time and id of its last item. */
 export interface NewestFirstPosition {
   createdAt: Date;

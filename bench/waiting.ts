@@ -173,7 +173,12 @@ export async function runWaiting(stack: Stack, options: WaitingOptions): Promise
     const approved = await runSlots('approvals', toApprove.length, concurrency, phaseMs, async (index) => {
       const id = toApprove[index] as string;
       await untilTaken(`POST /v1/cancellations/${id}/decision`, options.timeoutMs, () =>
-        stack.approver.decide(id, { approved: true, comment: 'npm run bench: many waiting' }),
+        // One key per approval: a repeat after a 503 is the same decision, answered as the first.
+        stack.approver.decide(
+          id,
+          { approved: true, comment: 'npm run bench: many waiting' },
+          { idempotencyKey: `bench-approval-${id}` },
+        ),
       );
     });
     failures.push(...approved.failures.slice(0, 10));

@@ -128,6 +128,14 @@ export interface ClientSession {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * A person's action on a cancellation. Send the same `idempotencyKey` when repeating it after a lost answer or
+ * a 503: the API answers with the first one's result instead of acting again.
+ */
+export interface ActionOptions {
+  idempotencyKey?: string;
+}
+
 export class CancelflowClient {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
@@ -199,33 +207,37 @@ export class CancelflowClient {
   }
 
   /** An approver approves or rejects the approval step under way (R3, R15). */
-  decide(cancellationId: string, decision: DecisionRequest) {
-    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'decision'), decision);
+  decide(cancellationId: string, decision: DecisionRequest, options: ActionOptions = {}) {
+    return this.act(cancellationId, 'decision', decision, options);
   }
 
   /** The requester withdraws their request, until stock or money has moved. */
-  withdraw(cancellationId: string, withdrawal: WithdrawalRequest = {}) {
-    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'withdrawal'), withdrawal);
+  withdraw(cancellationId: string, withdrawal: WithdrawalRequest = {}, options: ActionOptions = {}) {
+    return this.act(cancellationId, 'withdrawal', withdrawal, options);
   }
 
   /** A finance clerk records the refund they made by hand for one the gateway refused (R11, R28). */
-  settle(cancellationId: string, settlement: SettlementRequest) {
-    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'settlement'), settlement);
+  settle(cancellationId: string, settlement: SettlementRequest, options: ActionOptions = {}) {
+    return this.act(cancellationId, 'settlement', settlement, options);
   }
 
   /** Ops resume a cancellation that needed attention, once its cause is repaired. */
-  resume(cancellationId: string, resumption: ResumptionRequest = {}) {
-    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'resumption'), resumption);
+  resume(cancellationId: string, resumption: ResumptionRequest = {}, options: ActionOptions = {}) {
+    return this.act(cancellationId, 'resumption', resumption, options);
   }
 
   /** A warehouse clerk confirms a parcel of the cancellation is back (R9). */
-  confirmReturn(cancellationId: string, confirmation: ReturnConfirmationRequest) {
-    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'returns'), confirmation);
+  confirmReturn(
+    cancellationId: string,
+    confirmation: ReturnConfirmationRequest,
+    options: ActionOptions = {},
+  ) {
+    return this.act(cancellationId, 'returns', confirmation, options);
   }
 
   /** Customer service passes on the customer's choice among the options offered (R12). */
-  recordChoice(cancellationId: string, choice: ChoiceRequest) {
-    return this.request<CancellationView>('POST', cancellationPath(cancellationId, 'choice'), choice);
+  recordChoice(cancellationId: string, choice: ChoiceRequest, options: ActionOptions = {}) {
+    return this.act(cancellationId, 'choice', choice, options);
   }
 
   /** The cancellation's notifications as the outbox holds them, with how each fared (R17). */
@@ -344,6 +356,13 @@ export class CancelflowClient {
   /** One order with its lines, payments, refunds and cancellations; 404 when there is none. */
   getOrder(orderNumber: string) {
     return this.request<OrderResource>('GET', `/v1/orders/${encodeURIComponent(orderNumber)}`);
+  }
+
+  /** One person's action on a cancellation; with an idempotency key, a repeat answers as the first did. */
+  private act(cancellationId: string, action: string, body: unknown, options: ActionOptions) {
+    const headers: Record<string, string> = {};
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    return this.request<CancellationView>('POST', cancellationPath(cancellationId, action), body, headers);
   }
 
   private async request<T>(

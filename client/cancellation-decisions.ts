@@ -51,19 +51,27 @@ export function refusalOf(error: WorkflowUpdateFailedError, cancellationId: stri
   return new CancelflowError('conflict', reason, { cancellationId }, { cause: error });
 }
 
-/** A function that sends one kind of decision to a running cancellation and answers with its view after it. */
+/**
+ * A function that sends one kind of decision to a running cancellation and answers with its view after it.
+ * With an `updateId`, a repeat of the same request (a retry after a lost answer) is the same Update: Temporal
+ * answers it with the first one's result instead of running the decision again.
+ */
 export type DecisionSender<Payload> = (
   temporal: Client,
   cancellationId: string,
   payload: Payload,
+  options?: { updateId?: string },
 ) => Promise<CancellationView>;
 
 /** Sends `update` to the cancellation's workflow, turning a refusal or a missing workflow into a CancelflowError. */
 function sender<Payload>(update: UpdateDefinition<CancellationView, [Payload]>): DecisionSender<Payload> {
-  return async (temporal, cancellationId, payload) => {
+  return async (temporal, cancellationId, payload, options = {}) => {
     const handle = temporal.workflow.getHandle(cancellationWorkflowId(cancellationId));
     try {
-      return await handle.executeUpdate(update, { args: [payload] });
+      return await handle.executeUpdate(update, {
+        args: [payload],
+        ...(options.updateId ? { updateId: options.updateId } : {}),
+      });
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) throw refusalOf(error, cancellationId);
       if (error instanceof WorkflowNotFoundError) {

@@ -251,6 +251,35 @@ describe('an approver signs in and decides', () => {
     });
   });
 
+  test('a decision repeated with its Idempotency-Key (its answer lost) is answered as the first, never taken twice', async () => {
+    const clerk = await signedIn('clerk-1');
+    const { orderNumber } = await newOrder({ vip: true });
+    const cancellationId = await cancel(clerk, orderNumber);
+    await reaches(clerk, cancellationId, WAITING_FOR_DECISION);
+    const manager = await signedIn('manager-1');
+    const decision = { approved: true, comment: 'repeat me' };
+    const first = await manager.decide(cancellationId, decision, { idempotencyKey: 'decide-once-1' });
+    expect(first.approval?.decisions).toHaveLength(1);
+    // Repeated at once, and again once the cancellation has ended: the same answer.
+    expect(await manager.decide(cancellationId, decision, { idempotencyKey: 'decide-once-1' })).toEqual(
+      first,
+    );
+    expect(await ended(manager, cancellationId)).toMatchObject({ outcome: 'completed' });
+    expect(await manager.decide(cancellationId, decision, { idempotencyKey: 'decide-once-1' })).toEqual(
+      first,
+    );
+    // Another key is another decision: refused, as there is nothing left to decide.
+    expect(
+      await refusal(manager.decide(cancellationId, decision, { idempotencyKey: 'decide-once-2' })),
+    ).toMatchObject({ status: 409 });
+    // The same key from another person is theirs, not the manager's answer.
+    const director = await signedIn('director-1');
+    expect(
+      await refusal(director.decide(cancellationId, decision, { idempotencyKey: 'decide-once-1' })),
+    ).toMatchObject({ status: 409 });
+    expect((await manager.getCancellation(cancellationId)).approval?.decisions).toHaveLength(1);
+  });
+
   test('the approver rejects with a comment: it ends rejected, naming them and why, and no money moves', async () => {
     const clerk = await signedIn('clerk-1');
     const { orderNumber } = await newOrder({ vip: true });
