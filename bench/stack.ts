@@ -26,13 +26,23 @@ import {
   startTemporalDevServer,
   startWorkerProcess,
   taskQueuePollers,
+  type MongoServer,
+  type MongoServerOptions,
+  type TemporalServer,
+  type TemporalServerOptions,
   type WorkerProcess,
+  type WorkerProcessOptions,
 } from '../scripts/servers';
 import {
   startCarrierSimulator,
   startMailCatcher,
   startPaymentGatewaySimulator,
   startSmsSimulator,
+  type CarrierSimulator,
+  type MailCatcher,
+  type MailCatcherOptions,
+  type PaymentGatewaySimulator,
+  type SmsSimulator,
 } from '../simulators';
 import { elapsed, progress, withTimeout } from './common';
 
@@ -75,7 +85,29 @@ export interface Stack {
    * began, as Temporal's visibility counts them, or for `timeoutMs` at most.
    */
   settle(timeoutMs: number): Promise<void>;
+  /** The servers this run started (startStack only), for `npm run chaos` to stop and start again. */
+  servers?: StackServers;
   stop(): Promise<void>;
+}
+
+/**
+ * The servers of a stack this run started, each with the options it was started with, so that `npm run chaos`
+ * (bench/chaos-faults.ts) can stop one and start it again on the same port with the same files, and put the
+ * new one here: the stack stops whichever runs at the end.
+ */
+export interface StackServers {
+  dataDir: string;
+  mongo: MongoServer;
+  mongoOptions: MongoServerOptions;
+  temporal: TemporalServer;
+  temporalOptions: TemporalServerOptions;
+  worker: WorkerProcess;
+  workerOptions: WorkerProcessOptions;
+  mail: MailCatcher;
+  mailOptions: MailCatcherOptions;
+  sms: SmsSimulator;
+  gateway: PaymentGatewaySimulator;
+  carrier: CarrierSimulator;
 }
 
 /** Workflows running on a task queue, as Temporal's visibility counts them (a moment late). */
@@ -174,34 +206,43 @@ export interface OwnStackOptions {
   /** Start the baseline worker (the throughput scenario needs it). */
   baseline: boolean;
   dataDir: string;
+  /** Mails the mail catcher keeps (default 1000); `npm run chaos` counts every one. */
+  mailKept?: number;
 }
 
 export async function startStack(kind: StackKind, options: OwnStackOptions): Promise<Stack> {
   const { dataDir } = options;
   const { stoppers, stop } = stopperList();
   const incidents: string[] = [];
+  let servers: StackServers | undefined;
   try {
     const heap = options.heap ?? (kind === 'file' ? '512m' : '6g');
     let started = performance.now();
     progress(`• starting the embedded MongoDB (${kind} storage, ${heap} heap)…`);
-    const mongo = await startMongoServer({
+    const mongoOptions: MongoServerOptions = {
       port: await freePort(),
       maxHeap: heap,
       ...(kind === 'file' ? { h2File: join(dataDir, 'mongodb', 'cancelflow.mv') } : {}),
       logFile: join(dataDir, 'logs', 'mongodb.log'),
-    });
-    stoppers.push(mongo);
+    };
+    const mongo = await startMongoServer(mongoOptions);
+    // Through `servers` once it exists: the one running at the end may be another (npm run chaos).
+    stoppers.push({ name: mongo.name, stop: () => (servers?.mongo ?? mongo).stop() });
     progress(`  ready on ${mongo.uri} (${elapsed(started)})`);
 
     started = performance.now();
     progress('• starting the Temporal dev server (SQLite file, as npm start)…');
-    const temporalServer = await startTemporalDevServer({
+    const temporalOptions: TemporalServerOptions = {
       port: await freePort(),
       dbFile: join(dataDir, 'temporal.db'),
       searchAttributes: CANCELFLOW_SEARCH_ATTRIBUTES,
       logFile: join(dataDir, 'logs', 'temporal.log'),
+    };
+    const temporalServer = await startTemporalDevServer(temporalOptions);
+    stoppers.push({
+      name: temporalServer.name,
+      stop: () => (servers?.temporal ?? temporalServer).stop(),
     });
-    stoppers.push(temporalServer);
     progress(`  ready on ${temporalServer.address} (${elapsed(started)})`);
 
     const apiPort = await freePort();
@@ -213,8 +254,14 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
       RATE_LIMIT_PER_MINUTE: '1000000',
       PUBLIC_BASE_URL: apiUrl,
     });
+    const mailOptions: MailCatcherOptions = {
+      smtpPort: 0,
+      httpPort: 0,
+      logger: false,
+      ...(options.mailKept ? { maxMessages: options.mailKept } : {}),
+    };
     const [mail, sms, gateway, carrier] = await Promise.all([
-      startMailCatcher({ smtpPort: 0, httpPort: 0, logger: false }),
+      startMailCatcher(mailOptions),
       startSmsSimulator({
         port: 0,
         accountSid: baseConfig.TWILIO_ACCOUNT_SID,
@@ -232,7 +279,7 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
       }),
     ]);
     stoppers.push(
-      { name: 'mail catcher', stop: () => mail.close() },
+      { name: 'mail catcher', stop: () => (servers?.mail ?? mail).close() },
       { name: 'SMS simulator', stop: () => sms.close() },
       { name: 'payment gateway', stop: () => gateway.close() },
       { name: 'carrier simulator', stop: () => carrier.close() },
@@ -279,20 +326,21 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
       dataConverter: temporalDataConverter(config),
     });
     stoppers.push({ name: 'Temporal client', stop: () => clientConnection.close() });
+    const workerOptions: WorkerProcessOptions = {
+      env: configEnvironment(config),
+      temporalAddress: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue,
+      logFile: join(dataDir, 'logs', 'worker.log'),
+      onUnexpectedExit: reportDeath('worker', incidents),
+    };
     const [worker, baseline] = await Promise.all([
-      startWorkerProcess({
-        env: configEnvironment(config),
-        temporalAddress: config.TEMPORAL_ADDRESS,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue,
-        logFile: join(dataDir, 'logs', 'worker.log'),
-        onUnexpectedExit: reportDeath('worker', incidents),
-      }),
+      startWorkerProcess(workerOptions),
       options.baseline
         ? startBaselineWorker(temporalServer.address, config.TEMPORAL_NAMESPACE, dataDir, incidents)
         : undefined,
     ]);
-    stoppers.push(worker);
+    stoppers.push({ name: worker.name, stop: () => (servers?.worker ?? worker).stop() });
     if (baseline) stoppers.push(baseline.worker);
     const logger = createLogger({ LOG_LEVEL: 'error' }, 'bench');
     const app = buildApp({
@@ -306,6 +354,20 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
     await app.listen({ host: '127.0.0.1', port: apiPort });
     stoppers.push({ name: 'API', stop: () => app.close() });
     progress(`  ready: worker pid ${worker.workerPid} (${elapsed(started)})`);
+    servers = {
+      dataDir,
+      mongo,
+      mongoOptions,
+      temporal: temporalServer,
+      temporalOptions,
+      worker,
+      workerOptions,
+      mail,
+      mailOptions,
+      sms,
+      gateway,
+      carrier,
+    };
 
     return {
       kind,
@@ -319,9 +381,10 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
       taskQueue,
       baselineQueue: baseline?.queue,
       ordersLoaded: options.orders,
-      workerPids: () => Promise.resolve([worker.workerPid]),
+      workerPids: () => Promise.resolve([(servers?.worker ?? worker).workerPid]),
       incidents,
       settle: settler(temporal, taskQueue, 0),
+      servers,
       stop,
     };
   } catch (error) {

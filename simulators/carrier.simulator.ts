@@ -73,6 +73,11 @@ export interface CarrierSimulator {
   /** Every webhook posted, oldest first. */
   readonly webhooks: readonly CarrierWebhookDelivery[];
   setBehaviour(behaviour: CarrierBehaviour): void;
+  /**
+   * New recall requests for this shipment get this behaviour, ahead of the general one (`times` counts them,
+   * then the shipment goes back to the general behaviour): one parcel can be too late while others stop.
+   */
+  setBehaviourFor(shipmentId: string, behaviour: CarrierBehaviour): void;
   /** Decides a pending recall and posts the outcome to the webhook; resolves with the delivery. */
   reportOutcome(
     recallId: string,
@@ -131,11 +136,22 @@ export async function startCarrierSimulator(
   const recallsByKey = new Map<string, SimulatedRecall>();
   const timers = new Set<NodeJS.Timeout>();
   let behaviour: CarrierBehaviour = { mode: 'accept' };
+  const behaviourByShipment = new Map<string, CarrierBehaviour>();
 
   const setBehaviour = (next: CarrierBehaviour) => {
     behaviour = behaviourSchema.parse(next);
   };
-  const takeBehaviour = (): CarrierBehaviour => {
+  const setBehaviourFor = (shipmentId: string, next: CarrierBehaviour) => {
+    behaviourByShipment.set(shipmentId, behaviourSchema.parse(next));
+  };
+  /** The behaviour for one new request, the shipment's own first, counting it against `times`. */
+  const takeBehaviour = (shipmentId: string): CarrierBehaviour => {
+    const own = behaviourByShipment.get(shipmentId);
+    if (own) {
+      if (own.times === 1) behaviourByShipment.delete(shipmentId);
+      else if (own.times !== undefined) behaviourByShipment.set(shipmentId, { ...own, times: own.times - 1 });
+      return own;
+    }
     const current = behaviour;
     if (current.times !== undefined) {
       behaviour = current.times > 1 ? { ...current, times: current.times - 1 } : { mode: 'accept' };
@@ -234,7 +250,7 @@ export async function startCarrierSimulator(
       return reply.send(recallResource(earlier));
     }
 
-    const { mode, lateOutcome, answerAfterMs } = takeBehaviour();
+    const { mode, lateOutcome, answerAfterMs } = takeBehaviour(parsed.data.shipmentId);
     if (mode === 'fail') {
       log?.info({ idempotencyKey: key, shipmentId: parsed.data.shipmentId }, 'recall failed transiently');
       return refuse(reply, 503, 'carrier temporarily unavailable, try again', true);
@@ -312,6 +328,7 @@ export async function startCarrierSimulator(
     recalls,
     webhooks,
     setBehaviour,
+    setBehaviourFor,
     reportOutcome,
     postWebhook,
     clear() {
@@ -319,6 +336,7 @@ export async function startCarrierSimulator(
       webhooks.length = 0;
       recallsByKey.clear();
       behaviour = { mode: 'accept' };
+      behaviourByShipment.clear();
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);

@@ -46,6 +46,12 @@ export interface PaymentGatewaySimulator {
   /** POST /v1/refunds requests received, replays and refusals included. */
   readonly requests: number;
   setBehaviour(behaviour: GatewayBehaviour): void;
+  /**
+   * New refund requests against this payment reference get this behaviour, ahead of the general one (`times`
+   * counts them, then the payment goes back to the general behaviour): one order's refund can fail for good
+   * while the others' succeed.
+   */
+  setBehaviourFor(payment: string, behaviour: GatewayBehaviour): void;
   /** Turns a pending refund into a succeeded one; replays of its key then answer succeeded. */
   settlePending(refundId: string): SimulatedRefund;
   /** Forgets refunds, idempotency keys and the request count, and goes back to succeeding. */
@@ -95,6 +101,7 @@ export async function startPaymentGatewaySimulator(
   const outcomesByKey = new Map<string, StoredOutcome>();
   let requests = 0;
   let behaviour: GatewayBehaviour = { mode: 'succeed' };
+  const behaviourByPayment = new Map<string, GatewayBehaviour>();
   // Aborted by close(), so a delayed answer does not keep the process alive.
   const closing = new AbortController();
 
@@ -102,8 +109,18 @@ export async function startPaymentGatewaySimulator(
     behaviour = behaviourSchema.parse(next);
   };
 
-  /** The behaviour for one new request, counting it against `times`. */
-  const takeBehaviour = (): GatewayBehaviour => {
+  const setBehaviourFor = (payment: string, next: GatewayBehaviour) => {
+    behaviourByPayment.set(payment, behaviourSchema.parse(next));
+  };
+
+  /** The behaviour for one new request, the payment's own first, counting it against `times`. */
+  const takeBehaviour = (payment: string): GatewayBehaviour => {
+    const own = behaviourByPayment.get(payment);
+    if (own) {
+      if (own.times === 1) behaviourByPayment.delete(payment);
+      else if (own.times !== undefined) behaviourByPayment.set(payment, { ...own, times: own.times - 1 });
+      return own;
+    }
     const current = behaviour;
     if (current.times !== undefined) {
       behaviour = current.times > 1 ? { ...current, times: current.times - 1 } : { mode: 'succeed' };
@@ -165,7 +182,7 @@ export async function startPaymentGatewaySimulator(
       if (refund) return reply.send(refundResource(refund));
     }
 
-    const { mode, delayMs } = takeBehaviour();
+    const { mode, delayMs } = takeBehaviour(payment);
     outcomesByKey.set(key, { kind: 'in_flight', fingerprint });
     try {
       if (delayMs) await sleep(delayMs, undefined, { signal: closing.signal });
@@ -236,12 +253,14 @@ export async function startPaymentGatewaySimulator(
       return requests;
     },
     setBehaviour,
+    setBehaviourFor,
     settlePending,
     clear() {
       refunds.length = 0;
       outcomesByKey.clear();
       requests = 0;
       behaviour = { mode: 'succeed' };
+      behaviourByPayment.clear();
     },
     async close() {
       closing.abort();

@@ -85,6 +85,11 @@ export interface SmsSimulator {
   /** The next `count` message creations answer with this Twilio error instead. */
   failNext(count: number, error?: SimulatedTwilioError): void;
   /**
+   * From now on, this share (0 to 1) of message creations, drawn at random, answer with this Twilio error
+   * instead (by default 503, which a client retries); 0 stops it.
+   */
+  failShare(share: number, error?: SimulatedTwilioError): void;
+  /**
    * Moves the message to `status` and posts Twilio's status callback to its StatusCallback, signed with the
    * auth token; resolves with the receiver's HTTP status. Rejects when the message has no StatusCallback.
    */
@@ -234,6 +239,7 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
   const failures: TwilioErrorBody[] = [];
   const callbacks: StatusCallbackDelivery[] = [];
   const deliveryTimers = new Set<NodeJS.Timeout>();
+  let failing: { share: number; error: TwilioErrorBody } = { share: 0, error: twilioError(20503) };
 
   const reportStatus = async (
     sid: string,
@@ -290,6 +296,14 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
     for (let i = 0; i < count; i += 1) failures.push(body);
   };
 
+  const failShare = (share: number, error: SimulatedTwilioError = { status: 503 }) => {
+    if (!(share >= 0 && share <= 1)) throw new RangeError('failShare share must be from 0 to 1');
+    failing = {
+      share,
+      error: twilioError(error.code ?? defaultCode(error.status), error.message, error.status),
+    };
+  };
+
   /** Twilio answers 20003 to missing or wrong credentials and to credentials for another account. */
   const authenticate = (
     authorization: string | undefined,
@@ -336,6 +350,7 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
       if (denied) return sendError(reply.header('www-authenticate', 'Basic realm="Twilio API"'), denied);
       const failure = failures.shift();
       if (failure) return sendError(reply, failure);
+      if (failing.share > 0 && Math.random() < failing.share) return sendError(reply, failing.error);
 
       const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
       const to = form.get('To')?.trim() ?? '';
@@ -447,10 +462,12 @@ export async function startSmsSimulator(options: SmsSimulatorOptions = {}): Prom
     messages,
     callbacks,
     failNext,
+    failShare,
     reportStatus,
     clear() {
       messages.length = 0;
       failures.length = 0;
+      failing = { share: 0, error: failing.error };
       callbacks.length = 0;
     },
     async close() {

@@ -19,7 +19,9 @@ const passThrough = { withDeadline: (_deadline: number, call: () => Promise<unkn
 test('an Update refused while the workflow retries a failed task is unavailable for now (503)', async () => {
   expect(isWorkflowTaskRetrying(retrying)).toBe(true);
   await expect(
-    withinDeadline(passThrough as unknown as Client, 1_000, 'cancellation c-1', () => Promise.reject(retrying)),
+    withinDeadline(passThrough as unknown as Client, 1_000, 'cancellation c-1', () =>
+      Promise.reject(retrying),
+    ),
   ).rejects.toMatchObject({ code: 'unavailable', httpStatus: 503 });
 });
 

@@ -32,7 +32,7 @@ export async function checkBooks(models: Models, run: RunScope): Promise<string[
   const problems: string[] = [];
   const bySku = { sku: { $in: run.skus } };
   const ofRun = startingWith(`${run.prefix}-`);
-  const voucherKeys = startingWith(`${run.prefix}:`);
+  const voucherKeys = run.voucherKeys ? { $in: [...run.voucherKeys] } : startingWith(`${run.prefix}:`);
   const [levels, inFlight, returns, shipments, payments, refunds, vouchers, orders, ...duplicates] =
     await Promise.all([
       models.StockLevel.find(bySku).lean(),

@@ -10,6 +10,11 @@ export interface RunScope {
    * refunds racing in a group): their two counts need not reach the top together (see checkBooks).
    */
   offPlan: ReadonlySet<string>;
+  /**
+   * The keys of its vouchers, when they do not start with the prefix: the engine keys a refund's voucher by its
+   * cancellation (`<cancellationId>:refund:<paymentId>:voucher`), which `npm run chaos` checks the books of.
+   */
+  voucherKeys?: readonly string[];
 }
 
 export const startingWith = (prefix: string) => ({ $gte: prefix, $lt: `${prefix}\uffff` });
