@@ -12,7 +12,7 @@ import {
   recordEventDeliveries,
 } from '../models/event-deliveries';
 import { refundsOfCancellation } from '../models/refund-ledger';
-import { subscriptionsListeningTo } from '../models/webhook-subscriptions';
+import { activeSubscriptions } from '../models/webhook-subscriptions';
 import type { ActivityDeps } from './deps';
 
 /** A recorded step, as the workflow reports it (the fields of CancellationProgress this needs). */
@@ -45,45 +45,51 @@ function eventBody(
 }
 
 /**
- * Records the step's event and a delivery of it for each active subscription that wants its type. With none,
- * nothing is read beyond the subscriptions (a handful) and nothing is written.
+ * Records each step's event and a delivery of it for each active subscription that wants its type. With none,
+ * nothing is read beyond the subscriptions (a handful, read once for all the steps) and nothing is written.
  */
-export async function recordCancellationEvent(
+export async function recordCancellationEvents(
   { models }: Pick<ActivityDeps, 'models'>,
-  step: RecordedStep,
+  steps: readonly RecordedStep[],
 ): Promise<void> {
-  const { view } = step;
-  const type = cancellationEventType(view, step.final);
-  const subscribers = await subscriptionsListeningTo(models, type);
-  if (subscribers.length === 0) return;
-  const eventId = cancellationEventId(view.cancellationId, step.step);
-  // A retry finds the body the attempt before recorded and adds only the deliveries it did not.
-  let body = (await findCancellationEvent(models, eventId))?.body;
-  if (body === undefined) {
-    const record = await models.Cancellation.findOne({
-      cancellationId: view.cancellationId,
-    }).lean<StoredCancellation>();
-    if (!record) return;
-    const refunds = await refundsOfCancellation(models, record);
-    // As the API would answer: the workflow's view while it runs, the database copy once it ended. The copy's
-    // free-form fields were just written from this view.
-    const resource = cancellationResourceOf(record, refunds, record.outcome ? undefined : view, {
-      approval: view.approval,
-      risk: view.risk,
-      goods: view.goods,
-    });
-    body = eventBody(eventId, type, step, resource);
+  if (steps.length === 0) return;
+  const active = await activeSubscriptions(models);
+  if (active.length === 0) return;
+  for (const step of steps) {
+    const { view } = step;
+    const type = cancellationEventType(view, step.final);
+    const subscribers = active.filter((subscription) => subscription.eventTypes.includes(type));
+    if (subscribers.length === 0) continue;
+    const eventId = cancellationEventId(view.cancellationId, step.step);
+    // A retry finds the body the attempt before recorded and adds only the deliveries it did not.
+    let body = (await findCancellationEvent(models, eventId))?.body;
+    if (body === undefined) {
+      const record = await models.Cancellation.findOne({
+        cancellationId: view.cancellationId,
+      }).lean<StoredCancellation>();
+      if (!record) return;
+      const refunds = await refundsOfCancellation(models, record);
+      // As the API would answer: the workflow's view while it runs, the database copy once it ended (its
+      // free-form fields were just written from this view). A step recorded together with later ones is
+      // shown as the workflow's view of it, not the copy's later state.
+      const resource = cancellationResourceOf(record, refunds, step.final ? undefined : view, {
+        approval: view.approval,
+        risk: view.risk,
+        goods: view.goods,
+      });
+      body = eventBody(eventId, type, step, resource);
+    }
+    await recordEventDeliveries(
+      models,
+      {
+        eventId,
+        cancellationId: view.cancellationId,
+        sequence: step.step,
+        type,
+        occurredAt: new Date(step.at),
+        body,
+      },
+      subscribers.map((subscription) => subscription.subscriptionId),
+    );
   }
-  await recordEventDeliveries(
-    models,
-    {
-      eventId,
-      cancellationId: view.cancellationId,
-      sequence: step.step,
-      type,
-      occurredAt: new Date(step.at),
-      body,
-    },
-    subscribers.map((subscription) => subscription.subscriptionId),
-  );
 }

@@ -59,13 +59,9 @@ export async function getSubscription(models: Models, subscriptionId: string): P
   return found;
 }
 
-/** The active subscriptions that want events of this type (read on every state change of every cancellation). */
-export async function subscriptionsListeningTo(
-  models: Models,
-  type: CancellationEventType,
-): Promise<StoredSubscription[]> {
-  const active = await models.WebhookSubscription.find({ active: true }).lean<StoredSubscription[]>();
-  return active.filter((subscription) => subscription.eventTypes.includes(type));
+/** The active subscriptions (read whenever a cancellation records its steps; there are a handful). */
+export async function activeSubscriptions(models: Models): Promise<StoredSubscription[]> {
+  return await models.WebhookSubscription.find({ active: true }).lean<StoredSubscription[]>();
 }
 
 /**

@@ -131,11 +131,12 @@ export interface EffectRunner {
 
 /**
  * `emit` receives events that arrive later, on their own (the approval clock's reminders and deadline);
- * `beforeSlowStep` is called before a call to a provider (the gateway, the carrier), which may take a while.
+ * `beforeSlowStep` is called (and awaited) before a call to a provider (the gateway, the carrier), which may
+ * take a while.
  */
 export function createEffectRunner(
   emit: (event: CancellationEvent) => void,
-  { beforeSlowStep = () => undefined }: { beforeSlowStep?: () => void } = {},
+  { beforeSlowStep = () => Promise.resolve() }: { beforeSlowStep?: () => Promise<void> } = {},
 ): EffectRunner {
   const sending: Promise<undefined>[] = [];
   /** Starts a notice; `tell` never throws, so nothing sent in the background can fail the workflow. */
@@ -243,7 +244,7 @@ export function createEffectRunner(
       return { type: 'STOCK_RELEASED' };
     },
     async requestRecall(params) {
-      beforeSlowStep();
+      await beforeSlowStep();
       return { type: 'RECALL_ANSWERED', recalls: await providers.requestRecall(params) };
     },
     startDeadline(params) {
@@ -266,7 +267,7 @@ export function createEffectRunner(
       return { type: 'PURCHASE_ORDERS_ADJUSTED', purchasing: await books().reducePurchaseOrders(params) };
     },
     async refundPayment(params) {
-      beforeSlowStep();
+      await beforeSlowStep();
       try {
         const refund = await providers.refundPayment(params);
         if (refund.refundedMinor < params.amountMinor) {
@@ -403,6 +404,10 @@ export function createEffectRunner(
   };
 }
 
-/** Keeps the database copy of the cancellation in step with the workflow. */
+/** Keeps the database copy of the cancellation in step with the workflow, a step at a time (older runs). */
 export const recordProgress: CancellationActivities['recordCancellationState'] = (progress) =>
   books().recordCancellationState(progress);
+
+/** The same for the steps taken since the workflow last waited, in one call (PATCHES.recordStepsTogether). */
+export const recordSteps: CancellationActivities['recordCancellationSteps'] = (steps) =>
+  localBooks.recordCancellationSteps(steps);

@@ -20,6 +20,7 @@ import {
 import {
   createEffectRunner,
   recordProgress,
+  recordSteps,
   type RunningClock,
   type RunningDeadline,
 } from './cancellation.effects';
@@ -27,6 +28,7 @@ import { timelineNote } from './cancellation.context';
 import { cancellationMachine, stateName, type CancellationContext } from './cancellation.machine';
 import { type CancellationEvent, type EffectParams } from '../contracts/effects.contract';
 import { PATCHES } from './patches';
+import type { CancellationProgress } from '../activities/record.activities';
 import { refusalOf, registerPersonActions, type PersonAction, type PersonEvent } from './person-actions';
 import { searchAttributeKeys } from '../contracts/search-attributes';
 import { FAILURE } from '../contracts/failures.contract';
@@ -111,7 +113,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   const fromPeople = new WeakSet<CancellationEvent>();
   // A call to a provider may take a while: the UI shows the state it is made in.
   const effects = createEffectRunner((event) => inbox.push(event), {
-    beforeSlowStep: () => showWhenWaiting(),
+    beforeSlowStep: () => beforeWaiting(),
   });
   if (continued?.clock) effects.resumeClock(continued.clock);
   if (continued?.deadline) effects.resumeDeadline(continued.deadline);
@@ -197,6 +199,17 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     if (patched(PATCHES.leanHistory)) showInSearch();
   };
 
+  /** Steps taken but not yet in the database copy (PATCHES.recordStepsTogether), oldest first. */
+  const unrecorded: CancellationProgress[] = [];
+  const recordUnrecorded = async () => {
+    if (unrecorded.length > 0) await recordSteps(unrecorded.splice(0));
+  };
+  /** Before the workflow waits for a provider, a person or time: the UI and the database copy catch up. */
+  const beforeWaiting = async () => {
+    showWhenWaiting();
+    await recordUnrecorded();
+  };
+
   /** `note`: what the timeline says of the step beyond its state (who decided, on whose behalf). */
   const record = async (note?: string) => {
     const view = toView(snapshot);
@@ -206,13 +219,15 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
         ...(view.risk ? [{ key: searchAttributeKeys.risk, value: view.risk.level }] : []),
       ]);
     }
-    await recordProgress({
+    const progress: CancellationProgress = {
       view,
       step,
       at: new Date().toISOString(),
       final: snapshot.status === 'done',
       ...(note !== undefined ? { note } : {}),
-    });
+    };
+    if (patched(PATCHES.recordStepsTogether)) unrecorded.push(progress);
+    else await recordProgress(progress);
   };
 
   if (!continued) await record();
@@ -222,7 +237,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       const event = await effects.run(action.type, action.params as EffectParams[typeof action.type]);
       if (event) inbox.push(event);
     }
-    if (inbox.length === 0) showWhenWaiting();
+    if (inbox.length === 0) await beforeWaiting();
     await condition(() => inbox.length > 0 || timeToContinueAsNew());
     // Notices still being sent finish in this run; a message may arrive meanwhile, and is taken first.
     if (inbox.length === 0) await effects.drain();
@@ -253,6 +268,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     if (next === snapshot) {
       // A failure no state expects would leave the workflow waiting for nothing: fail it visibly instead.
       if (event.type === 'EFFECT_FAILED') {
+        await recordUnrecorded();
         throw ApplicationFailure.nonRetryable(
           `${event.effect} failed in ${stateName(snapshot.value)}: ${event.reason}`,
         );
@@ -271,7 +287,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       await record(timelineNote(event));
     }
   }
-  showWhenWaiting();
+  await beforeWaiting();
   // The final state's own effects (the notices of its ending).
   for (const action of actions) {
     if (effects.handles(action.type))
