@@ -203,6 +203,10 @@ test('a sales clerk finds an order by the customer’s pinyin initials, cancels 
   expect(Number(await page.locator('ol.timeline').getAttribute('data-steps'))).toBeGreaterThan(3);
   await page.waitForSelector('[data-delivery]');
   expect(await page.locator('[data-risk="low"]').count()).toBeGreaterThan(0);
+  // The statechart moved with it: the final state is the one marked now, and the way through the refund is drawn.
+  await page.waitForSelector('figure.statechart[data-current-state="completed"]');
+  expect(await page.locator('.statechart .current').getAttribute('data-state')).toBe('completed');
+  expect(await page.locator('.statechart [data-move="refunding>closingOrder"].taken').count()).toBe(1);
   await expectAccessible(page, 'cancellation-completed');
 
   // The same request the API would have recorded: the clerk, the two lines, the reason.

@@ -96,6 +96,19 @@ blockquote { margin: .5rem 0; padding-left: 1rem; border-left: 3px solid var(--l
   white-space: nowrap; }
 .chart { position: relative; height: 18rem; margin: .5rem 0; }
 section.figure { border-top: 1px solid var(--line); margin-top: 2rem; }
+figure.statechart { margin: .5rem 0 1rem; overflow-x: auto; }
+figure.statechart svg { max-width: 100%; height: auto; font: 13px system-ui, "PingFang SC", "Microsoft YaHei",
+  "Noto Sans CJK SC", sans-serif; }
+.statechart .state rect { fill: #fff; stroke: #767676; stroke-width: 1; }
+.statechart .state text { fill: var(--ink); }
+.statechart .state.final rect { stroke-width: 3; }
+.statechart .state.visited rect { fill: #dbe9f7; stroke: var(--accent); }
+.statechart .state.current rect { fill: var(--accent); stroke: #102a43; stroke-width: 3; }
+.statechart .state.current text { fill: #fff; font-weight: 700; }
+.statechart .move { fill: none; stroke: #9a9a9a; stroke-width: 1; }
+.statechart .move.taken { stroke: var(--accent); stroke-width: 3; }
+.statechart .arrowhead { fill: #9a9a9a; }
+.statechart .arrowhead.taken { fill: var(--accent); }
 `;
 
 export const STYLESHEET_ETAG = `"${createHash('sha256').update(STYLESHEET).digest('hex').slice(0, 16)}"`;

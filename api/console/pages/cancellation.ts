@@ -6,6 +6,7 @@ import type { CancellationResource } from '../../../client/contract';
 import { html, type SafeHtml } from '../html';
 import { formatMoment, formatMoney, type Translator } from '../i18n';
 import { facts, notice, page, type PageContext } from './layout';
+import { statechartFigure } from '../statechart';
 
 export interface NotificationRow {
   channel: string;
@@ -251,6 +252,14 @@ export function liveParts(
       <section aria-labelledby="notifications-title">
         <h2 id="notifications-title">${t('cancellation.notifications')}</h2>
         ${notifications(t, rows)}
+      </section>
+      <section aria-labelledby="statechart-heading">
+        <h2 id="statechart-heading">${t('statechart.heading')}</h2>
+        ${statechartFigure(
+          t,
+          resource.state,
+          resource.timeline.map((entry) => entry.state),
+        )}
       </section>`,
   };
 }
