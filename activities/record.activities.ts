@@ -54,8 +54,19 @@ export function createRecordActivities(deps: ActivityDeps) {
         { timeline: 1, updatedAt: 1, activeForOrder: 1 },
       ).lean();
       if (!record) return;
-      const onTimeline = new Set(record.timeline.map((entry) => entry.step));
-      const unrecorded = steps.filter(({ step }) => !onTimeline.has(step));
+      // A step on the timeline in another state was written by a workflow task whose history was lost: it timed
+      // out after its local activities ran (Temporal was down, the worker was killed), and its retry took another
+      // path, having seen an Update the lost attempt had not. Found by `npm run chaos` (#15): a withdrawal's
+      // final step was taken for "recorded" and the copy stayed in awaitingApproval for good. The retry's task
+      // started later, at least a task timeout after the lost one (`at` is the workflow's clock), so the later
+      // write of a step wins and the lost steps after it go; an earlier one is the lost attempt arriving late,
+      // and changes nothing.
+      const onTimeline = new Map(record.timeline.map((entry) => [entry.step, entry]));
+      const firstNew = steps.findIndex(({ step, view }) => onTimeline.get(step)?.state !== view.state);
+      const unrecorded = firstNew === -1 ? [] : steps.slice(firstNew);
+      const replaced = unrecorded[0] && onTimeline.get(unrecorded[0].step);
+      if (replaced?.at && unrecorded[0] && replaced.at > new Date(unrecorded[0].at)) return;
+      const kept = record.timeline.filter((entry) => (entry.step ?? 0) < (unrecorded[0]?.step ?? Infinity));
       // An ended cancellation no longer holds its order: the next one may start.
       const release = last.final && record.activeForOrder != null;
       if (unrecorded.length === 0 && !release) break;
@@ -68,7 +79,7 @@ export function createRecordActivities(deps: ActivityDeps) {
               : {
                   ...copiedFrom(last.view),
                   timeline: [
-                    ...record.timeline,
+                    ...kept,
                     ...unrecorded.map(({ step, view, at, note }) => ({
                       step,
                       state: view.state,
