@@ -20,10 +20,12 @@ export interface FaultPlan {
   /** The worker is killed a random time in this range (ms) after it is polling again. */
   workerKillAfterMs: [number, number];
   /**
-   * Kills stop once this share of the run's cancellations has ended (1: never). The last kill can leave outbox
-   * entries claimed for two minutes (OUTBOX_LEASE_MS): stopping a little before the end bounds the wait for them.
+   * The kills and the SMS and providers' failures stop once this share of the run's cancellations has ended (1:
+   * never; the outages come at their marks regardless). What they leave behind takes minutes to clear: a provider
+   * call cut by a kill waits out its 2-minute timeout, an outbox entry it held stays claimed 2 minutes
+   * (OUTBOX_LEASE_MS), a message's retries back off from 30 s. CI stops them halfway, to end within five minutes.
    */
-  killsUntilEnded: number;
+  quietFrom: number;
   /** How long each of the two Temporal outages, the database outage and the SMTP outage last (ms). */
   temporalDownMs: number;
   databaseDownMs: number;
@@ -71,12 +73,13 @@ export class Faults {
   readonly unexpectedExits: string[] = [];
   /** Transient failures armed at the payment gateway and at the carrier, one request each. */
   readonly providerFailures = { gateway: 0, carrier: 0 };
+  /** When the kills and the failures stopped (seconds since the faults began), if they did before the end. */
+  quietSince?: number;
   private readonly started = performance.now();
   private readonly startedEpochMs = Date.now();
   private outage?: { kind: 'temporal' | 'database'; back?: number };
   /** The mails of mail catchers stopped during the run: a restarted one starts empty. */
   private readonly earlierMails: (readonly CaughtMail[])[] = [];
-  private providerTimer?: NodeJS.Timeout;
   private workerGone?: Promise<void>;
 
   constructor(
@@ -126,32 +129,45 @@ export class Faults {
     return [...this.earlierMails.flat(), ...this.servers.mail.messages];
   }
 
-  /** The SMS simulator's failures and the providers', until stopNoise. */
-  startNoise(): void {
-    this.servers.sms.failShare(this.plan.smsFailShare);
-    const every = this.plan.providerFailEvery;
-    // The gateway counts every request; the carrier only the recalls it made, so one in `every - 1` of those.
-    let gatewayNext = this.servers.gateway.requests + every;
-    let carrierNext = this.servers.carrier.recalls.length + every - 1;
-    this.providerTimer = setInterval(() => {
-      if (this.servers.gateway.requests >= gatewayNext) {
-        this.servers.gateway.setBehaviour({ mode: 'fail_transient', times: 1 });
-        this.providerFailures.gateway += 1;
-        gatewayNext = this.servers.gateway.requests + every;
-      }
-      if (this.servers.carrier.recalls.length >= carrierNext) {
-        this.servers.carrier.setBehaviour({ mode: 'fail', times: 1 });
-        this.providerFailures.carrier += 1;
-        carrierNext = this.servers.carrier.recalls.length + every - 1;
-      }
-    }, 250);
+  private noiseOver(ended: () => number): boolean {
+    if (ended() < this.plan.quietFrom) return false;
+    if (this.quietSince === undefined) {
+      this.quietSince = this.seconds();
+      progress(`  [chaos ${this.quietSince.toFixed(1)} s] no more kills nor provider failures`);
+    }
+    return true;
   }
 
-  stopNoise(): void {
-    clearInterval(this.providerTimer);
-    this.servers.sms.failShare(0);
-    this.servers.gateway.setBehaviour({ mode: 'succeed' });
-    this.servers.carrier.setBehaviour({ mode: 'accept' });
+  /**
+   * The SMS simulator's failures and the providers', until `over()` or the plan's quiet mark: the gateway and the
+   * carrier fail one request in `providerFailEvery`, counted on the traffic each sees.
+   */
+  async failProviders(ended: () => number, over: () => boolean): Promise<void> {
+    const { sms, gateway, carrier } = this.servers;
+    const every = this.plan.providerFailEvery;
+    // The gateway counts every request; the carrier only the recalls it made, so one in `every - 1` of those.
+    let gatewayNext = gateway.requests + every;
+    let carrierNext = carrier.recalls.length + every - 1;
+    sms.failShare(this.plan.smsFailShare);
+    try {
+      while (!over() && !this.noiseOver(ended)) {
+        if (gateway.requests >= gatewayNext) {
+          gateway.setBehaviour({ mode: 'fail_transient', times: 1 });
+          this.providerFailures.gateway += 1;
+          gatewayNext = gateway.requests + every;
+        }
+        if (carrier.recalls.length >= carrierNext) {
+          carrier.setBehaviour({ mode: 'fail', times: 1 });
+          this.providerFailures.carrier += 1;
+          carrierNext = carrier.recalls.length + every - 1;
+        }
+        await sleep(250);
+      }
+    } finally {
+      sms.failShare(0);
+      gateway.setBehaviour({ mode: 'succeed' });
+      carrier.setBehaviour({ mode: 'accept' });
+    }
   }
 
   /** Notes when a worker's process ends; a kill of ours says so first, any other end is unexpected. */
@@ -195,12 +211,12 @@ export class Faults {
 
   /**
    * Until `over()`: a random while after the worker is polling, SIGKILL it (not the watchdog, which then exits
-   * as it did) and start another, as long as `ended()` (the share of the run's cancellations ended) is below
-   * the plan's mark; a worker that ended by itself is started again too, and noted. Leaves one running.
+   * as it did) and start another, until `ended()` (the share of the run's cancellations ended) reaches the
+   * plan's quiet mark; a worker that ended by itself is started again too, and noted. Leaves one running.
    */
   async killWorkerRepeatedly(ended: () => number, over: () => boolean): Promise<void> {
     const [least, most] = this.plan.workerKillAfterMs;
-    const killing = () => ended() < this.plan.killsUntilEnded;
+    const killing = () => !this.noiseOver(ended);
     while (!over()) {
       const waitUntil = performance.now() + least + Math.random() * (most - least);
       while (!over() && this.workerRunning() && (performance.now() < waitUntil || !killing()))

@@ -22,6 +22,8 @@ export interface ChaosRun {
     kills: WorkerKill[];
     unexpectedExits: string[];
     providerFailures: { gateway: number; carrier: number };
+    /** When the kills and the failures stopped (s), if before the end (the plan's quietFrom). */
+    quietSince?: number;
   };
   /** Cancellations the API had taken by the end, and when the last of them ended (s after the first request). */
   workload: { requested: number; ended: number; repeats: number; timedOut: boolean };
@@ -48,6 +50,7 @@ function faultLines(run: ChaosRun): string[] {
   const { kills } = run.faults;
   const restarts = kills.flatMap((kill) => (kill.restartSeconds === undefined ? [] : [kill.restartSeconds]));
   const mean = restarts.reduce((sum, seconds) => sum + seconds, 0) / Math.max(1, restarts.length);
+  const quiet = run.faults.quietSince === undefined ? 'end' : fixed(run.faults.quietSince, 1);
   return [
     '| fault | from (s) | to (s) | detail |',
     '| --- | ---: | ---: | --- |',
@@ -56,8 +59,14 @@ function faultLines(run: ChaosRun): string[] {
         `| ${escape(event.fault)} | ${fixed(event.from, 1)} | ${event.to === undefined ? '–' : fixed(event.to, 1)} | ${escape(event.detail ?? '')} |`,
     ),
     `| worker killed with SIGKILL | ${fixed(kills[0]?.at ?? NaN, 1)} | ${fixed(kills.at(-1)?.at ?? NaN, 1)} | ${kills.length} times, ${run.plan.workerKillAfterMs.map((ms) => ms / 1000).join('–')} s after each start; back polling after ${fixed(mean, 1)} s on average (${fixed(Math.max(0, ...restarts), 1)} s at most) |`,
-    `| SMS simulator fails a share of requests | | | ${Math.round(run.plan.smsFailShare * 100)} % (503) while the work ran |`,
-    `| payment gateway and carrier fail transiently | | | one request in ${run.plan.providerFailEvery} (503): ${run.faults.providerFailures.gateway} refund and ${run.faults.providerFailures.carrier} recall requests |`,
+    `| SMS simulator fails a share of requests | 0.0 | ${quiet} | ${Math.round(run.plan.smsFailShare * 100)} % (503) |`,
+    `| payment gateway and carrier fail transiently | 0.0 | ${quiet} | one request in ${run.plan.providerFailEvery} (503): ${run.faults.providerFailures.gateway} refund and ${run.faults.providerFailures.carrier} recall requests |`,
+    ...(run.faults.quietSince === undefined
+      ? []
+      : [
+          '',
+          `Kills and failures stopped at ${fixed(run.faults.quietSince, 1)} s, once ${Math.round(run.plan.quietFrom * 100)} % of the cancellations had ended (the outages came at their marks).`,
+        ]),
   ];
 }
 

@@ -22,7 +22,6 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseConfig } from '../lib/config';
 import { isCancelflowError } from '../lib/errors';
 import { loadPolicyFile } from '../lib/policy';
-import { WORKFLOW_TYPE } from '../contracts/cancellation.contract';
 import { issueApiKey } from '../models/credentials';
 import { javaAvailable, projectRoot } from '../scripts/servers';
 import { workflowsFromSource } from '../worker/worker';
@@ -75,7 +74,7 @@ const FULL: Profile = {
   orders: 200,
   plan: {
     workerKillAfterMs: [3_000, 10_000],
-    killsUntilEnded: 1,
+    quietFrom: 1,
     temporalDownMs: 20_000,
     databaseDownMs: 30_000,
     smtpDownMs: 60_000,
@@ -95,7 +94,7 @@ const CI: Profile = {
   orders: 20,
   plan: {
     workerKillAfterMs: [10_000, 20_000],
-    killsUntilEnded: 0.6,
+    quietFrom: 0.4,
     temporalDownMs: 5_000,
     databaseDownMs: 10_000,
     smtpDownMs: 15_000,
@@ -103,7 +102,7 @@ const CI: Profile = {
     providerFailEvery: 5,
     marks: { smtp: 0.05, temporal: [0.15, 0.65], database: 0.4 },
   },
-  workloadTimeoutMs: 200_000,
+  workloadTimeoutMs: 230_000,
   drainTimeoutMs: 90_000,
   replayDeliveries: 50,
 };
@@ -198,29 +197,39 @@ async function bundleWorkflows(dataDir: string): Promise<string> {
 }
 
 /**
- * Waits until no outbox entry of the run is still queued (every notice sent or given up), or no delivery workflow
- * runs that could still send one (visibility lags a moment: twice in a row), or the time is up.
+ * Waits until no outbox entry of the run is still queued with a delivery workflow running that could send it
+ * (every notice sent or given up), or the time is up. An entry queued with no delivery running will never go
+ * out: the checks say which.
  */
 async function drainNotices(stack: Stack, cases: ChaosCase[], timeoutMs: number) {
   const ids = cases.flatMap((chaosCase) => (chaosCase.cancellationId ? [chaosCase.cancellationId] : []));
   const deadline = performance.now() + timeoutMs;
-  const deliveries = `TaskQueue = '${stack.taskQueue}' AND WorkflowType != '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
-  let idle = 0;
-  for (;;) {
-    const queued = await stack.models.Notification.countDocuments({
-      cancellationId: { $in: ids },
-      status: 'queued',
-    }).catch(() => Number.NaN);
-    if (queued === 0) return;
-    const running = await stack.temporal.workflow.count(deliveries).then(
-      ({ count }) => count,
-      () => Number.NaN,
-    );
-    idle = running === 0 ? idle + 1 : 0;
-    if (idle >= 2 || performance.now() > deadline) {
-      progress(
-        `  ${queued} notices still queued${idle >= 2 ? ', with no delivery workflow running to send them' : ` after ${timeoutMs / 1000} s`}: checking as they are`,
+  const running = async (workflowId: string) =>
+    stack.temporal.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        ({ status }) => status.name === 'RUNNING',
+        () => false, // never started
       );
+  for (;;) {
+    const queued = await stack.models.Notification.find(
+      { cancellationId: { $in: ids }, status: 'queued' },
+      { deliveryWorkflowId: 1 },
+    )
+      .lean()
+      .catch(() => undefined);
+    if (queued) {
+      const deliveries = [...new Set(queued.flatMap((entry) => entry.deliveryWorkflowId ?? []))];
+      const live = (await Promise.all(deliveries.map(running))).filter(Boolean).length;
+      if (live === 0) {
+        if (queued.length)
+          progress(`  ${queued.length} notices still queued with no delivery running to send them`);
+        return;
+      }
+    }
+    if (performance.now() > deadline) {
+      progress(`  notices still queued after ${timeoutMs / 1000} s: checking as they are`);
       return;
     }
     await sleep(2_000);
@@ -273,7 +282,9 @@ async function main(): Promise<number> {
     const answers: AnswerCounts = {};
     const faults = new Faults(servers, profile.plan);
     const probes = new ApiProbes(stack.apiUrl, probeToken, () => faults.phase());
-    const finished = () => cases.filter((chaosCase) => chaosCase.outcome || chaosCase.requestFailure).length;
+    const finished = () =>
+      cases.filter((chaosCase) => chaosCase.outcome || chaosCase.requestFailure || chaosCase.closedBehindCopy)
+        .length;
     const deadline = mark + profile.workloadTimeoutMs;
     const timeUp = () => performance.now() > deadline;
     const allEnded = () => finished() === cases.length;
@@ -286,7 +297,6 @@ async function main(): Promise<number> {
         ),
       15_000,
     );
-    faults.startNoise();
     probes.start(probeTargets(cases));
     try {
       await Promise.all([
@@ -304,6 +314,7 @@ async function main(): Promise<number> {
           answers,
         ),
         faults.killWorkerRepeatedly(() => finished() / cases.length, over),
+        faults.failProviders(() => finished() / cases.length, over),
         faults
           .runOutages(
             () => finished() / cases.length,
@@ -315,7 +326,6 @@ async function main(): Promise<number> {
       ]);
     } finally {
       clearInterval(ticker);
-      faults.stopNoise();
       await probes.stop();
     }
     const workloadSeconds = (performance.now() - mark) / 1000;
@@ -372,6 +382,7 @@ async function main(): Promise<number> {
         kills: faults.kills,
         unexpectedExits: faults.unexpectedExits,
         providerFailures: faults.providerFailures,
+        ...(faults.quietSince === undefined ? {} : { quietSince: faults.quietSince }),
       },
       workload: {
         requested: cases.filter((chaosCase) => chaosCase.cancellationId).length,
