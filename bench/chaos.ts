@@ -351,6 +351,7 @@ async function main(): Promise<number> {
         cases,
         { mails: faults.caughtMails(), sms: servers.sms.messages },
         { kills: faults.kills, events: faults.events, epoch: (seconds) => faults.epoch(seconds) },
+        stack.temporal,
       ),
       await checkReplay(
         stack.temporal,
