@@ -1,7 +1,8 @@
 // The cancellation page's statechart (api/console/statechart.ts): every state of the machine is drawn, the
 // state a cancellation is in and the way it came are marked, and labels fit their boxes in both languages.
 import { cancellationMachine } from '../workflows/cancellation.machine';
-import { STATE_BOX, statechartFigure, wrapLabel } from '../api/console/statechart';
+import { statechartFigure, wrapLabel } from '../api/console/statechart';
+import { STATE_BOX } from '../contracts/statechart-drawing.contract';
 import { STATECHART_DRAWING } from '../api/console/statechart.drawing';
 import { translator } from '../api/console/i18n';
 

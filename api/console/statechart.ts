@@ -4,19 +4,8 @@
 // reads as text to a screen reader (its description names the path).
 import { html, type SafeHtml } from './html';
 import type { Translator } from './i18n';
+import { STATE_BOX, type StatechartDrawing } from '../../contracts/statechart-drawing.contract';
 import { STATECHART_DRAWING } from './statechart.drawing';
-
-/** Every state's box; the labels wrap to fit it in either language. */
-export const STATE_BOX = { width: 172, height: 42 } as const;
-
-export interface StatechartDrawing {
-  width: number;
-  height: number;
-  /** Each top-level state, at the centre of its box. */
-  states: { id: string; x: number; y: number; final?: boolean; initial?: boolean; hub?: boolean }[];
-  /** A move from one state to another, by any of `events`, along `points` (none: to or from a hub, not laid out). */
-  moves: { from: string; to: string; events: string[]; points: [number, number][] }[];
-}
 
 /** About 7 px a Latin character and twice that a Chinese one, at the drawing's 13 px. */
 const LINE_UNITS = 22;
