@@ -80,6 +80,8 @@ export const approvalProgress = z.object({
       onBehalfOf: z.string().optional(),
     }),
   ),
+  /** While the step waits for a decision: when its deadline passes, after which it escalates or ends by policy. */
+  decideBy: z.iso.datetime({ offset: true }).optional(),
 });
 
 export const resolutionOption = z.enum(RESOLUTION_OPTIONS);

@@ -178,6 +178,11 @@ export interface ApprovalProgress {
    */
   delegates?: StepDelegate[];
   decisions: ApprovalDecisionRecord[];
+  /**
+   * While the step waits for a decision: when its deadline passes (ISO time), after which it escalates or
+   * ends as the policy says. Absent when no one is being asked, and in copies written before it was shown.
+   */
+  decideBy?: string;
 }
 
 /** A delegate of an eligible approver for the step under way (R15). */

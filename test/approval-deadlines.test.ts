@@ -85,6 +85,14 @@ test('reminders every 8 hours, escalation to level 2 at 24 hours, rejection at t
 
   // The first request went to both approvers (levels 1 and 2 may decide a level-1 step).
   await eventually(async () => expect(await approvalMessages()).toHaveLength(2));
+  // Its deadline is shown, live and in the database copy the inboxes list.
+  const firstDecideBy = Date.parse((await view()).approval?.decideBy ?? '');
+  expect(Number.isNaN(firstDecideBy)).toBe(false);
+  await eventually(async () =>
+    expect((await stack.models.Cancellation.findOne({ cancellationId }).lean())?.approval).toMatchObject({
+      decideBy: new Date(firstDecideBy).toISOString(),
+    }),
+  );
 
   await env.sleep(hours(8.5 * 1));
   await eventually(async () => expect(await approvalMessages()).toHaveLength(4)); // first reminder
@@ -101,6 +109,9 @@ test('reminders every 8 hours, escalation to level 2 at 24 hours, rejection at t
     }),
   );
   expect((await view()).state).toBe('awaitingApproval.waitingForDecision');
+  // The escalated step's deadline: the policy's escalation deadline (24 hours) from the first one.
+  const escalatedDecideBy = Date.parse((await view()).approval?.decideBy ?? '');
+  expect(Math.abs(escalatedDecideBy - firstDecideBy - 24 * 3_600_000)).toBeLessThan(60_000);
 
   // The escalated step waits the policy's escalation deadline (24 hours), then the policy rejects.
   await env.sleep(hours(25));

@@ -249,6 +249,11 @@ test('an approver decides a request from their inbox, with a comment, and the re
   expect(await director.getAttribute('html', 'lang')).toBe('en');
   const item = director.locator(`article[data-cancellation="${cancellationId}"]`);
   await item.waitFor();
+  // Due by the policy's deadline for the step (24 hours for a medium risk), as the workflow's clock set it.
+  const dueBy = Date.parse((await item.getAttribute('data-due-by')) ?? '');
+  expect(Math.abs(dueBy - (Date.now() + 24 * 3_600_000))).toBeLessThan(10 * 60_000);
+  expect(await item.textContent()).toContain('Due by');
+  expect(await item.locator('[data-overdue]').count()).toBe(0);
   await expectAccessible(director, 'inbox');
   await item.getByLabel('Comment').fill('VIP customer, agreed with sales');
   await item.getByRole('button', { name: 'Approve' }).click();

@@ -35,7 +35,11 @@ import { FAILURE } from '../contracts/failures.contract';
 
 type Snapshot = SnapshotFrom<typeof cancellationMachine>;
 
-function toView(snapshot: Snapshot): CancellationView {
+/**
+ * The cancellation as the API and the database copy show it. `approvalClock`, the approval clock running now,
+ * gives the step's deadline as a moment on the workflow's (deterministic) clock.
+ */
+function toView(snapshot: Snapshot, approvalClock?: RunningClock): CancellationView {
   const { context } = snapshot;
   const approval = context.approval && {
     step: context.approval.step,
@@ -45,6 +49,9 @@ function toView(snapshot: Snapshot): CancellationView {
     eligibleApprovers: context.approval.eligibleApprovers,
     ...(context.approval.delegates ? { delegates: context.approval.delegates } : {}),
     decisions: context.approval.decisions,
+    ...(approvalClock
+      ? { decideBy: new Date(Date.now() + approvalClock.deadlineMs - approvalClock.elapsedMs).toISOString() }
+      : {}),
   };
   return {
     cancellationId: context.request.cancellationId,
@@ -115,6 +122,8 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   const effects = createEffectRunner((event) => inbox.push(event), {
     beforeSlowStep: () => beforeWaiting(),
   });
+  /** The view now, with the deadline of the approval clock if one runs. */
+  const currentView = () => toView(snapshot, effects.runningClock());
   if (continued?.clock) effects.resumeClock(continued.clock);
   if (continued?.deadline) effects.resumeDeadline(continued.deadline);
 
@@ -147,7 +156,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
         FAILURE.requestRefused,
       );
     }
-    return toView(snapshot);
+    return currentView();
   }
 
   /**
@@ -173,7 +182,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       throw ApplicationFailure.nonRetryable(`cannot ${what}: ${why}`, FAILURE.requestRefused);
   }
 
-  setHandler(getCancellationQuery, () => toView(snapshot));
+  setHandler(getCancellationQuery, currentView);
   registerPersonActions(<Payload>(action: PersonAction<Payload>) => {
     setHandler(action.update, (payload: Payload) => deliver(action.event(payload), action.verb(payload)), {
       validator: (payload: Payload) => refuseUnlessAccepted(action.event(payload), action.verb(payload)),
@@ -202,7 +211,12 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   /** Steps taken but not yet in the database copy (PATCHES.recordStepsTogether), oldest first. */
   const unrecorded: CancellationProgress[] = [];
   const recordUnrecorded = async () => {
-    if (unrecorded.length > 0) await recordSteps(unrecorded.splice(0));
+    const last = unrecorded.at(-1);
+    if (!last) return;
+    // The machine has not moved since the last step was taken, but that step's effects may have started a
+    // clock since: its view, taken again, shows the approval's deadline.
+    last.view = currentView();
+    await recordSteps(unrecorded.splice(0));
   };
   /** Before the workflow waits for a provider, a person or time: the UI and the database copy catch up. */
   const beforeWaiting = async () => {
@@ -212,7 +226,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
 
   /** `note`: what the timeline says of the step beyond its state (who decided, on whose behalf). */
   const record = async (note?: string) => {
-    const view = toView(snapshot);
+    const view = currentView();
     if (!patched(PATCHES.leanHistory)) {
       upsertSearchAttributes([
         { key: searchAttributeKeys.state, value: view.state },
@@ -298,5 +312,5 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   // Messages that arrived after the end are refused, and answered before the workflow completes.
   for (const late of inbox.splice(0)) settled.set(late, 'ignored');
   await condition(allHandlersFinished);
-  return toView(snapshot);
+  return currentView();
 }

@@ -5,7 +5,7 @@
 import type { CancellationResource } from '../../../client/contract';
 import { html, type SafeHtml } from '../html';
 import { formatMoment, formatMoney, type Translator } from '../i18n';
-import { facts, notice, page, type PageContext } from './layout';
+import { dueByFact, facts, notice, page, type PageContext } from './layout';
 import { statechartFigure } from '../statechart';
 
 export interface NotificationRow {
@@ -42,6 +42,12 @@ export function stateLine(t: Translator, resource: CancellationResource): SafeHt
     <span class="muted">${ended ? t('cancellation.ended') : t('cancellation.live')}</span>`;
 }
 
+/** The step's deadline, marked when it passed (the workflow escalates or ends it then). */
+function decideByLine(t: Translator, decideBy: Date): SafeHtml {
+  const [label, value] = dueByFact(t, decideBy, decideBy.getTime() < Date.now());
+  return html`<p data-decide-by="${decideBy.toISOString()}">${label}: ${value}</p>`;
+}
+
 function approvals(t: Translator, resource: CancellationResource): SafeHtml {
   const { approval, risk } = resource;
   if (!approval) return risk ? html`<p>${t('approval.none')}</p>` : html``;
@@ -55,7 +61,8 @@ function approvals(t: Translator, resource: CancellationResource): SafeHtml {
               level: approval.requiredLevel,
             })}
           </p>
-          <p>${t('approval.eligible', { people: approval.eligibleApprovers.join(', ') })}</p>`
+          <p>${t('approval.eligible', { people: approval.eligibleApprovers.join(', ') })}</p>
+          ${approval.decideBy ? decideByLine(t, new Date(approval.decideBy)) : ''}`
       : ''
   }
   ${approval.escalations > 0 ? html`<p>${t('approval.escalations', { count: approval.escalations })}</p>` : ''}

@@ -3,7 +3,7 @@
 import { ANALYTICS_READERS } from '../../../contracts/analytics.contract';
 import { LANGUAGES, type Language, type PersonRole } from '../../../contracts/books.contract';
 import { html, join, jsonAttribute, type Interpolation, type SafeHtml } from '../html';
-import type { Translator } from '../i18n';
+import { formatMoment, type Translator } from '../i18n';
 
 export type Section = 'orders' | 'inbox' | 'settlements' | 'returns' | 'attention' | 'messages' | 'analytics';
 
@@ -168,4 +168,13 @@ export function facts(entries: readonly [string, Interpolation][]): SafeHtml {
           <dd>${description}</dd>`,
     )}
   </dl>`;
+}
+
+/** "Due by" and its moment, with a badge when it passed: the queues' and the approvers' inbox's. */
+export function dueByFact(t: Translator, dueBy: Date, overdue: boolean): [string, SafeHtml] {
+  return [
+    t('queue.dueBy'),
+    html`<time datetime="${dueBy.toISOString()}">${formatMoment(t.language, dueBy)}</time>
+      ${overdue ? html` <span class="badge overdue" data-overdue="true">${t('queue.overdue')}</span>` : ''}`,
+  ];
 }

@@ -6,7 +6,7 @@ import { html, type SafeHtml } from '../html';
 import { formatMoment, formatMoney, type Translator } from '../i18n';
 import type { QueueItem, QueueName } from '../queues';
 import { stateName } from './cancellation';
-import { facts, notice, page, type PageContext } from './layout';
+import { dueByFact, facts, notice, page, type PageContext } from './layout';
 
 const cancellationPath = (cancellationId: string) =>
   `/console/cancellations/${encodeURIComponent(cancellationId)}`;
@@ -18,11 +18,7 @@ function timing(t: Translator, item: QueueItem): [string, SafeHtml | string][] {
       t('queue.since'),
       html`<time datetime="${item.since.toISOString()}">${formatMoment(t.language, item.since)}</time>`,
     ],
-    [
-      t('queue.dueBy'),
-      html`<time datetime="${item.dueBy.toISOString()}">${formatMoment(t.language, item.dueBy)}</time>
-        ${item.overdue ? html` <span class="badge overdue" data-overdue="true">${t('queue.overdue')}</span>` : ''}`,
-    ],
+    dueByFact(t, item.dueBy, item.overdue),
   ];
 }
 
