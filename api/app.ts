@@ -38,6 +38,7 @@ import {
   type Deadlines,
 } from './deadlines';
 import { registerCancellationRoutes } from './cancellations.routes';
+import { workerPolling } from './health';
 import { registerAnalyticsRoutes } from './analytics.routes';
 import { registerDelegationRoutes } from './delegations.routes';
 import { registerFeedbackRoutes } from './feedback.routes';
@@ -308,7 +309,7 @@ export function buildApp(deps: AppDeps) {
       { config: { access: { public: 'load balancers and ops probe it' } } },
       async (_request, reply) => {
         const down = (error: unknown) => `down: ${error instanceof Error ? error.message : String(error)}`;
-        const [database, temporal] = await Promise.all([
+        const [database, temporal, worker] = await Promise.all([
           before(
             deps.deadlines.databaseMs,
             'the database',
@@ -317,12 +318,12 @@ export function buildApp(deps: AppDeps) {
           withinDeadline(deps.temporal, deps.deadlines.temporalMs, 'health', () =>
             deps.temporal.workflowService.getSystemInfo({}),
           ).then(() => 'ok', down),
+          workerPolling(deps.temporal, deps.taskQueue, deps.deadlines.temporalMs),
         ]);
         const healthy = database === 'ok' && temporal === 'ok';
         if (!healthy) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-        return reply
-          .status(healthy ? 200 : 503)
-          .send({ status: healthy ? 'ok' : 'unavailable', database, temporal });
+        const status = !healthy ? 'unavailable' : worker === 'ok' ? 'ok' : 'degraded';
+        return reply.status(healthy ? 200 : 503).send({ status, database, temporal, worker });
       },
     );
 

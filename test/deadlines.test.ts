@@ -181,3 +181,32 @@ describe('the database is down', () => {
     }
   });
 });
+
+describe('/health and the worker', () => {
+  test('with a worker polling the task queue: ok', async () => {
+    const answer = await call(`${stack.apiUrl}/health`);
+    expect(answer).toMatchObject({
+      status: 200,
+      body: { status: 'ok', database: 'ok', temporal: 'ok', worker: 'ok' },
+    });
+  });
+
+  test('with none: still 200 (the API takes cancellations, which wait in Temporal), but degraded, and why', async () => {
+    const api = await startApi(stack.models, stack.temporal, `nobody-polls-${Date.now()}`);
+    try {
+      const answer = await call(`${api.url}/health`);
+      expect(answer).toMatchObject({
+        status: 200,
+        retryAfter: null,
+        body: {
+          status: 'degraded',
+          database: 'ok',
+          temporal: 'ok',
+          worker: expect.stringContaining('no worker has polled nobody-polls-'),
+        },
+      });
+    } finally {
+      await api.app.close();
+    }
+  });
+});
