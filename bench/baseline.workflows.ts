@@ -4,7 +4,7 @@
 //   second are divided by (throughputRatio);
 // - `handWrittenCancellationWorkflow`: what a cancellation would cost in history if written by hand against
 //   Temporal directly: its steps as sequential activities (one per run of a business activity in the measured
-//   cancellations, bookkeeping ones left out: recordCancellationState, startDeliveryWorkflows), then one
+//   cancellations, bookkeeping ones left out: recordCancellationState and recordCancellationSteps, startDeliveryWorkflows), then one
 //   delivery activity per message they sent, all at once in the same workflow (non-blocking for the steps,
 //   each retried on its own). historyRatio divides by its event count.
 import { proxyActivities } from '@temporalio/workflow';

@@ -233,7 +233,7 @@ function writeResults(results: Results, options: Options, startedAt: Date): stri
     baseline: {
       throughput: `${NOOP_STEPS} sequential no-op activities in one workflow (bench/baseline.workflows.ts), same dev server, same concurrency, measured before and after; throughputRatio divides by their mean. Its worker runs in a process of its own, as the cancellation worker does`,
       history:
-        'handWrittenCancellationWorkflow: one no-op activity per run of a business activity in the sampled cancellations (activities other than recordCancellationState and startDeliveryWorkflows), then one delivery activity per message they recorded (outbox entry), all in the same workflow',
+        'handWrittenCancellationWorkflow: one no-op activity per run of a business activity in the sampled cancellations (activities other than recordCancellationState, recordCancellationSteps and startDeliveryWorkflows), then one delivery activity per message they recorded (outbox entry), all in the same workflow',
     },
     /** The throughput scenario: one entry per stack and concurrency, with throughputRatio and historyRatio. */
     entries: results.entries,

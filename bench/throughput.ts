@@ -14,7 +14,11 @@ import type { Stack } from './stack';
 
 export const NOOP_STEPS = 8;
 /** Activities that keep cancelflow's own books rather than doing a business step (not in the hand-written one). */
-const BOOKKEEPING_ACTIVITIES = new Set(['recordCancellationState', 'startDeliveryWorkflows']);
+const BOOKKEEPING_ACTIVITIES = new Set([
+  'recordCancellationState',
+  'recordCancellationSteps',
+  'startDeliveryWorkflows',
+]);
 
 export interface ThroughputOptions {
   concurrency: number[];
@@ -390,7 +394,7 @@ export function throughputMarkdown(entries: readonly Entry[], historySample: num
       'Each slot waits for its cancellation workflow to finish (auto-approved, low risk, paid and unshipped orders, through POST /v1/cancellations) before taking the next. ' +
       'The cancellation worker and the baseline worker each run in a process of their own, as `npm start` runs its worker.',
     '',
-    `historyRatio = median history events per cancellation, its delivery workflows included (named on its outbox entries), over ${historySample} sampled ones ÷ the events of a hand-written workflow with one no-op activity per business activity they ran, local ones included (all but recordCancellationState and startDeliveryWorkflows) and one delivery activity per message (goal ≤ 1.2).`,
+    `historyRatio = median history events per cancellation, its delivery workflows included (named on its outbox entries), over ${historySample} sampled ones ÷ the events of a hand-written workflow with one no-op activity per business activity they ran, local ones included (all but recordCancellationState, recordCancellationSteps and startDeliveryWorkflows) and one delivery activity per message (goal ≤ 1.2).`,
     '',
     'Activities per cancellation (mean over the sample):',
     '',
