@@ -1,6 +1,5 @@
 // Starting and reading cancellations. A request is checked against the order before anything starts, so bad
 // input gets a 4xx at once; the workflow reviews again, as the source of truth, when it runs.
-import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { QueryFilter } from 'mongoose';
 import { type z } from 'zod';
@@ -24,27 +23,23 @@ import { CancelflowError, isCancelflowError } from '../lib/errors';
 import { withinDeadline, type Deadlines } from './deadlines';
 import { prefixPattern } from '../lib/text-normalize';
 import type { Models } from '../models';
-import type { CancellationRecord } from '../models/cancellation.model';
 import { cancellationResourceOf } from '../models/cancellation-resource';
 import { delegationsInForce } from '../models/delegations';
-import { isDuplicateKey } from '../models/mongo-errors';
-import { paymentsOf, shipmentsOf } from '../models/order-links';
 import { refundsOfCancellation } from '../models/refund-ledger';
-import { mayRequest } from '../rules/permissions.rules';
-import { reviewOrder, type ReviewRules } from '../rules/review.rules';
+import type { ReviewRules } from '../rules/review.rules';
 import {
-  cancellationWorkflowId,
   getCancellationQuery,
-  WORKFLOW_TYPE,
-  type CancellationInput,
   type CancellationView,
-  type Department,
   type StepDelegate,
 } from '../contracts/cancellation.contract';
-import { searchAttributeKeys } from '../contracts/search-attributes';
+import {
+  cancellationStartOf,
+  recordCancellationRequest,
+  type CancellationRequestDeps,
+  type StoredCancellation,
+} from '../models/cancellation-requests';
 import { decodeCursor, encodeCursor } from './request-parts';
 
-type StoredCancellation = CancellationRecord & { createdAt: Date; updatedAt: Date };
 type CancellationFilter = QueryFilter<StoredCancellation>;
 export type CancellationListCriteria = z.output<typeof cancellationListQuery>;
 
@@ -143,22 +138,6 @@ function summaryOf(record: StoredCancellation): CancellationSummary {
   };
 }
 
-function toInput(record: StoredCancellation): CancellationInput {
-  return {
-    cancellationId: record.cancellationId,
-    orderNumber: record.orderNumber,
-    lines: record.requestedLines?.map((line) => ({
-      lineId: line.lineId ?? '',
-      quantity: line.quantity ?? 0,
-    })),
-    reasonCode: record.reasonCode,
-    note: record.note ?? undefined,
-    requestedBy: record.requestedBy,
-    confirmed: record.confirmed as CancellationInput['confirmed'],
-    requestedAt: record.createdAt.toISOString(),
-  };
-}
-
 export function createCancellationService(deps: {
   models: Models;
   temporal: Client;
@@ -171,26 +150,13 @@ export function createCancellationService(deps: {
 
   /** Starts the record's workflow unless it was started before (even if it has since closed). */
   async function ensureStarted(record: StoredCancellation): Promise<void> {
+    const { workflowType, ...start } = cancellationStartOf(record, taskQueue);
     try {
       await withinDeadline(
         temporal,
         deadlines.temporalMs,
         'the cancellation was recorded but not started; retry with the same Idempotency-Key',
-        () =>
-          temporal.workflow.start(WORKFLOW_TYPE, {
-            taskQueue,
-            workflowId: record.workflowId,
-            args: [toInput(record)],
-            // Findable in the Temporal UI from the first moment; the workflow keeps state and risk current.
-            typedSearchAttributes: [
-              { key: searchAttributeKeys.orderNumber, value: record.orderNumber },
-              { key: searchAttributeKeys.reason, value: record.reasonCode },
-              { key: searchAttributeKeys.customer, value: record.customerId },
-              { key: searchAttributeKeys.state, value: 'requested' },
-            ],
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
+        () => temporal.workflow.start(workflowType, start),
       );
     } catch (error) {
       if (isCancelflowError(error)) throw error;
@@ -231,50 +197,13 @@ export function createCancellationService(deps: {
     }
   }
 
-  async function findExisting(orderNumber: string, idempotencyKey: string | undefined, requestHash: string) {
-    const byKey = idempotencyKey
-      ? await models.Cancellation.findOne({ requestKey: idempotencyKey }).lean<StoredCancellation>()
-      : null;
-    if (
-      byKey &&
-      (byKey.orderNumber !== orderNumber || (byKey.requestHash && byKey.requestHash !== requestHash))
-    ) {
-      throw new CancelflowError(
-        'conflict',
-        `Idempotency-Key ${idempotencyKey} was already used for a different request (order ${byKey.orderNumber})`,
-        { field: 'Idempotency-Key' },
-      );
-    }
-    if (byKey) return byKey;
-    const active = await models.Cancellation.findOne({
-      activeForOrder: orderNumber,
-    }).lean<StoredCancellation>();
-    if (!active) return null;
+  const requests: CancellationRequestDeps = {
+    models,
+    policy,
     // A cancellation whose workflow failed, or that ops terminated or cancelled, no longer holds its order.
-    const status = await workflowStatus(
-      active.workflowId,
-      "the order's running cancellation could not be checked",
-    );
-    if (status === undefined || status === 'RUNNING') return active;
-    await models.Cancellation.updateOne(
-      { cancellationId: active.cancellationId, outcome: { $exists: false } },
-      { $unset: { activeForOrder: 1 }, $set: { state: `workflow ${status.toLowerCase()}` } },
-    );
-    return null;
-  }
-
-  /**
-   * R3, R26: the rules say who may ask for a cancellation; the books say who the person is (and their
-   * department, which the record keeps for the analytics).
-   */
-  async function refuseUnlessRequester(personId: string): Promise<{ department?: Department }> {
-    const person = await models.Person.findOne({ personId }).lean();
-    const verdict = mayRequest(personId, person);
-    if (!verdict.allowed) {
-      throw new CancelflowError('forbidden', verdict.reason);
-    }
-    return { department: person?.department };
-  }
+    workflowStatus: (workflowId) =>
+      workflowStatus(workflowId, "the order's running cancellation could not be checked"),
+  };
 
   return {
     /** `requestedBy`: the signed-in person or the key's identity, never a name from the body. */
@@ -291,75 +220,14 @@ export function createCancellationService(deps: {
         const field = issue?.path.join('.') || 'body';
         throw new CancelflowError('validation_failed', `${field}: ${issue?.message ?? 'invalid'}`, { field });
       }
-      const request = parsed.data;
-
-      const requestHash = createHash('sha256')
-        .update(JSON.stringify({ ...request, requestedBy }))
-        .digest('hex');
-      const existing = await findExisting(request.orderNumber, idempotencyKey, requestHash);
-      // A replay of a request already accepted (same key, same body) answers as the first time did, even if
-      // its requester has left since; any other request is checked, even one that would join a running one.
-      if (existing && idempotencyKey !== undefined && existing.requestKey === idempotencyKey) {
-        return accepted(existing, true);
-      }
-      const requester = await refuseUnlessRequester(requestedBy);
-      if (existing) return accepted(existing, true);
-
-      const order = await models.SalesOrder.findOne({ orderNumber: request.orderNumber }).lean();
-      if (!order)
-        throw new CancelflowError('not_found', `order ${request.orderNumber} does not exist`, {
-          field: 'orderNumber',
-        });
-      // Read by the keys the order lists (models/order-links.ts): by order number, each would scan (#13).
-      const [payments, shipments] = await Promise.all([
-        paymentsOf(models, order),
-        shipmentsOf(models, order),
-      ]);
-      const review = reviewOrder(
-        order,
-        payments,
-        { lines: request.lines, confirmed: request.confirm },
-        policy,
-        shipments,
+      const { record, existing } = await recordCancellationRequest(
+        requests,
+        parsed.data,
+        requestedBy,
+        idempotencyKey,
+        channel,
       );
-      if (!review.ok)
-        throw new CancelflowError(
-          review.code,
-          review.reason,
-          review.field ? { field: review.field } : undefined,
-        );
-
-      const cancellationId = randomUUID();
-      try {
-        const record = await models.Cancellation.create({
-          cancellationId,
-          workflowId: cancellationWorkflowId(cancellationId),
-          orderNumber: request.orderNumber,
-          customerId: order.customerId,
-          activeForOrder: request.orderNumber,
-          requestKey: idempotencyKey,
-          requestHash,
-          reasonCode: request.reasonCode,
-          note: request.note,
-          requestedBy,
-          requesterDepartment: requester.department,
-          channel,
-          confirmed: request.confirm,
-          requestedLines: request.lines,
-          state: 'requested',
-        });
-        return await accepted(record.toObject(), false);
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        // A concurrent request for the same order or key won the race: answer with its cancellation.
-        const winner = await findExisting(request.orderNumber, idempotencyKey, requestHash);
-        if (!winner) {
-          throw new CancelflowError('conflict', 'a concurrent request for this order just finished; retry', {
-            field: 'orderNumber',
-          });
-        }
-        return accepted(winner, true);
-      }
+      return accepted(record, existing);
     },
 
     async get(cancellationId: string): Promise<CancellationResource> {
