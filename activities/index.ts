@@ -1,6 +1,7 @@
 // The activities of a cancellation, built from their dependencies. The worker hands in real connections;
 // tests hand in real local ones (database, SMTP, SMS endpoint, payment gateway simulator).
 import { createApprovalActivities } from './approval.activities';
+import { createBulkActivities } from './bulk.activities';
 import { createCarrierActivities } from './carrier.activities';
 import type { ActivityDeps } from './deps';
 import { createDeliveryActivities } from './delivery.activities';
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps & OutboxSettings) {
     ...createNoticeActivities(deps, { departments, customers, approvals }),
     ...createDeliveryActivities(deps),
     ...createRecordActivities(deps),
+    ...createBulkActivities(deps),
   };
 }
 

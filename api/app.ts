@@ -27,6 +27,8 @@ import { enforceAccess, SESSION_COOKIE, sessionIdOf, type ApiInstance } from './
 import { registerAuthRoutes, type SessionSettings } from './auth/auth.routes';
 import { oidcSettingsFrom, registerOidcRoutes, type OidcSettings } from './auth/oidc.routes';
 import { createCancellationService } from './cancellation.service';
+import { createBulkCancellationService, type BulkSettings } from './bulk-cancellation.service';
+import { registerBulkCancellationRoutes } from './bulk-cancellations.routes';
 import { codecSettingsFrom, registerCodecRoutes, type CodecSettings } from './codec.routes';
 import { consoleSettingsFrom, registerConsole, type ConsoleSettings } from './console/console.plugin';
 import {
@@ -73,6 +75,8 @@ export interface AppDeps {
   codec: CodecSettings;
   /** Where to serve Prometheus metrics; undefined: not at all (api/metrics.ts). */
   metrics?: MetricsSettings;
+  /** Bulk cancellation jobs' concurrency and limits (config BULK_*); their defaults when absent. */
+  bulk?: BulkSettings;
 }
 
 /** The settings of the API's own, from the configuration. */
@@ -104,6 +108,9 @@ export function apiSettingsFrom(
     | 'METRICS_HOST'
     | 'API_METRICS_PORT'
     | 'METRICS_REFRESH_SECONDS'
+    | 'BULK_CONCURRENCY'
+    | 'BULK_MAX_ORDERS'
+    | 'BULK_HISTORY_LIMIT'
   >,
 ): Pick<
   AppDeps,
@@ -116,6 +123,7 @@ export function apiSettingsFrom(
   | 'console'
   | 'codec'
   | 'metrics'
+  | 'bulk'
 > {
   return {
     webhooks: webhookSettingsFrom(config),
@@ -132,6 +140,11 @@ export function apiSettingsFrom(
     console: consoleSettingsFrom(config),
     codec: codecSettingsFrom(config),
     metrics: metricsSettingsFrom(config),
+    bulk: {
+      concurrency: config.BULK_CONCURRENCY,
+      maxOrders: config.BULK_MAX_ORDERS,
+      historyLimit: config.BULK_HISTORY_LIMIT,
+    },
   };
 }
 
@@ -192,6 +205,10 @@ export function buildApp(deps: AppDeps) {
   if (deps.metrics)
     registerMetrics(app, { models: deps.models, settings: deps.metrics, logger: deps.logger });
   const cancellations = createCancellationService(deps);
+  const bulkCancellations = createBulkCancellationService({
+    ...deps,
+    bulk: deps.bulk ?? { concurrency: 20, maxOrders: 10_000, historyLimit: 2_000 },
+  });
 
   void app.register(helmet, {
     // The reference page at /docs loads its own script and styles; everything else is JSON.
@@ -328,6 +345,7 @@ export function buildApp(deps: AppDeps) {
     );
 
     registerCancellationRoutes(api, { cancellations });
+    registerBulkCancellationRoutes(api, { bulkCancellations });
     registerOrderRoutes(api, deps);
     registerWebhookRoutes(api, deps);
     registerFeedbackRoutes(api, deps);

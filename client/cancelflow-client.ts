@@ -80,6 +80,27 @@ export type {
   WebhookSubscriptionView,
 } from './contract';
 
+import type {
+  BulkControlRequest,
+  BulkDryRun,
+  BulkJobAccepted,
+  BulkJobList,
+  BulkJobView,
+  CreateBulkJobRequest,
+} from './bulk.contract';
+export type {
+  BulkControlRequest,
+  BulkDryRun,
+  BulkJobAccepted,
+  BulkJobList,
+  BulkJobSummary,
+  BulkJobView,
+  CreateBulkJobRequest,
+} from './bulk.contract';
+
+const bulkJobPath = (jobId: string, action = '') =>
+  `/v1/bulk-cancellations/${encodeURIComponent(jobId)}${action ? `/${action}` : ''}`;
+
 /** A query string of the criteria given: arrays repeat their key, undefined ones are left out. */
 function queryString(query: object): string {
   const params = new URLSearchParams();
@@ -356,6 +377,53 @@ export class CancelflowClient {
   /** One order with its lines, payments, refunds and cancellations; 404 when there is none. */
   getOrder(orderNumber: string) {
     return this.request<OrderResource>('GET', `/v1/orders/${encodeURIComponent(orderNumber)}`);
+  }
+
+  /** Bulk cancellation: what a job would touch (orders, lines, money; those it would leave alone), asking nothing. */
+  async dryRunBulkCancellation(request: CreateBulkJobRequest): Promise<BulkDryRun> {
+    return this.request<BulkDryRun>('POST', '/v1/bulk-cancellations/dry-run', request);
+  }
+
+  /** Starts a bulk job: one cancellation per order, each requested as the caller. */
+  async startBulkCancellation(
+    request: CreateBulkJobRequest,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<BulkJobAccepted> {
+    const headers: Record<string, string> = {};
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    return this.request<BulkJobAccepted>('POST', '/v1/bulk-cancellations', request, headers);
+  }
+
+  async listBulkCancellations(): Promise<BulkJobList> {
+    return this.request<BulkJobList>('GET', '/v1/bulk-cancellations');
+  }
+
+  /** A job's progress: state, orders by phase and standing, money refunded so far, failures with reasons. */
+  async getBulkCancellation(jobId: string): Promise<BulkJobView> {
+    return this.request<BulkJobView>('GET', bulkJobPath(jobId));
+  }
+
+  async pauseBulkCancellation(jobId: string, request: BulkControlRequest = {}): Promise<BulkJobView> {
+    return this.request<BulkJobView>('POST', bulkJobPath(jobId, 'pause'), request);
+  }
+
+  async resumeBulkCancellation(jobId: string, request: BulkControlRequest = {}): Promise<BulkJobView> {
+    return this.request<BulkJobView>('POST', bulkJobPath(jobId, 'resume'), request);
+  }
+
+  async stopBulkCancellation(jobId: string, request: BulkControlRequest = {}): Promise<BulkJobView> {
+    return this.request<BulkJobView>('POST', bulkJobPath(jobId, 'stop'), request);
+  }
+
+  /** Every order of the job and what became of it, as CSV. */
+  async getBulkCancellationReport(jobId: string): Promise<string> {
+    return this.request<string>(
+      'GET',
+      bulkJobPath(jobId, 'report'),
+      undefined,
+      { accept: 'text/csv' },
+      'text',
+    );
   }
 
   /** One person's action on a cancellation; with an idempotency key, a repeat answers as the first did. */

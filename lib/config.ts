@@ -138,6 +138,15 @@ export const configSchema = z
     WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(1_000),
 
     /**
+     * Bulk cancellation (issue #16): how many of a job's cancellations may be processed at once (one waiting for a
+     * person holds no slot), the most orders one job may select, and the history length past which a job's
+     * workflow continues as new (Temporal's own suggestion also makes it).
+     */
+    BULK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+    BULK_MAX_ORDERS: z.coerce.number().int().min(1).default(10_000),
+    BULK_HISTORY_LIMIT: z.coerce.number().int().min(50).default(2_000),
+
+    /**
      * The Temporal UI's origin (scheme, host, port), the one page allowed to call the codec endpoint from a browser
      * with a person's session (CORS, api/codec.routes.ts). Default: the dev server's UI that `npm start` runs.
      */

@@ -17,6 +17,7 @@ import { productModel, stockLevelModel, stockMovementModel } from './stock.model
 import { warehouseModel } from './warehouse.model';
 import { cancellationEventModel, eventDeliveryModel } from './event-delivery.model';
 import { webhookSubscriptionModel } from './webhook-subscription.model';
+import { bulkJobItemModel, bulkJobModel } from './bulk-job.model';
 
 export function createModels(db: Connection) {
   return {
@@ -45,6 +46,8 @@ export function createModels(db: Connection) {
     WebhookSubscription: webhookSubscriptionModel(db),
     CancellationEvent: cancellationEventModel(db),
     EventDelivery: eventDeliveryModel(db),
+    BulkJob: bulkJobModel(db),
+    BulkJobItem: bulkJobItemModel(db),
   };
 }
 export type Models = ReturnType<typeof createModels>;

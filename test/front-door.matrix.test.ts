@@ -22,6 +22,7 @@ import { loadPolicyFile } from '../lib/policy';
 import { issueApiKey, setPassword } from '../models/credentials';
 import { freePort } from '../scripts/servers';
 import { ANALYTICS_ROWS } from './analytics.matrix-rows';
+import { BULK_ROWS } from './bulk.matrix-rows';
 import { CONSOLE_ROWS } from './console.matrix-rows';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
@@ -219,6 +220,8 @@ const TABLE: readonly Row[] = [
 
   // The analytics (R22, R23, R29): the figures, the console's page and its script (test/analytics.matrix-rows.ts).
   ...ANALYTICS_ROWS,
+  // Bulk cancellation (issue #16): jobs, their progress, report and steering (test/bulk.matrix-rows.ts).
+  ...BULK_ROWS,
 ];
 
 /** Fastify answers HEAD for every GET route with the GET route's own access and handler. */

@@ -4,3 +4,4 @@ export {
   notificationBatchDeliveryWorkflow,
   notificationDeliveryWorkflow,
 } from './notification-delivery.workflow';
+export { bulkCancellationWorkflow } from './bulk-cancellation.workflow';

@@ -1,0 +1,250 @@
+// Bulk cancellation in the books (issue #16): which orders a selection finds, what each of them is (one a bulk
+// job may start a cancellation for, or one to report and leave alone), the dry run's figures, and a job's
+// progress and report from its items. Shared by the API (dry run, progress, report) and the job's activities
+// (selection, and the check before each order's cancellation is asked for).
+import type { QueryFilter } from 'mongoose';
+import type {
+  BulkItemPhase,
+  BulkItemStatus,
+  BulkPhaseCounts,
+  BulkRequest,
+  BulkSelection,
+} from '../contracts/bulk-cancellation.contract';
+import { CancelflowError } from '../lib/errors';
+import { normalizeText } from '../lib/text-normalize';
+import { reviewOrder, type ReviewRules } from '../rules/review.rules';
+import type { BulkJobItemRecord } from './bulk-job.model';
+import type { Models } from './index';
+import { paymentsOf, shipmentsOf } from './order-links';
+import type { SalesOrder } from './sales-order.model';
+
+/** How many orders are read at once while a selection is judged. */
+const READ_BATCH = 16;
+
+function createdRange(from: string | undefined, to: string | undefined) {
+  if (!from && !to) return undefined;
+  const range: Record<string, Date> = {};
+  if (from) range.$gte = new Date(from);
+  if (to) {
+    const at = new Date(to);
+    if (to.includes('T')) range.$lte = at;
+    else {
+      at.setUTCDate(at.getUTCDate() + 1);
+      range.$lt = at;
+    }
+  }
+  return range;
+}
+
+/**
+ * The order numbers a selection finds, in order-number order, at most `max` of them (more is a 400 that says
+ * to narrow it). A list of order numbers is taken as given (unknown ones are reported as such, not dropped).
+ */
+export async function selectOrderNumbers(
+  models: Models,
+  selection: BulkSelection,
+  max: number,
+): Promise<string[]> {
+  const tooMany = () =>
+    new CancelflowError(
+      'validation_failed',
+      `selection: it finds more than ${max} orders (BULK_MAX_ORDERS); narrow it, or split the job`,
+      { field: 'selection' },
+    );
+  const filter: QueryFilter<SalesOrder> = {};
+  if (selection.orderNumbers) {
+    const listed = [...new Set(selection.orderNumbers.map((orderNumber) => orderNumber.trim()))].sort();
+    if (listed.length > max) throw tooMany();
+    const hasFilter = Object.keys(selection).some((key) => key !== 'orderNumbers');
+    if (!hasFilter) return listed;
+    filter.orderNumber = { $in: listed };
+  }
+  if (selection.skus?.length) filter.skus = { $in: selection.skus.map((sku) => normalizeText(sku)) };
+  if (selection.customerIds?.length) filter.customerId = { $in: selection.customerIds };
+  if (selection.status?.length) filter.status = { $in: selection.status };
+  const created = createdRange(selection.createdFrom, selection.createdTo);
+  if (created) filter.createdAt = created;
+  if (selection.supplierId) {
+    const purchaseOrders = await models.PurchaseOrder.find(
+      { 'supplier.supplierId': selection.supplierId },
+      { lines: 1 },
+    ).lean();
+    const forSupplier = [
+      ...new Set(
+        purchaseOrders.flatMap((po) =>
+          po.lines.flatMap((line) => line.raisedFor.map((link) => link.orderNumber)),
+        ),
+      ),
+    ];
+    const listed = filter.orderNumber as { $in: string[] } | undefined;
+    filter.orderNumber = {
+      $in: listed ? forSupplier.filter((orderNumber) => listed.$in.includes(orderNumber)) : forSupplier,
+    };
+  }
+  const found = await models.SalesOrder.find(filter, { orderNumber: 1 })
+    .limit(max + 1)
+    .lean();
+  if (found.length > max) throw tooMany();
+  return found.map((order) => order.orderNumber).sort();
+}
+
+/** What one order of a selection is, before anything is asked for it. */
+export type OrderVerdict =
+  | {
+      orderNumber: string;
+      status: 'eligible';
+      lines: number;
+      currency: string;
+      refundableMinor: number;
+    }
+  | { orderNumber: string; status: Exclude<BulkItemStatus, 'pending' | 'started'>; reason: string };
+
+type Payment = { capturedMinor: number; refundedMinor: number };
+
+/**
+ * The reasons a bulk job leaves an order alone without asking, whatever the rules would say: it is cancelled
+ * already, or every payment of it was given back already. Undefined: ask (the rules then decide).
+ */
+export function alreadyDone(
+  order: Pick<SalesOrder, 'orderNumber' | 'status' | 'lines'>,
+  payments: readonly Payment[],
+): { status: 'already_cancelled' | 'already_refunded'; reason: string } | undefined {
+  const everyLineCancelled = order.lines.every((line) => line.cancelledQuantity >= line.quantity);
+  if (order.status === 'cancelled' || everyLineCancelled)
+    return { status: 'already_cancelled', reason: `${order.orderNumber} is already cancelled` };
+  const captured = payments.reduce((sum, payment) => sum + payment.capturedMinor, 0);
+  if (captured > 0 && payments.every((payment) => payment.refundedMinor >= payment.capturedMinor))
+    return {
+      status: 'already_refunded',
+      reason: `every payment of ${order.orderNumber} was refunded already`,
+    };
+  return undefined;
+}
+
+/** The verdict on one order: what a bulk job would do with it now (the dry run's answer, order by order). */
+export async function judgeOrder(
+  models: Models,
+  policy: ReviewRules,
+  orderNumber: string,
+  request: Pick<BulkRequest, 'confirm'>,
+): Promise<OrderVerdict> {
+  const order = await models.SalesOrder.findOne({ orderNumber }).lean();
+  if (!order) return { orderNumber, status: 'refused', reason: `order ${orderNumber} does not exist` };
+  const [payments, shipments, running] = await Promise.all([
+    paymentsOf(models, order),
+    shipmentsOf(models, order),
+    models.Cancellation.findOne(
+      { activeForOrder: orderNumber },
+      { cancellationId: 1, requestedBy: 1 },
+    ).lean(),
+  ]);
+  const done = alreadyDone(order, payments);
+  if (done) return { orderNumber, ...done };
+  if (running)
+    return {
+      orderNumber,
+      status: 'being_cancelled',
+      reason: `cancellation ${running.cancellationId} by ${running.requestedBy} is running for it`,
+    };
+  const review = reviewOrder(order, payments, { confirmed: request.confirm }, policy, shipments);
+  if (!review.ok) return { orderNumber, status: 'refused', reason: review.reason };
+  return {
+    orderNumber,
+    status: 'eligible',
+    lines: review.review.lines.length,
+    currency: review.review.currency,
+    refundableMinor: review.review.refundableMinor,
+  };
+}
+
+export interface BulkDryRunFigures {
+  /** Orders the selection finds. */
+  found: number;
+  /** What the job would cancel: orders, order lines, and the money refunded per currency (minor units). */
+  toCancel: { orders: number; lines: number; money: { currency: string; amountMinor: number }[] };
+  /** Orders it would leave alone, by why. */
+  leftAlone: Record<Exclude<BulkItemStatus, 'pending' | 'started' | 'not_started'>, number>;
+  /** The first orders it would leave alone, each with its reason. */
+  examples: { orderNumber: string; status: string; reason: string }[];
+}
+
+const MAX_EXAMPLES = 50;
+
+/** What a job would touch, order by order, without asking for anything. */
+export async function dryRunFigures(
+  models: Models,
+  policy: ReviewRules,
+  orderNumbers: readonly string[],
+  request: Pick<BulkRequest, 'confirm'>,
+): Promise<BulkDryRunFigures> {
+  const figures: BulkDryRunFigures = {
+    found: orderNumbers.length,
+    toCancel: { orders: 0, lines: 0, money: [] },
+    leftAlone: { already_cancelled: 0, already_refunded: 0, being_cancelled: 0, refused: 0 },
+    examples: [],
+  };
+  const money = new Map<string, number>();
+  for (let start = 0; start < orderNumbers.length; start += READ_BATCH) {
+    const verdicts = await Promise.all(
+      orderNumbers
+        .slice(start, start + READ_BATCH)
+        .map((orderNumber) => judgeOrder(models, policy, orderNumber, request)),
+    );
+    for (const verdict of verdicts) {
+      if (verdict.status === 'eligible') {
+        figures.toCancel.orders += 1;
+        figures.toCancel.lines += verdict.lines;
+        money.set(verdict.currency, (money.get(verdict.currency) ?? 0) + verdict.refundableMinor);
+      } else {
+        if (verdict.status !== 'not_started') figures.leftAlone[verdict.status] += 1;
+        if (figures.examples.length < MAX_EXAMPLES)
+          figures.examples.push({
+            orderNumber: verdict.orderNumber,
+            status: verdict.status,
+            reason: verdict.reason,
+          });
+      }
+    }
+  }
+  figures.toCancel.money = [...money.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, amountMinor]) => ({ currency, amountMinor }));
+  return figures;
+}
+
+/** The states of a cancellation that wait for a person: the job's slot is free while they wait. */
+const WAITING_FOR_PEOPLE = [
+  'awaitingApproval',
+  'awaitingSettlement',
+  'needsAttention',
+  'awaitingReturn',
+  'agreeingWithCustomer',
+];
+
+/** The phase of a started order from its cancellation's database copy. */
+export function phaseOfCancellation(cancellation: { state: string; outcome?: string | null }): BulkItemPhase {
+  if (cancellation.outcome) return 'done';
+  if (cancellation.state.startsWith('workflow ')) return 'done'; // failed or terminated: no longer runs
+  return WAITING_FOR_PEOPLE.some((state) => cancellation.state.startsWith(state)) ? 'waiting' : 'active';
+}
+
+export async function phaseCounts(models: Models, jobId: string): Promise<BulkPhaseCounts> {
+  const phases: BulkItemPhase[] = ['pending', 'active', 'waiting', 'done'];
+  const counts = await Promise.all(
+    phases.map((phase) => models.BulkJobItem.countDocuments({ jobId, phase })),
+  );
+  return { pending: counts[0] ?? 0, active: counts[1] ?? 0, waiting: counts[2] ?? 0, done: counts[3] ?? 0 };
+}
+
+export type BulkJobItemRow = BulkJobItemRecord & { createdAt: Date; updatedAt: Date };
+
+/** Where an order of a job stands, in one word: why it was left alone, or its cancellation's outcome or state. */
+export function itemStanding(item: Pick<BulkJobItemRecord, 'status' | 'state' | 'outcome'>): string {
+  if (item.status !== 'started') return item.status;
+  return item.outcome ?? (item.state ? (item.state.split('.')[0] ?? item.state) : 'requested');
+}
+
+/** Every item of a job, in its order. */
+export function itemsOfJob(models: Models, jobId: string) {
+  return models.BulkJobItem.find({ jobId }).sort({ seq: 1 }).lean<BulkJobItemRow[]>();
+}
