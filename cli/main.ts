@@ -9,6 +9,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CancelflowApiError } from '../client/cancelflow-client';
 import { registerAuthCommands } from './commands/auth';
+import { registerBulkCommands } from './commands/bulk';
 import { registerCancellationCommands, WatchTimeoutError } from './commands/cancellations';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDelegationCommands } from './commands/delegations';
@@ -67,6 +68,7 @@ export function buildProgram(context: CliContext): Command {
   registerKeyCommands(program, context);
   registerDelegationCommands(program, context);
   registerWebhookCommands(program, context);
+  registerBulkCommands(program, context);
   return program;
 }
 
