@@ -355,7 +355,7 @@ export function buildApp(deps: AppDeps) {
     registerAnalyticsRoutes(api, deps);
     registerWebhookSubscriptionRoutes(api, deps);
     registerCodecRoutes(api, deps);
-    registerConsole(api, { ...deps, cancellations });
+    registerConsole(api, { ...deps, cancellations, bulkCancellations });
     done();
   });
 

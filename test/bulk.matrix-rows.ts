@@ -20,3 +20,18 @@ export const BULK_ROWS = [
   { method: 'POST', path: '/v1/bulk-cancellations/:id/resume', access: { roles: EVERYONE }, answers: 404 },
   { method: 'POST', path: '/v1/bulk-cancellations/:id/stop', access: { roles: EVERYONE }, answers: 404 },
 ] as const;
+
+/** The console's bulk pages (api/console/bulk.routes.ts): the same access as the API's routes. */
+// prettier-ignore
+export const BULK_CONSOLE_ROWS = [
+  { method: 'GET', path: '/console/bulk', access: { roles: EVERYONE }, answers: 200 },
+  { method: 'POST', path: '/console/bulk/dry-run', access: { roles: ['requester'] },
+    request: () => ({ form: 'orderNumbers=SO-2026-0003&reasonCode=other&confirm=awaiting_shipment' }), answers: 200 },
+  { method: 'POST', path: '/console/bulk', access: { roles: ['requester'] },
+    request: () => ({ form: 'skus=MATRIX-NO-SUCH-SKU&reasonCode=other' }), answers: 400 },
+  { method: 'GET', path: '/console/bulk/:id', access: { roles: EVERYONE }, answers: 404 },
+  { method: 'GET', path: '/console/bulk/:id/progress', access: { roles: EVERYONE }, answers: 404 },
+  { method: 'POST', path: '/console/bulk/:id/pause', access: { roles: EVERYONE }, answers: 404 },
+  { method: 'POST', path: '/console/bulk/:id/resume', access: { roles: EVERYONE }, answers: 404 },
+  { method: 'POST', path: '/console/bulk/:id/stop', access: { roles: EVERYONE }, answers: 404 },
+] as const;

@@ -11,6 +11,7 @@ import {
   type CreateBulkJobRequest,
 } from '../client/cancelflow-client';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
+import { issueApiKey } from '../models/credentials';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
 
@@ -314,4 +315,58 @@ test('pause holds new cancellations back, resume lets them go on, stop leaves th
   });
   expect(cancellations).toBe(20 - notStarted);
   expect(await clerk.resumeBulkCancellation(jobId).catch(apiError)).toMatchObject({ status: 409 });
+});
+
+test('the console: the form dry-runs and starts a job as the signed-in person, whose page shows its progress and steers it', async () => {
+  const person = await stack.models.Person.findOne({ personId: 'clerk-1' }).lean();
+  const { token } = await issueApiKey(stack.models, {
+    name: 'bulk console',
+    personId: 'clerk-1',
+    scopes: person?.roles ?? [],
+    createdBy: 'test',
+  });
+  const call = async (path: string, form?: string, htmx = false) => {
+    const response = await fetch(`${stack.apiUrl}${path}`, {
+      method: form === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+        ...(htmx ? { 'hx-request': 'true' } : {}),
+      },
+      body: form,
+      redirect: 'manual',
+    });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  };
+  const orderNumbers = ['SO-BULKC-1', 'SO-BULKC-2', 'SO-BULKC-3'];
+  for (const [index, orderNumber] of orderNumbers.entries())
+    await placeOrder(orderNumber, `CC-${index}`, 'BULK-OTHER', PRICE);
+
+  const list = await call('/console/bulk');
+  expect(list.status).toBe(200);
+  expect(list.text).toContain('name="orderNumbers"');
+  expect(list.text).toContain('href="/console/bulk"');
+
+  const form = `orderNumbers=${orderNumbers.join('%0A')}&reasonCode=out_of_stock&confirm=awaiting_shipment&note=console`;
+  const dryRun = await call('/console/bulk/dry-run', form, true);
+  expect(dryRun.status).toBe(200);
+  expect(dryRun.text).toContain('data-found="3" data-orders="3"');
+
+  const started = await call('/console/bulk', form, true);
+  expect(started.status).toBe(204);
+  const location = started.headers.get('hx-redirect') ?? '';
+  expect(location).toMatch(/^\/console\/bulk\/[0-9a-f-]+$/);
+  const jobId = location.split('/').at(-1) ?? '';
+  expect((await clerk.getBulkCancellation(jobId)).channel).toBe('console');
+
+  const jobPage = await call(location);
+  expect(jobPage.text).toContain('id="bulk-progress"');
+  await until(jobId, (job) => job.state === 'completed');
+  const progress = await call(`${location}/progress`, undefined, true);
+  expect(progress.text).toContain('data-state="completed"');
+  // Ended: the progress no longer polls, and a stop is refused with the reason.
+  expect(progress.text).not.toContain('hx-trigger');
+  const stop = await call(`${location}/stop`, '', true);
+  expect(stop.status).toBe(409);
+  expect(stop.text).toContain('is no longer running (completed)');
 });

@@ -22,7 +22,7 @@ import { loadPolicyFile } from '../lib/policy';
 import { issueApiKey, setPassword } from '../models/credentials';
 import { freePort } from '../scripts/servers';
 import { ANALYTICS_ROWS } from './analytics.matrix-rows';
-import { BULK_ROWS } from './bulk.matrix-rows';
+import { BULK_CONSOLE_ROWS, BULK_ROWS } from './bulk.matrix-rows';
 import { CONSOLE_ROWS } from './console.matrix-rows';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
@@ -222,6 +222,7 @@ const TABLE: readonly Row[] = [
   ...ANALYTICS_ROWS,
   // Bulk cancellation (issue #16): jobs, their progress, report and steering (test/bulk.matrix-rows.ts).
   ...BULK_ROWS,
+  ...BULK_CONSOLE_ROWS,
 ];
 
 /** Fastify answers HEAD for every GET route with the GET route's own access and handler. */

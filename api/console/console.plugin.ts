@@ -44,6 +44,7 @@ import {
 } from '../auth/access';
 import { setSessionCookie, type SessionSettings } from '../auth/auth.routes';
 import type { CancellationService } from '../cancellation.service';
+import type { BulkCancellationService } from '../bulk-cancellation.service';
 import { isDatabaseUnreachable, RETRY_AFTER_SECONDS } from '../deadlines';
 import { idempotencyKeyOf } from '../request-parts';
 import { registerAnalyticsConsoleRoutes } from './analytics.routes';
@@ -64,6 +65,7 @@ import { ordersPage, SEARCH_FIELDS, type SearchForm } from './pages/orders';
 import { signInPage } from './pages/sign-in';
 import { QUEUE_TARGETS, type QueueTargets } from './queues';
 import { registerQueueRoutes } from './queues.routes';
+import { registerBulkConsoleRoutes } from './bulk.routes';
 
 export interface ConsoleSettings {
   /** The Temporal Web UI, where a cancellation's page links its workflow's history. */
@@ -110,6 +112,8 @@ export function consoleSettingsFrom(
 export interface ConsoleDeps {
   models: Models;
   cancellations: CancellationService;
+  /** Bulk cancellation jobs (issue #16), through the same service as the API's routes. */
+  bulkCancellations: BulkCancellationService;
   policy: CancellationPolicy;
   session: SessionSettings;
   console: ConsoleSettings;
@@ -661,6 +665,7 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
     });
     registerMessageCentreRoutes(scope, kit, { models });
     registerAnalyticsConsoleRoutes(scope, kit, { models });
+    registerBulkConsoleRoutes(scope, kit, deps);
     registerCustomerRoutes(scope, {
       models,
       cancellations,

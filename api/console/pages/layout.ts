@@ -5,7 +5,8 @@ import { LANGUAGES, type Language, type PersonRole } from '../../../contracts/bo
 import { html, join, jsonAttribute, type Interpolation, type SafeHtml } from '../html';
 import { formatMoment, type Translator } from '../i18n';
 
-export type Section = 'orders' | 'inbox' | 'settlements' | 'returns' | 'attention' | 'messages' | 'analytics';
+export type Section =
+  'orders' | 'inbox' | 'settlements' | 'returns' | 'attention' | 'messages' | 'analytics' | 'bulk';
 
 export interface PageContext {
   t: Translator;
@@ -32,6 +33,9 @@ const QUEUE_LINKS: readonly { section: Section; role: PersonRole; href: string }
   { section: 'returns', role: 'warehouse_clerk', href: '/console/queues/returns' },
   { section: 'attention', role: 'ops', href: '/console/queues/attention' },
 ];
+
+/** Who starts bulk cancellation jobs (requesters) or steers anyone's (ops, admins): api/console/bulk.routes.ts. */
+const BULK_ROLES: readonly PersonRole[] = ['requester', 'ops', 'admin'];
 
 /** htmx also swaps refusals (4xx) and failures into their targets: the console answers them as HTML. */
 const HTMX_CONFIG = {
@@ -100,6 +104,11 @@ export function page(context: PageContext, title: string, content: Interpolation
                 ? html`<li>
                     <a href="/console/analytics" ${current('analytics')}>${t('nav.analytics')}</a>
                   </li>`
+                : ''
+            }
+            ${
+              BULK_ROLES.some((role) => person.roles?.includes(role))
+                ? html`<li><a href="/console/bulk" ${current('bulk')}>${t('nav.bulk')}</a></li>`
                 : ''
             }
             <li>
