@@ -152,13 +152,13 @@ export function registerBulkCancellationRoutes<Logger extends FastifyBaseLogger>
           tags,
           summary: `${summary}. As the caller: the job's starter, ops or an admin`,
           params: bulkJobParams,
-          body: bulkControlBody.optional(),
+          body: bulkControlBody,
           response: { 200: bulkJobView, ...callerErrors, 404: apiErrorBody, 409: apiErrorBody },
         },
       },
       async (request) => {
         const caller = callerOf(request);
-        return bulk[action](request.params.id, caller, request.body ?? {});
+        return bulk[action](request.params.id, caller, request.body);
       },
     );
   }

@@ -16,9 +16,12 @@ export const BULK_ROWS = [
   { method: 'GET', path: '/v1/bulk-cancellations', access: { roles: EVERYONE }, answers: 200 },
   { method: 'GET', path: '/v1/bulk-cancellations/:id', access: { roles: EVERYONE }, answers: 404 },
   { method: 'GET', path: '/v1/bulk-cancellations/:id/report', access: { roles: EVERYONE }, answers: 404 },
-  { method: 'POST', path: '/v1/bulk-cancellations/:id/pause', access: { roles: EVERYONE }, answers: 404 },
-  { method: 'POST', path: '/v1/bulk-cancellations/:id/resume', access: { roles: EVERYONE }, answers: 404 },
-  { method: 'POST', path: '/v1/bulk-cancellations/:id/stop', access: { roles: EVERYONE }, answers: 404 },
+  { method: 'POST', path: '/v1/bulk-cancellations/:id/pause', access: { roles: EVERYONE },
+    request: () => ({ body: {} }), answers: 404 },
+  { method: 'POST', path: '/v1/bulk-cancellations/:id/resume', access: { roles: EVERYONE },
+    request: () => ({ body: {} }), answers: 404 },
+  { method: 'POST', path: '/v1/bulk-cancellations/:id/stop', access: { roles: EVERYONE },
+    request: () => ({ body: {} }), answers: 404 },
 ] as const;
 
 /** The console's bulk pages (api/console/bulk.routes.ts): the same access as the API's routes. */
