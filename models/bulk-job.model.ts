@@ -56,6 +56,9 @@ export const bulkJobItemSchema = new Schema(
 );
 bulkJobItemSchema.index({ jobId: 1, seq: 1 }, { unique: true });
 bulkJobItemSchema.index({ jobId: 1, orderNumber: 1 }, { unique: true });
+// The job's pace counts and reads its items by phase: the embedded database answers a filter from an index only
+// when the filter names exactly that index's fields (issue #13), hence both.
+bulkJobItemSchema.index({ jobId: 1, phase: 1 });
 bulkJobItemSchema.index({ jobId: 1, phase: 1, seq: 1 });
 
 export type BulkJobRecord = InferSchemaType<typeof bulkJobSchema>;
