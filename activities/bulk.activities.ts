@@ -274,6 +274,20 @@ export function createBulkActivities(deps: ActivityDeps) {
       return phaseCounts(models, jobId);
     },
 
+    /**
+     * Who may pause, resume or stop the job, as the books say now: the person who started it (while active) and
+     * the active people with the ops or admin role. The workflow's Updates check the person the API names
+     * against it, so that a caller who reaches Temporal directly gains nothing the books do not allow.
+     */
+    async bulkJobStewards({ jobId }: { jobId: string }): Promise<string[]> {
+      const current = await job(jobId);
+      const people = await models.Person.find(
+        { $or: [{ personId: current.requestedBy }, { roles: { $in: ['ops', 'admin'] } }] },
+        { personId: 1, active: 1 },
+      ).lean();
+      return people.filter((person) => person.active !== false).map((person) => person.personId);
+    },
+
     /** The job was stopped: the orders not asked for yet never will be. */
     async stopPendingBulkItems({ jobId }: { jobId: string }): Promise<number> {
       const stopped = await models.BulkJobItem.updateMany(

@@ -4,6 +4,7 @@
 // approver on one that needs approval; pause, resume and stop, as the signed-in person; the CSV report; and the
 // API's refusals of bad input.
 import { setTimeout as wait } from 'node:timers/promises';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   CancelflowApiError,
   type BulkJobView,
@@ -11,6 +12,7 @@ import {
   type CreateBulkJobRequest,
 } from '../client/cancelflow-client';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
+import { pauseBulkJobUpdate } from '../contracts/bulk-cancellation.contract';
 import { issueApiKey } from '../models/credentials';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
@@ -298,6 +300,13 @@ test('pause holds new cancellations back, resume lets them go on, stop leaves th
   const ops = await stack.as('ops-1');
   expect((await ops.resumeBulkCancellation(jobId)).state).toBe('running');
   await until(jobId, (job) => job.phases.pending < 20);
+  // Past the API, straight to Temporal: the workflow checks the named person against the books.
+  const handle = stack.temporal.workflow.getHandle(`bulk-cancellation-${jobId}`);
+  const refused = await handle
+    .executeUpdate(pauseBulkJobUpdate, { args: [{ by: 'warehouse-1' }] })
+    .catch((error: unknown) => error);
+  expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+  expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(/warehouse-1 may not steer this job/);
   const stopped = await clerk.stopBulkCancellation(jobId, { note: 'enough' });
   expect(stopped.state).toBe('stopped');
   expect(stopped.control.map((entry) => [entry.action, entry.by])).toEqual([

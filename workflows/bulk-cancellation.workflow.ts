@@ -7,6 +7,7 @@
 // authenticated person. The history stays short: the job continues as new, carrying its state.
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   proxyActivities,
@@ -71,10 +72,23 @@ export async function bulkCancellationWorkflow(input: BulkJobInput): Promise<Bul
     at: new Date().toISOString(),
   });
 
+  // Who may steer the job, as the books said when this run began (read again after each continue-as-new).
+  let stewards: string[] | undefined = undefined;
+  /** The person the API named must be one of them: checked once they are known (a message may come first). */
+  const refuseUnlessSteward = async ({ by }: BulkControl) => {
+    await condition(() => stewards !== undefined);
+    if (!stewards?.includes(by))
+      throw ApplicationFailure.nonRetryable(
+        `${by} may not steer this job: only the person who started it, ops and admins may`,
+        'BulkControlRefused',
+      );
+  };
+
   setHandler(getBulkJobQuery, status);
   setHandler(
     pauseBulkJobUpdate,
     async (message) => {
+      await refuseUnlessSteward(message);
       pauseRequested = true;
       state = 'paused';
       const entry = entryOf('pause', message);
@@ -95,6 +109,7 @@ export async function bulkCancellationWorkflow(input: BulkJobInput): Promise<Bul
   setHandler(
     resumeBulkJobUpdate,
     async (message) => {
+      await refuseUnlessSteward(message);
       pauseRequested = false;
       state = 'running';
       const entry = entryOf('resume', message);
@@ -118,6 +133,7 @@ export async function bulkCancellationWorkflow(input: BulkJobInput): Promise<Bul
   setHandler(
     stopBulkJobUpdate,
     async (message) => {
+      await refuseUnlessSteward(message);
       stopRequested = true;
       stopEntry = entryOf('stop', message);
       control.push(stopEntry);
@@ -137,6 +153,8 @@ export async function bulkCancellationWorkflow(input: BulkJobInput): Promise<Bul
     const info = workflowInfo();
     return info.continueAsNewSuggested || (historyLimit !== undefined && info.historyLength >= historyLimit);
   };
+
+  stewards = await books.bulkJobStewards({ jobId });
 
   if (state === 'selecting') {
     await steps.selectBulkOrders({ jobId, maxOrders });
