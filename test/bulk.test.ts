@@ -15,6 +15,7 @@ import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from
 import { pauseBulkJobUpdate } from '../contracts/bulk-cancellation.contract';
 import { issueApiKey } from '../models/credentials';
 import { eventually } from './support/eventually';
+import { recordHistory } from './support/histories';
 import { startTestStack, type TestStack } from './support/stack';
 
 let stack: TestStack;
@@ -235,6 +236,8 @@ test('a job cancels every order like one by hand: one refund each, the rest repo
   const described = await stack.temporal.workflow.getHandle(accepted.workflowId).describe();
   expect(described.status.name).toBe('COMPLETED');
   expect(described.raw.workflowExecutionInfo?.firstRunId).not.toBe(described.runId);
+  // Its last run, continued as new, for the replay test (CANCELFLOW_RECORD_HISTORIES=1).
+  await recordHistory(stack.temporal.workflow.getHandle(accepted.workflowId), 'bulk-job-continued-completed');
   expect(done.byState).toMatchObject({ completed: 23 });
   expect(done.refunded).toEqual([{ currency: 'CNY', amountMinor: 22 * PRICE + 300_000 }]);
   expect(done.failureCount).toBe(3);
@@ -308,6 +311,8 @@ test('pause holds new cancellations back, resume lets them go on, stop leaves th
   expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
   expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(/warehouse-1 may not steer this job/);
   const stopped = await clerk.stopBulkCancellation(jobId, { note: 'enough' });
+  await handle.result();
+  await recordHistory(handle, 'bulk-job-paused-resumed-stopped');
   expect(stopped.state).toBe('stopped');
   expect(stopped.control.map((entry) => [entry.action, entry.by])).toEqual([
     ['pause', 'clerk-1'],
