@@ -120,7 +120,7 @@ beforeAll(async () => {
       expect((await manager.getCancellation(other.cancellationId)).state).toMatch(/^awaitingApproval/),
     20_000,
   );
-});
+}, 180_000);
 
 afterAll(async () => {
   await stack?.stop();
@@ -276,7 +276,7 @@ test('a job cancels every order like one by hand: one refund each, the rest repo
   const ops = await stack.as('ops-1');
   expect((await ops.listBulkCancellations()).items.map((job) => job.jobId)).toContain(accepted.jobId);
   expect(await ops.pauseBulkCancellation(accepted.jobId).catch(apiError)).toMatchObject({ status: 409 });
-});
+}, 240_000);
 
 test('pause holds new cancellations back, resume lets them go on, stop leaves the rest alone, each as its sender', async () => {
   const orderNumbers = Array.from(
@@ -329,7 +329,7 @@ test('pause holds new cancellations back, resume lets them go on, stop leaves th
   });
   expect(cancellations).toBe(20 - notStarted);
   expect(await clerk.resumeBulkCancellation(jobId).catch(apiError)).toMatchObject({ status: 409 });
-});
+}, 120_000);
 
 test('the console: the form dry-runs and starts a job as the signed-in person, whose page shows its progress and steers it', async () => {
   const person = await stack.models.Person.findOne({ personId: 'clerk-1' }).lean();
@@ -383,4 +383,4 @@ test('the console: the form dry-runs and starts a job as the signed-in person, w
   const stop = await call(`${location}/stop`, '', true);
   expect(stop.status).toBe(409);
   expect(stop.text).toContain('is no longer running (completed)');
-});
+}, 120_000);
