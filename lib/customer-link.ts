@@ -27,13 +27,41 @@ export interface CustomerLinkQuery {
 export type CustomerLinkRefusal = 'tampered' | 'expired';
 
 const PURPOSE = 'cancelflow customer link v1';
+/** The order link's own purpose: a signature of one kind of link is never one of the other. */
+const ORDER_PURPOSE = 'cancelflow customer order link v1';
+
+// Each part on its own line: no choice of parts can make another's signed text.
+const hmac = (secret: string, parts: readonly string[]) =>
+  createHmac('sha256', secret).update(parts.join('\n')).digest('base64url');
 
 function signature(secret: string, cancellationId: string, orderNumber: string, expires: string): string {
-  // Each part on its own line: no choice of parts can make another's signed text.
-  return createHmac('sha256', secret)
-    .update([PURPOSE, cancellationId, orderNumber, expires].join('\n'))
-    .digest('base64url');
+  return hmac(secret, [PURPOSE, cancellationId, orderNumber, expires]);
 }
+
+/** Whether `sig` is the expected signature, compared in constant time; then whether the time still holds. */
+function verdict(
+  expected: string,
+  expires: string,
+  sig: string,
+  now: Date,
+): { ok: true; expiresAt: Date } | { ok: false; why: CustomerLinkRefusal } {
+  const wanted = Buffer.from(expected);
+  const given = Buffer.from(sig);
+  if (given.length !== wanted.length || !timingSafeEqual(given, wanted))
+    return { ok: false, why: 'tampered' };
+  const expiresAt = new Date(Number(expires) * 1000);
+  if (expiresAt.getTime() <= now.getTime()) return { ok: false, why: 'expired' };
+  return { ok: true, expiresAt };
+}
+
+const wellFormed = (expires: unknown, sig: unknown): boolean =>
+  typeof expires === 'string' &&
+  typeof sig === 'string' &&
+  /^\d{1,12}$/.test(expires) &&
+  /^[A-Za-z0-9_-]{43}$/.test(sig);
+
+const expiresFrom = (settings: CustomerLinkSettings, now: Date) =>
+  String(Math.floor((now.getTime() + settings.ttlMs) / 1000));
 
 /** The path of the customer's page of this cancellation (relative: the caller puts its own address before it). */
 export const customerPagePath = (cancellationId: string) =>
@@ -52,7 +80,7 @@ export function signCustomerLink(
   cancellation: { cancellationId: string; orderNumber: string },
   now: Date = new Date(),
 ): CustomerLinkQuery {
-  const expires = String(Math.floor((now.getTime() + settings.ttlMs) / 1000));
+  const expires = expiresFrom(settings, now);
   return {
     order: cancellation.orderNumber,
     expires,
@@ -82,21 +110,74 @@ export function checkCustomerLink(
   now: Date = new Date(),
 ): { ok: true; orderNumber: string; expiresAt: Date } | { ok: false; why: CustomerLinkRefusal } {
   const { order, expires, sig } = query;
-  if (
-    typeof order !== 'string' ||
-    typeof expires !== 'string' ||
-    typeof sig !== 'string' ||
-    !/^\d{1,12}$/.test(expires) ||
-    !/^[A-Za-z0-9_-]{43}$/.test(sig)
-  ) {
-    return { ok: false, why: 'tampered' };
-  }
-  const expected = Buffer.from(signature(settings.secret, cancellationId, order, expires));
-  const given = Buffer.from(sig);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { ok: false, why: 'tampered' };
-  }
-  const expiresAt = new Date(Number(expires) * 1000);
-  if (expiresAt.getTime() <= now.getTime()) return { ok: false, why: 'expired' };
-  return { ok: true, orderNumber: order, expiresAt };
+  if (typeof order !== 'string' || !wellFormed(expires, sig)) return { ok: false, why: 'tampered' };
+  const checked = verdict(
+    signature(settings.secret, cancellationId, order, expires as string),
+    expires as string,
+    sig as string,
+    now,
+  );
+  return checked.ok ? { ...checked, orderNumber: order } : checked;
+}
+
+// The customer's link to their ORDER (#14): from the shop's order mail, the customer asks to cancel it
+// themselves. The shop sends that mail, so cancelflow hands the link out (POST /v1/orders/:orderNumber/
+// customer-link); it is signed like the cancellation's link, over its own purpose, the order and the expiry.
+
+/** The signed parts of an order link, as its query carries them (the order is the page's path). */
+export interface OrderLinkQuery {
+  expires: string;
+  sig: string;
+}
+
+/** The path of the customer's page of this order. */
+export const customerOrderPagePath = (orderNumber: string) =>
+  `/customer/orders/${encodeURIComponent(orderNumber)}`;
+
+/** A query string of an order link's signed parts (and the page's language, when given; it is not signed). */
+export function orderLinkSearch(query: OrderLinkQuery, language?: string): string {
+  const search = new URLSearchParams({ expires: query.expires, sig: query.sig });
+  if (language) search.set('lang', language);
+  return search.toString();
+}
+
+/** Signs a link to this order's page, holding for `settings.ttlMs` from `now`. */
+export function signOrderLink(
+  settings: CustomerLinkSettings,
+  orderNumber: string,
+  now: Date = new Date(),
+): OrderLinkQuery {
+  const expires = expiresFrom(settings, now);
+  return { expires, sig: hmac(settings.secret, [ORDER_PURPOSE, orderNumber, expires]) };
+}
+
+/** The whole order link: the public address, the page, the signed query; and until when it holds. */
+export function orderLinkUrl(
+  settings: CustomerLinkSettings,
+  publicBaseUrl: string,
+  orderNumber: string,
+  now: Date = new Date(),
+): { url: string; expiresAt: Date } {
+  const query = signOrderLink(settings, orderNumber, now);
+  return {
+    url: `${publicBaseUrl.replace(/\/+$/, '')}${customerOrderPagePath(orderNumber)}?${orderLinkSearch(query)}`,
+    expiresAt: new Date(Number(query.expires) * 1000),
+  };
+}
+
+/** Whether an order link holds for this order now: the signature first, in constant time, then its time. */
+export function checkOrderLink(
+  settings: Pick<CustomerLinkSettings, 'secret'>,
+  orderNumber: string,
+  query: Partial<Record<keyof OrderLinkQuery, unknown>>,
+  now: Date = new Date(),
+): { ok: true; expiresAt: Date } | { ok: false; why: CustomerLinkRefusal } {
+  const { expires, sig } = query;
+  if (!wellFormed(expires, sig)) return { ok: false, why: 'tampered' };
+  return verdict(
+    hmac(settings.secret, [ORDER_PURPOSE, orderNumber, expires as string]),
+    expires as string,
+    sig as string,
+    now,
+  );
 }

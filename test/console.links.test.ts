@@ -17,8 +17,11 @@ import { customerStage } from '../api/console/pages/customer';
 import { waitingSince } from '../api/console/queues';
 import {
   checkCustomerLink,
+  checkOrderLink,
   customerLinkUrl,
+  orderLinkUrl,
   signCustomerLink,
+  signOrderLink,
   type CustomerLinkSettings,
 } from '../lib/customer-link';
 
@@ -79,6 +82,42 @@ describe('the customer’s signed link', () => {
       `https://shop.example/customer/cancellations/${cancellation.cancellationId}`,
     );
     expect(Object.fromEntries(url.searchParams)).toEqual(link);
+  });
+});
+
+describe('the customer’s signed order link (from the order mail)', () => {
+  const link = signOrderLink(settings, 'SO-2026-0042', now);
+  const check = (query: Partial<typeof link>, at: Date = now, orderNumber = 'SO-2026-0042') =>
+    checkOrderLink({ secret: settings.secret }, orderNumber, { ...link, ...query }, at);
+
+  test('holds for its order until its time; another order, a later time, another key are not ours', () => {
+    expect(check({})).toEqual({ ok: true, expiresAt: new Date(now.getTime() + 3_600_000) });
+    expect(check({}, now, 'SO-2026-0043')).toEqual({ ok: false, why: 'tampered' });
+    expect(check({ expires: String(Number(link.expires) + 60) })).toEqual({ ok: false, why: 'tampered' });
+    expect(check({ sig: 'A'.repeat(43) })).toEqual({ ok: false, why: 'tampered' });
+    expect(check({}, new Date(now.getTime() + 3_600_000))).toEqual({ ok: false, why: 'expired' });
+    expect(
+      checkOrderLink({ secret: 'another secret of at least thirty-two chars' }, 'SO-2026-0042', link, now),
+    ).toEqual({ ok: false, why: 'tampered' });
+  });
+
+  test('a cancellation link’s signature never opens an order, nor the other way round', () => {
+    const cancellationLink = signCustomerLink(settings, cancellation, now);
+    expect(check({ sig: cancellationLink.sig, expires: cancellationLink.expires })).toEqual({
+      ok: false,
+      why: 'tampered',
+    });
+    expect(
+      checkCustomerLink(settings, cancellation.cancellationId, { order: 'SO-2026-0042', ...link }, now),
+    ).toEqual({ ok: false, why: 'tampered' });
+  });
+
+  test('the whole link: the public address, the order’s page, the signed query', () => {
+    const { url, expiresAt } = orderLinkUrl(settings, 'https://shop.example/', 'SO-2026-0042', now);
+    const parsed = new URL(url);
+    expect(parsed.origin + parsed.pathname).toBe('https://shop.example/customer/orders/SO-2026-0042');
+    expect(Object.fromEntries(parsed.searchParams)).toEqual(link);
+    expect(expiresAt).toEqual(new Date(now.getTime() + 3_600_000));
   });
 });
 
