@@ -346,7 +346,11 @@ export function buildApp(deps: AppDeps) {
 
     registerCancellationRoutes(api, { cancellations });
     registerBulkCancellationRoutes(api, { bulkCancellations });
-    registerOrderRoutes(api, deps);
+    registerOrderRoutes(api, {
+      models: deps.models,
+      publicBaseUrl: deps.console.publicBaseUrl,
+      customerLinks: deps.console.customerLinks,
+    });
     registerWebhookRoutes(api, deps);
     registerFeedbackRoutes(api, deps);
     registerNotificationRoutes(api, deps);

@@ -206,11 +206,14 @@ export function createCancellationService(deps: {
   };
 
   return {
-    /** `requestedBy`: the signed-in person or the key's identity, never a name from the body. */
-    /** `channel`: how it was asked for (the console, the API as a person or a system), for the analytics. */
+    /**
+     * `requester`: the signed-in person or the key's identity, never a name from the body; or the customer whose
+     * signed order link was used (`{ customerId }`): models/cancellation-requests.ts.
+     * `channel`: how it was asked for (the console, the API as a person or a system), for the analytics.
+     */
     async create(
       body: unknown,
-      requestedBy: string,
+      requester: string | { customerId: string },
       idempotencyKey?: string,
       channel?: RequestChannel,
     ): Promise<CancellationAccepted> {
@@ -223,7 +226,7 @@ export function createCancellationService(deps: {
       const { record, existing } = await recordCancellationRequest(
         requests,
         parsed.data,
-        requestedBy,
+        requester,
         idempotencyKey,
         channel,
       );

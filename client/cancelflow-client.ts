@@ -25,6 +25,7 @@ import type {
   MessageListQuery,
   MessagePage,
   MessageView,
+  OrderCustomerLink,
   OrderResource,
   OrderSearchPage,
   OrderSearchQuery,
@@ -61,7 +62,13 @@ export type {
   SettlementRequest,
   WithdrawalRequest,
 } from './contract';
-export type { OrderResource, OrderSearchPage, OrderSearchQuery, OrderSummary } from './contract';
+export type {
+  OrderCustomerLink,
+  OrderResource,
+  OrderSearchPage,
+  OrderSearchQuery,
+  OrderSummary,
+} from './contract';
 import type {
   CreatedWebhookSubscription,
   CreateWebhookSubscriptionRequest,
@@ -423,6 +430,17 @@ export class CancelflowClient {
       undefined,
       { accept: 'text/csv' },
       'text',
+    );
+  }
+
+  /**
+   * A signed, expiring link to the customer's own page of this order, where they may ask to cancel it themselves:
+   * for the shop's order mail (#14). Requesters (a shop's or an ERP's key) may ask; 404 when there is no order.
+   */
+  getCustomerOrderLink(orderNumber: string) {
+    return this.request<OrderCustomerLink>(
+      'POST',
+      `/v1/orders/${encodeURIComponent(orderNumber)}/customer-link`,
     );
   }
 

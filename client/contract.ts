@@ -778,6 +778,16 @@ export const orderSearchPage = z.object({
 
 export const orderNumberParams = z.object({ orderNumber: z.string() });
 
+/** The customer's signed link to their order's own page (#14), for the shop's order mail. */
+export const orderCustomerLink = z.object({
+  orderNumber: z.string(),
+  /** The whole link: the public address, `/customer/orders/{orderNumber}`, and the signed `expires` and `sig`. */
+  url: z.string(),
+  /** Until when it holds (CUSTOMER_LINK_DAYS from now). */
+  expiresAt: z.string(),
+});
+export type OrderCustomerLink = z.output<typeof orderCustomerLink>;
+
 export const orderResource = z.object({
   orderNumber: z.string(),
   customerId: z.string(),

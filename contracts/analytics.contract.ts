@@ -20,10 +20,10 @@ export type AnalyticsGranularity = (typeof ANALYTICS_GRANULARITIES)[number];
 
 /**
  * How a cancellation was asked for, recorded when it is: the web console, the HTTP API with a person's
- * session (the CLI, scripts), or the HTTP API with a system's key (ERP, shop front). `unrecorded`: asked for
- * before the channel was recorded.
+ * session (the CLI, scripts), the HTTP API with a system's key (ERP, shop front), or the customer themselves
+ * from the signed link to their order (`customer_link`). `unrecorded`: asked for before the channel was recorded.
  */
-export const REQUEST_CHANNELS = ['console', 'api_session', 'api_key'] as const;
+export const REQUEST_CHANNELS = ['console', 'api_session', 'api_key', 'customer_link'] as const;
 export type RequestChannel = (typeof REQUEST_CHANNELS)[number];
 
 /** The figures, each one endpoint (`GET /v1/analytics/<figure>`) and one section of the console's page. */

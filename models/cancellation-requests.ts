@@ -137,20 +137,27 @@ export async function refuseUnlessRequester(
   return { department: person?.department };
 }
 
+/** How a customer who asked for a cancellation themselves (from their order link) is named as its requester. */
+export const customerRequester = (customerId: string) => `customer:${customerId}`;
+
 /**
- * Records a request for a cancellation, or finds the one it repeats (`existing`). `requestedBy` is the
- * signed-in person or the key's identity (a bulk job: the person who started it), never a name from a body.
+ * Records a request for a cancellation, or finds the one it repeats (`existing`). `requester` is the
+ * signed-in person or the key's identity (a bulk job: the person who started it), never a name from a body; or
+ * the customer whose signed order link was used (`{ customerId }`), who may ask only for their own order and
+ * is recorded as `customer:<customerId>` on the channel `customer_link`.
  * Refusals are CancelflowErrors: the rules' review (`not_cancellable`, `confirmation_required`…), an unknown
  * order, a requester the books do not allow.
  */
 export async function recordCancellationRequest(
   deps: CancellationRequestDeps,
   request: CancellationRequestFields,
-  requestedBy: string,
+  requester: string | { customerId: string },
   idempotencyKey?: string,
   channel?: RequestChannel,
 ): Promise<{ record: StoredCancellation; existing: boolean }> {
   const { models, policy } = deps;
+  const customer = typeof requester === 'string' ? undefined : requester.customerId;
+  const requestedBy = typeof requester === 'string' ? requester : customerRequester(requester.customerId);
   const requestHash = createHash('sha256')
     .update(JSON.stringify({ ...request, requestedBy }))
     .digest('hex');
@@ -160,14 +167,21 @@ export async function recordCancellationRequest(
   if (existing && idempotencyKey !== undefined && existing.requestKey === idempotencyKey) {
     return { record: existing, existing: true };
   }
-  const requester = await refuseUnlessRequester(models, requestedBy);
-  if (existing) return { record: existing, existing: true };
+  // A customer is no person of the books: the order being theirs is what lets them ask (checked below).
+  const { department } = customer === undefined ? await refuseUnlessRequester(models, requestedBy) : {};
+  if (existing) {
+    if (customer !== undefined && existing.customerId !== customer)
+      throw new CancelflowError('forbidden', `order ${request.orderNumber} is not this customer's`);
+    return { record: existing, existing: true };
+  }
 
   const order = await models.SalesOrder.findOne({ orderNumber: request.orderNumber }).lean();
   if (!order)
     throw new CancelflowError('not_found', `order ${request.orderNumber} does not exist`, {
       field: 'orderNumber',
     });
+  if (customer !== undefined && order.customerId !== customer)
+    throw new CancelflowError('forbidden', `order ${request.orderNumber} is not this customer's`);
   // Read by the keys the order lists (models/order-links.ts): by order number, each would scan (#13).
   const [payments, shipments] = await Promise.all([paymentsOf(models, order), shipmentsOf(models, order)]);
   const review = reviewOrder(
@@ -193,8 +207,8 @@ export async function recordCancellationRequest(
       reasonCode: request.reasonCode,
       note: request.note,
       requestedBy,
-      requesterDepartment: requester.department,
-      channel,
+      requesterDepartment: department,
+      channel: customer === undefined ? channel : 'customer_link',
       confirmed: request.confirm,
       requestedLines: request.lines,
       state: 'requested',

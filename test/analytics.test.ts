@@ -426,6 +426,7 @@ describe('figures over the known records', () => {
       { channel: 'console', ...counts(2, 1, 1, 0) },
       { channel: 'api_key', ...counts(1, 1, 0, 0) },
       { channel: 'unrecorded', ...counts(1, 0, 1, 0) },
+      { channel: 'customer_link', ...counts(0, 0, 0, 0) },
     ]);
   });
 

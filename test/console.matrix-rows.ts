@@ -12,6 +12,9 @@ const refusedLink = { 'clerk-1’s': 403, 'manager-1’s': 403, unknown: 403 } a
 const byLink = { public: 'the signed, expiring link guards it' } as const;
 /** A link of the right shape that cancelflow did not sign. */
 const FORGED = `order=SO-2026-0001&expires=4102444800&sig=${'A'.repeat(43)}`;
+/** An order link (from the order mail) of the right shape that cancelflow did not sign. */
+const FORGED_ORDER = `/customer/orders/SO-2026-0003`;
+const FORGED_ORDER_LINK = `expires=4102444800&sig=${'A'.repeat(43)}`;
 
 // prettier-ignore
 export const CONSOLE_ROWS = [
@@ -75,4 +78,15 @@ export const CONSOLE_ROWS = [
   { method: 'POST', path: '/customer/cancellations/:id/feedback', on: 'cancellation', access: byLink,
     request: () => ({ url: `/customer/cancellations/:id/feedback?${FORGED}`, form: 'rating=5' }),
     answers: refusedLink },
+  // The customer's own order, from the order mail's link: the same refusal, whoever calls.
+  { method: 'GET', path: '/customer/orders/:orderNumber', access: byLink,
+    request: () => ({ url: `${FORGED_ORDER}?${FORGED_ORDER_LINK}` }), answers: 403 },
+  { method: 'GET', path: '/customer/orders/:orderNumber/preview', access: byLink,
+    request: () => ({ url: `${FORGED_ORDER}/preview?${FORGED_ORDER_LINK}&scope=whole` }), answers: 403 },
+  { method: 'POST', path: '/customer/orders/:orderNumber/cancellations', access: byLink,
+    request: () => ({
+      url: `${FORGED_ORDER}/cancellations?${FORGED_ORDER_LINK}`,
+      form: 'scope=whole&reasonCode=other&confirm=awaiting_shipment',
+    }),
+    answers: 403 },
 ] as const;

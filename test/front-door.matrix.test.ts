@@ -161,6 +161,9 @@ const TABLE: readonly Row[] = [
     request: ({ orderNumber }) => ({ url: `/v1/orders?orderNumber=${orderNumber}` }), answers: 200 },
   { method: 'GET', path: '/v1/orders/:orderNumber', access: { roles: EVERYONE },
     request: ({ orderNumber }) => ({ url: `/v1/orders/${orderNumber}` }), answers: 200 },
+  // The customer's signed link to their order's own page, for the shop's order mail (#14).
+  { method: 'POST', path: '/v1/orders/:orderNumber/customer-link', access: { roles: ['requester'] },
+    request: ({ orderNumber }) => ({ url: `/v1/orders/${orderNumber}/customer-link` }), answers: 200 },
 
   // The customer's feedback, by the code in their message.
   { method: 'GET', path: '/v1/feedback/:code', access: { public: 'the random code guards it' },

@@ -19,11 +19,7 @@ import {
   orderNumberParams,
   type CancellationResource,
 } from '../../client/contract';
-import {
-  CONFIRMABLE_STAGES,
-  REASON_CODES,
-  type ConfirmableStage,
-} from '../../contracts/cancellation.contract';
+import { REASON_CODES } from '../../contracts/cancellation.contract';
 import type { CancellationPolicy } from '../../contracts/policy.contract';
 import type { Config } from '../../lib/config';
 import { customerLinkUrl, type CustomerLinkSettings } from '../../lib/customer-link';
@@ -48,11 +44,12 @@ import type { BulkCancellationService } from '../bulk-cancellation.service';
 import { isDatabaseUnreachable, RETRY_AFTER_SECONDS } from '../deadlines';
 import { idempotencyKeyOf } from '../request-parts';
 import { registerAnalyticsConsoleRoutes } from './analytics.routes';
+import { cancelRequestOf } from './cancel-request';
 import { assetDirectory, STYLESHEET, STYLESHEET_ETAG } from './assets';
 import { registerCustomerRoutes } from './customer.routes';
 import { html } from './html';
 import { formatMoment, isLanguage, LANGUAGE_COOKIE, languageOf, translator } from './i18n';
-import { all, isHtmx, one, sendHtml, type ConsoleKit, type Form } from './kit';
+import { isHtmx, one, sendHtml, type ConsoleKit, type Form } from './kit';
 import { LIVE_DEFAULTS, OpenStreams, streamCancellation, type LiveOptions } from './live';
 import { registerMessageCentreRoutes } from './messages.routes';
 import { previewCancellation } from './preview';
@@ -137,28 +134,8 @@ export function safeNext(next: unknown): string {
     : '/console/orders';
 }
 
-/** A cancel form as the request the API takes (`lines` absent: the whole order). */
-export function cancelRequestOf(orderNumber: string, form: Form) {
-  const scope = one(form.scope) === 'lines' ? 'lines' : 'whole';
-  const lines =
-    scope === 'lines'
-      ? all(form.line).map((lineId) => ({ lineId, quantity: Number(one(form[`quantity.${lineId}`]) ?? NaN) }))
-      : undefined;
-  const reasonCode = one(form.reasonCode) ?? '';
-  const note = one(form.note)?.trim();
-  return {
-    scope,
-    request: {
-      orderNumber,
-      ...(lines ? { lines } : {}),
-      reasonCode,
-      ...(note ? { note } : {}),
-      confirm: all(form.confirm).filter((stage): stage is ConfirmableStage =>
-        (CONFIRMABLE_STAGES as readonly string[]).includes(stage),
-      ),
-    },
-  };
-}
+// The cancel form as the API's body: shared with the customer's own order page (cancel-request.ts).
+export { cancelRequestOf };
 
 /** Whether the caller may decide the approval step under way (the workflow's validator decides for good). */
 function mayDecide(
@@ -669,6 +646,7 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
     registerCustomerRoutes(scope, {
       models,
       cancellations,
+      policy: deps.policy,
       links: settings.customerLinks,
       live: settings.live,
       streams,

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { chooseResolution } from '../../client/cancellation-decisions';
 import { cancellationIdParams, choiceBody, type CancellationResource } from '../../client/contract';
 import type { Language } from '../../contracts/books.contract';
+import type { CancellationPolicy } from '../../contracts/policy.contract';
 import {
   checkCustomerLink,
   customerLinkSearch,
@@ -26,6 +27,7 @@ import { issueFeedbackCode, submitFeedback } from '../../models/feedback';
 import type { ApiInstance } from '../auth/access';
 import type { CancellationService } from '../cancellation.service';
 import { isDatabaseUnreachable, RETRY_AFTER_SECONDS } from '../deadlines';
+import { registerCustomerOrderRoutes } from './customer-order.routes';
 import { html } from './html';
 import { isLanguage, languageOf, translator } from './i18n';
 import { bodyOf, one, sendHtml, textField, type Form } from './kit';
@@ -56,7 +58,11 @@ type LinkQuery = z.output<typeof linkQuery>;
 
 /** A link that does not hold, with the status its page answers. */
 class LinkRefused extends Error {
-  constructor(readonly why: CustomerLinkRefusal | 'unknown') {
+  constructor(
+    readonly why: CustomerLinkRefusal | 'unknown',
+    /** What the link was to open: a cancellation, or (the order mail's link) an order. */
+    readonly what: 'cancellation' | 'order' = 'cancellation',
+  ) {
     super(`customer link refused: ${why}`);
   }
   get status(): number {
@@ -83,6 +89,8 @@ export function registerCustomerRoutes<Logger extends FastifyBaseLogger>(
     models: Models;
     cancellations: CancellationService;
     links: CustomerLinkSettings;
+    /** The policy the customer's own order page previews a cancellation against (customer-order.routes.ts). */
+    policy: CancellationPolicy;
     live: LiveOptions;
     streams: OpenStreams;
   },
@@ -90,16 +98,24 @@ export function registerCustomerRoutes<Logger extends FastifyBaseLogger>(
   const { models, cancellations } = deps;
 
   void routes.register((scope: ApiInstance<Logger>, _options, done) => {
-    const contextFor = (request: FastifyRequest, language: Language, opened?: Opened): PageContext => ({
+    const contextFor = (
+      request: FastifyRequest,
+      language: Language,
+      languageHref?: (other: Language) => string,
+    ): PageContext => ({
       t: translator(language),
       here: request.url,
       // The customer's pages switch language through their own link (the console's switch leads to console
       // pages only); without a link that holds, to the same address in the other language.
-      languageHref: (other) =>
-        opened
-          ? `${customerPagePath(opened.cancellationId)}?${customerLinkSearch(opened.signed, other)}`
-          : `${request.url.split('?')[0] ?? ''}?lang=${encodeURIComponent(other)}`,
+      languageHref:
+        languageHref ?? ((other) => `${request.url.split('?')[0] ?? ''}?lang=${encodeURIComponent(other)}`),
     });
+    const cancellationContext = (request: FastifyRequest, opened: Opened) =>
+      contextFor(
+        request,
+        opened.language,
+        (other) => `${customerPagePath(opened.cancellationId)}?${customerLinkSearch(opened.signed, other)}`,
+      );
     const requestedLanguage = (request: FastifyRequest): Language => {
       const lang = one((request.query as LinkQuery | undefined)?.lang);
       return isLanguage(lang) ? lang : languageOf(request);
@@ -108,7 +124,11 @@ export function registerCustomerRoutes<Logger extends FastifyBaseLogger>(
     scope.setErrorHandler((error, request, reply) => {
       const language = requestedLanguage(request);
       if (error instanceof LinkRefused) {
-        return sendHtml(reply, customerRefusedPage(contextFor(request, language), error.why), error.status);
+        return sendHtml(
+          reply,
+          customerRefusedPage(contextFor(request, language), error.why, error.what),
+          error.status,
+        );
       }
       let status = 500;
       let detail: string | undefined;
@@ -225,7 +245,7 @@ export function registerCustomerRoutes<Logger extends FastifyBaseLogger>(
         feedbackOf(opened.cancellationId),
       ]);
       await named(opened, resource);
-      const context = contextFor(request, opened.language, opened);
+      const context = cancellationContext(request, opened);
       return sendHtml(reply, customerPage(context, factsOf(opened, resource, feedback), message), status);
     }
 
@@ -339,6 +359,15 @@ export function registerCustomerRoutes<Logger extends FastifyBaseLogger>(
         return reply.redirect(pageUrl(opened, 'feedback'), 303);
       },
     );
+
+    registerCustomerOrderRoutes(scope, {
+      models,
+      cancellations,
+      policy: deps.policy,
+      links: deps.links,
+      refused: (why) => new LinkRefused(why, 'order'),
+      contextFor,
+    });
 
     done();
   });

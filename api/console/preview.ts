@@ -68,7 +68,19 @@ export async function previewCancellation(
   const person = await models.Person.findOne({ personId: requestedBy }).lean();
   const verdict = mayRequest(requestedBy, person);
   if (!verdict.allowed) return { ok: false, code: 'forbidden', reason: verdict.reason };
+  return previewForOrder(models, policy, request);
+}
 
+/**
+ * The rules' answer about the order alone, whoever asks: the staff's preview after its check of the person, and
+ * the customer's own page, where the signed order link is what lets them ask (api/console/customer-order.routes.ts).
+ */
+export async function previewForOrder(
+  models: Models,
+  policy: CancellationPolicy,
+  request: Required<Pick<CreateCancellationRequest, 'orderNumber' | 'reasonCode' | 'confirm'>> &
+    Pick<CreateCancellationRequest, 'lines'>,
+): Promise<Preview> {
   const order = await models.SalesOrder.findOne({ orderNumber: request.orderNumber }).lean();
   if (!order) return { ok: false, code: 'not_found', reason: `order ${request.orderNumber} does not exist` };
   const [payments, shipments] = await Promise.all([

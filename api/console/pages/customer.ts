@@ -309,12 +309,17 @@ export function customerPage(
 }
 
 /** A link that does not hold: why, and whom to ask; nothing of any cancellation. */
-export function customerRefusedPage(context: PageContext, why: 'tampered' | 'expired' | 'unknown'): SafeHtml {
+export function customerRefusedPage(
+  context: PageContext,
+  why: 'tampered' | 'expired' | 'unknown',
+  what: 'cancellation' | 'order' = 'cancellation',
+): SafeHtml {
   const { t } = context;
+  const title = t(what === 'order' ? 'customerOrder.refused.title' : 'customer.refused.title');
   return page(
     context,
-    t('customer.refused.title'),
-    html`<h1>${t('customer.refused.title')}</h1>
+    title,
+    html`<h1>${title}</h1>
       <div data-link-refused="${why}">
         ${notice('error', t(`customer.refused.${why}`), t('customer.refused.help'))}
       </div>`,
