@@ -10,7 +10,7 @@
 // (no qualifying role, or not the caller's own) or 401 (no credentials). Allowed writes are aimed where they
 // change nothing: cancellations that already ended (the workflow is gone: 409), ids that do not exist (404).
 //
-// Matrix size: 93 rows + 55 HEAD twins = 148 routes; 1809 cells (MATRIX_CELLS, printed in the describe name).
+// Matrix size: 97 rows + 57 HEAD twins = 154 routes; 1863 cells (MATRIX_CELLS, printed in the describe name).
 import type { CreateCancellationRequest } from '../client/contract';
 import type { PersonRole } from '../contracts/books.contract';
 import { apiSettingsFrom, buildApp } from '../api/app';
