@@ -5,7 +5,9 @@
 // the requester's page, in another browser context, moves on. Ops resume a cancellation that needed attention
 // from their queue; finance settle by hand a refund the gateway refused, seeing it overdue; a customer opens
 // their own link with no account, chooses re-delivery and rates the service, and a changed, another order's or
-// expired link gets a page refusing it; the warehouse confirms a parcel back from its queue; the message
+// expired link gets a page refusing it; a customer opens the link in their order mail, cancels the order as the
+// rules answer at once, and lands on that cancellation's page; the warehouse confirms a parcel back from its
+// queue; the message
 // centre's badge counts and clears. axe-core checks every
 // page visited.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -511,6 +513,37 @@ test('a customer opens their own link, chooses re-delivery and rates the service
     await expectAccessible(customer, name);
   }
 }, 180_000);
+
+test('a customer opens the link in their order mail, cancels, and lands on the cancellation’s page', async () => {
+  await placePaidOrder(stack.models, {
+    orderNumber: 'SO-CONSOLE-SELF',
+    customerId: 'C-1002',
+    currency: 'CNY',
+    lines: [{ lineId: 'L1', sku: 'CUP-CER-01', quantity: 1, unitPriceMinor: 4500 }],
+  });
+  // The shop asks for the link for its order mail, as a requester's key.
+  const { url } = await (await stack.as('clerk-1')).getCustomerOrderLink('SO-CONSOLE-SELF');
+  const customer = await newPage('en-GB');
+  const link = new URL(url);
+  await customer.goto(`${link.pathname}${link.search}`);
+  await customer.waitForSelector('[data-order-status="allocated"]');
+  // Before the confirmation R2 asks for, the rules ask for it; ticked, they say what happens, at once.
+  await customer.waitForSelector('#answer [data-answer="confirmation_required"]');
+  await customer.getByLabel('Why would you like to cancel?').selectOption('duplicate_order');
+  await customer.getByLabel('Yes, I want to cancel this order before it is sent.').check();
+  await customer.waitForSelector('#answer [data-answer="cancelled"]');
+  await expectAccessible(customer, 'customer-order');
+  await customer.getByRole('button', { name: 'Cancel my order' }).click();
+  await customer.waitForURL(/\/customer\/cancellations\/[0-9a-f-]{36}\?order=SO-CONSOLE-SELF/);
+  await customer.waitForSelector('[data-stage="cancelled"]', { timeout: 60_000 });
+  await expectAccessible(customer, 'customer-order-cancelled');
+  expect(
+    await stack.models.Cancellation.find(
+      { orderNumber: 'SO-CONSOLE-SELF' },
+      { requestedBy: 1, _id: 0 },
+    ).lean(),
+  ).toEqual([{ requestedBy: 'customer:C-1002' }]);
+}, 120_000);
 
 test('the message centre’s badge counts the unread messages and clears as they are read', async () => {
   // A reader of messages who joins now, in a department the cancellations above no longer write to (purchasing
