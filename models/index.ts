@@ -1,6 +1,6 @@
 // The books of cancelflow, bound to one mongoose connection (not mongoose's global one), so that the worker,
 // the API and each test can hold their own.
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type ConnectOptions, type Connection } from 'mongoose';
 import { cancellationModel } from './cancellation.model';
 import { accountModel, apiKeyModel, sessionModel } from './credentials.model';
 import { customerModel } from './customer.model';
@@ -18,6 +18,7 @@ import { warehouseModel } from './warehouse.model';
 import { cancellationEventModel, eventDeliveryModel } from './event-delivery.model';
 import { webhookSubscriptionModel } from './webhook-subscription.model';
 import { bulkJobItemModel, bulkJobModel } from './bulk-job.model';
+import { reopenWhenMonitorWedged } from './wedged-monitor';
 
 export function createModels(db: Connection) {
   return {
@@ -64,24 +65,41 @@ export type Models = ReturnType<typeof createModels>;
 export async function connectModels(
   uri: string,
   dbName?: string,
-  /** How long a call waits for the database to answer before it fails (config MONGODB_TIMEOUT_MS). */
-  options: { timeoutMs?: number } = {},
+  options: {
+    /** How long a call waits for the database to answer before it fails (config MONGODB_TIMEOUT_MS). */
+    timeoutMs?: number;
+    /** Told when the driver's server monitor was found wedged and the connection reopened (see wedged-monitor.ts). */
+    onReopen?: (event: { stuckMs: number; error?: unknown }) => void;
+  } = {},
 ): Promise<Models> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const db = mongoose.createConnection(uri, {
+  const heartbeatFrequencyMS = 10_000; // the driver's default, named because the guard's bound depends on it
+  const connectOptions: ConnectOptions = {
     dbName,
     autoCreate: false,
     autoIndex: false,
     serverSelectionTimeoutMS: timeoutMs,
+    // Opening a connection and a monitor's `hello` on it are bounded by connectTimeoutMS (30 s by default): a
+    // call that may wait timeoutMs for a server has no use for a connection that takes longer, and it bounds
+    // how long a healthy heartbeat takes, which the wedged-monitor guard below relies on.
+    connectTimeoutMS: timeoutMs,
+    heartbeatFrequencyMS,
     // A command issued while the database is away goes to the driver, which gives up after timeoutMs, rather
     // than into mongoose's buffer, which waits 10 s whatever we set. The models are used only once connected.
     bufferCommands: false,
-  });
+  };
+  const db = mongoose.createConnection(uri, connectOptions);
   await db.asPromise();
   const models = createModels(db);
   for (const model of Object.values(db.models)) {
     await model.createCollection();
     await model.createIndexes();
   }
+  // The longest a healthy heartbeat takes: a new socket and its handshake (connectTimeoutMS each), or an
+  // awaitable hello against a real MongoDB (heartbeatFrequencyMS) on an open one; a second's margin.
+  reopenWhenMonitorWedged(db, uri, connectOptions, {
+    wedgedAfterMs: heartbeatFrequencyMS + 2 * timeoutMs + 1_000,
+    onReopen: options.onReopen,
+  });
   return models;
 }
