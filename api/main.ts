@@ -14,6 +14,8 @@ async function main(): Promise<void> {
   const tracing = startTracing(config, 'cancelflow-api');
   const models = await connectModels(mongoUri(config), config.MONGODB_DATABASE, {
     timeoutMs: config.MONGODB_TIMEOUT_MS,
+    onReopen: ({ stuckMs, error }) =>
+      logger.warn({ stuckMs, error }, "the database driver's server monitor was stuck; connection reopened"),
   });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({

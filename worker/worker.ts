@@ -35,6 +35,11 @@ export async function createActivityDeps(
       models ??
       (await connectModels(mongoUri(config), config.MONGODB_DATABASE, {
         timeoutMs: config.MONGODB_TIMEOUT_MS,
+        onReopen: ({ stuckMs, error }) =>
+          logger.warn(
+            { stuckMs, error },
+            "the database driver's server monitor was stuck; connection reopened",
+          ),
       })),
     mailer: createMailer(config),
     mailFrom: config.MAIL_FROM,
