@@ -343,8 +343,15 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
     stoppers.push({ name: worker.name, stop: () => (servers?.worker ?? worker).stop() });
     if (baseline) stoppers.push(baseline.worker);
     const logger = createLogger({ LOG_LEVEL: 'error' }, 'bench');
+    // The API waits for the database as npm start's does (MONGODB_TIMEOUT_MS), on a connection of its own: the
+    // models above wait 30 s, for loading many orders, and through a database outage the API answered on
+    // them after up to 30 s, where npm start's answers 503 at once (npm run chaos counted it a hang).
+    const apiModels = await connectModels(mongo.uri, config.MONGODB_DATABASE, {
+      timeoutMs: config.MONGODB_TIMEOUT_MS,
+    });
+    stoppers.push({ name: "the API's database connection", stop: () => apiModels.db.close() });
     const app = buildApp({
-      models,
+      models: apiModels,
       temporal,
       taskQueue,
       policy: await loadPolicyFile(config.CANCELLATION_POLICY_FILE),
