@@ -26,6 +26,7 @@ import {
   type RiskAssessment,
 } from '../contracts/cancellation.contract';
 import { CANCELLATION_EVENT_TYPES, EVENT_DELIVERY_STATUSES } from '../contracts/cancellation-events.contract';
+import { withoutControlCharacters } from '../contracts/text.contract';
 
 export const createCancellationBody = z.strictObject({
   orderNumber: z.string().trim().min(1).max(64),
@@ -268,7 +269,13 @@ const dateBound = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
 
 export const cancellationListQuery = z.strictObject({
   /** The state or the start of it: `awaitingApproval` finds `awaitingApproval.waitingForDecision`. */
-  state: z.string().trim().min(1).max(100).optional(),
+  state: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .refine(withoutControlCharacters, 'no control characters')
+    .optional(),
   outcome: cancellationOutcome.optional(),
   reasonCode: z.enum(REASON_CODES).optional(),
   /** The risk level assessed. */

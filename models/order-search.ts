@@ -4,6 +4,7 @@
 // the same however deep it is (no skip), and orders created while someone pages cause neither duplicates nor
 // gaps.
 import { Types, type QueryFilter } from 'mongoose';
+import { withoutControlCharacters } from '../contracts/text.contract';
 import { z } from 'zod';
 import {
   ORDER_SORTS,
@@ -21,7 +22,8 @@ import type { SalesOrder } from './sales-order.model';
 
 const MAX_PAGE_SIZE = 100;
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) =>
+  z.string().trim().min(1).max(max).refine(withoutControlCharacters, 'no control characters');
 const dateBound = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
   error: 'an ISO date (2026-03-31) or date-time with offset (2026-03-31T08:00:00+08:00)',
 });

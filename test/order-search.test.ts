@@ -553,6 +553,11 @@ describe('GET /v1/orders', () => {
     expect(await numbers({ orderNumberPrefix: '^SO' })).toEqual([]);
   });
 
+  test('a control character in a search text is refused (a NUL used to reach the database and answer 500)', async () => {
+    for (const query of [{ email: 'wang\u0000@x' }, { customer: 'a\u0007b' }, { sku: 'TEA\u007f' }])
+      expect((await refusal(query)).body.message).toContain('no control characters');
+  });
+
   test.each(['-createdAt', 'createdAt', 'orderNumber', '-orderNumber'] as const)(
     'pages sorted by %s follow each other without duplicates or gaps',
     async (sort) => {
