@@ -88,30 +88,21 @@ export function statechartFigure(
       <title id="statechart-title">${t('statechart.title')}</title>
       <desc id="statechart-desc">${description}</desc>
       <defs>
-        <marker
-          id="arrow"
-          viewBox="0 0 10 10"
-          refX="9"
-          refY="5"
-          markerUnits="userSpaceOnUse"
-          markerWidth="10"
-          markerHeight="10"
-          orient="auto"
-        >
-          <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
-        </marker>
-        <marker
-          id="arrow-taken"
-          viewBox="0 0 10 10"
-          refX="9"
-          refY="5"
-          markerUnits="userSpaceOnUse"
-          markerWidth="10"
-          markerHeight="10"
-          orient="auto"
-        >
-          <path d="M0,0 L10,5 L0,10 z" class="arrowhead taken" />
-        </marker>
+        ${['arrow', 'arrow-taken'].map(
+          (id) =>
+            html`<marker
+              id="${id}"
+              viewBox="0 0 10 10"
+              refX="9"
+              refY="5"
+              markerUnits="userSpaceOnUse"
+              markerWidth="10"
+              markerHeight="10"
+              orient="auto"
+            >
+              <path d="M0,0 L10,5 L0,10 z" class="arrowhead${id === 'arrow-taken' ? ' taken' : ''}" />
+            </marker>`,
+        )}
       </defs>
       ${drawing.moves.map((move) => {
         const isTaken = taken.has(`${move.from}>${move.to}`);
