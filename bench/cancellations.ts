@@ -268,35 +268,54 @@ function writeResults(results: Results, options: Options, startedAt: Date): stri
 
 // ---------------------------------------------------------------------------------------------------------
 
-async function measure(stack: Stack, options: Options, results: Results): Promise<void> {
+// Each scenario's results are written as soon as it ends, and a scenario that fails is reported as an incident
+// while the next one still runs: a full-size run takes hours, and one scenario's failure (or a stop by hand)
+// must not lose what the others measured.
+async function measure(stack: Stack, options: Options, results: Results, startedAt: Date): Promise<void> {
   for (const scenario of options.scenarios) {
     progress(`\n## ${scenario} on ${stack.name}`);
-    switch (scenario) {
-      case 'throughput':
-        results.entries.push(...(await runThroughput(stack, options)));
-        break;
-      case 'hot-sku':
-        results.hotSku.push(await runHotSku(stack, { count: options.hotSku, timeoutMs: options.timeoutMs }));
-        break;
-      case 'waiting':
-        results.waiting.push(
-          await runWaiting(stack, {
-            count: options.waiting,
-            concurrency: options.waitingConcurrency,
-            timeoutMs: options.timeoutMs,
-          }),
-        );
-        break;
-      case 'growth':
-        results.growth.push(
-          await runGrowth(stack, {
-            sizes: options.growth,
-            iterations: options.growthIterations,
-            timeoutMs: options.timeoutMs,
-          }),
-        );
-        break;
+    try {
+      await measureScenario(scenario, stack, options, results);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      progress(`  ${scenario} stopped: ${reason}`);
+      results.incidents.push(`${scenario} on ${stack.name} stopped: ${reason}`);
     }
+    progress(`  results so far: ${writeResults(results, options, startedAt)}.md`);
+  }
+}
+
+async function measureScenario(
+  scenario: Scenario,
+  stack: Stack,
+  options: Options,
+  results: Results,
+): Promise<void> {
+  switch (scenario) {
+    case 'throughput':
+      results.entries.push(...(await runThroughput(stack, options)));
+      break;
+    case 'hot-sku':
+      results.hotSku.push(await runHotSku(stack, { count: options.hotSku, timeoutMs: options.timeoutMs }));
+      break;
+    case 'waiting':
+      results.waiting.push(
+        await runWaiting(stack, {
+          count: options.waiting,
+          concurrency: options.waitingConcurrency,
+          timeoutMs: options.timeoutMs,
+        }),
+      );
+      break;
+    case 'growth':
+      results.growth.push(
+        await runGrowth(stack, {
+          sizes: options.growth,
+          iterations: options.growthIterations,
+          timeoutMs: options.timeoutMs,
+        }),
+      );
+      break;
   }
 }
 
@@ -322,7 +341,7 @@ async function main(): Promise<void> {
       dataDir,
     });
     try {
-      await measure(stack, options, results);
+      await measure(stack, options, results, startedAt);
     } finally {
       progress('• disconnecting…');
       results.incidents.push(...stack.incidents);
@@ -343,7 +362,7 @@ async function main(): Promise<void> {
         dataDir,
       });
       try {
-        await measure(stack, options, results);
+        await measure(stack, options, results, startedAt);
       } finally {
         progress('• stopping the stack…');
         results.incidents.push(...stack.incidents);
