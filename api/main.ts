@@ -1,5 +1,5 @@
 // The API process: connect to the database and Temporal, listen, and close everything on SIGINT/SIGTERM.
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { loadConfig, mongoUri } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { temporalDataConverter } from '../lib/payload-codec';
@@ -7,6 +7,7 @@ import { loadPolicyFile } from '../lib/policy';
 import { startTracing } from '../lib/tracing';
 import { connectModels } from '../models';
 import { apiSettingsFrom, buildApp } from './app';
+import { openTemporalConnection } from '../lib/temporal-connection';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     onReopen: ({ stuckMs, error }) =>
       logger.warn({ stuckMs, error }, "the database driver's server monitor was stuck; connection reopened"),
   });
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await openTemporalConnection({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { apiSettingsFrom, buildApp } from '../api/app';
 import { CancelflowClient } from '../client/cancelflow-client';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
@@ -45,6 +45,7 @@ import {
   type SmsSimulator,
 } from '../simulators';
 import { elapsed, progress, withTimeout } from './common';
+import { openTemporalConnection } from '../lib/temporal-connection';
 
 export const STACKS = ['file', 'memory'] as const;
 export type StackKind = (typeof STACKS)[number];
@@ -319,7 +320,7 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
     progress(
       `• starting the worker${options.baseline ? ' and the baseline worker, each' : ''} in a process of its own (as npm start), and the API…`,
     );
-    const clientConnection = await Connection.connect({ address: temporalServer.address });
+    const clientConnection = await openTemporalConnection({ address: temporalServer.address });
     const temporal = new Client({
       connection: clientConnection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -441,7 +442,7 @@ export async function attachStack(options: RunningStackOptions): Promise<Stack> 
       },
     });
 
-    const connection = await Connection.connect({ address: options.temporalAddress });
+    const connection = await openTemporalConnection({ address: options.temporalAddress });
     stoppers.push({ name: 'Temporal client', stop: () => connection.close() });
     // The running stack's keys: PAYLOAD_KEYS from this environment (the local default, as npm start's).
     const temporal = new Client({

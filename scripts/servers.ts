@@ -16,8 +16,9 @@ import { hostname } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Readable } from 'node:stream';
-import { Connection } from '@temporalio/client';
+import { type Connection } from '@temporalio/client';
 import type { Config } from '../lib/config';
+import { openTemporalConnection } from '../lib/temporal-connection';
 
 export const projectRoot = resolve(__dirname, '..');
 const toolsDir = join(projectRoot, '.tools');
@@ -222,7 +223,7 @@ export async function startTemporalDevServer(options: TemporalServerOptions): Pr
   const ready = (async () => {
     while (!gaveUp) {
       try {
-        const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+        const connection = await openTemporalConnection({ address, connectTimeout: 1_000 });
         try {
           await connection.workflowService.getSystemInfo({});
           return;
@@ -431,7 +432,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     if (!pid) throw new Error(`the ${name} could not be started`);
     const identity = `${pid}@${hostname()}`;
     const polling = (async () => {
-      const connection = await Connection.connect({
+      const connection = await openTemporalConnection({
         address: options.temporalAddress,
         connectTimeout: 5_000,
       });

@@ -3,7 +3,7 @@
 // elsewhere), the mail catcher, SMS, payment gateway and carrier simulators, the worker in a process of its own
 // and the API; seeds demo data; prints where everything is; and stops it all cleanly on Ctrl-C.
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { apiSettingsFrom, buildApp } from '../api/app';
 import { codecEndpointOf } from '../api/codec.routes';
 import { loadConfig, mongoUri, redactConfig, type Config } from '../lib/config';
@@ -35,6 +35,7 @@ import {
   type PortInUse,
   type WorkerExit,
 } from './servers';
+import { openTemporalConnection } from '../lib/temporal-connection';
 
 const dataDir = join(projectRoot, '.data');
 const stoppers: { name: string; stop: () => Promise<unknown> }[] = [];
@@ -290,7 +291,7 @@ async function main(): Promise<void> {
   // One client for the API (the worker has its own, for the notices' delivery workflows).
   const tracing = startTracing(config, 'cancelflow-api');
   if (tracing) stoppers.push({ name: 'tracing', stop: () => tracing.shutdown() });
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await openTemporalConnection({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({
     connection: clientConnection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -5,7 +5,7 @@
 // what the API-level test (test/codec-endpoint.test.ts) cannot show: that CORS, the preflight, the session cookie
 // and the CSRF exemption work together as a browser applies them.
 import { existsSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { codecEndpointOf } from '../api/codec.routes';
@@ -15,6 +15,7 @@ import { setPassword } from '../models/credentials';
 import { freePort, startTemporalDevServer, type TemporalServer } from '../scripts/servers';
 import { TEST_DATA_CONVERTER } from './support/data-converter';
 import { startTestStack, type TestStack } from './support/stack';
+import { openTemporalConnection } from '../lib/temporal-connection';
 
 /** Debian's Chromium, as test/console.browser.test.ts uses it. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -45,7 +46,7 @@ beforeAll(async () => {
   connections = {
     native: await NativeConnection.connect({ address: temporal.address }),
     client: new Client({
-      connection: await Connection.connect({ address: temporal.address }),
+      connection: await openTemporalConnection({ address: temporal.address }),
       namespace: 'default',
       dataConverter: TEST_DATA_CONVERTER,
     }),

@@ -1,7 +1,6 @@
 // Smoke tests of the real servers the suite stands on: if one of these fails, nothing else can pass.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseConfig } from '../lib/config';
 import { connectModels } from '../models';
@@ -15,11 +14,12 @@ import {
 } from '../scripts/servers';
 import { eventually } from './support/eventually';
 import { testEnvironment } from './support/environment';
+import { openTemporalConnection } from '../lib/temporal-connection';
 
 const env = testEnvironment();
 
 test('the Temporal dev server answers', async () => {
-  const connection = await Connection.connect({ address: env.temporalAddress });
+  const connection = await openTemporalConnection({ address: env.temporalAddress });
   try {
     const info = await connection.workflowService.getSystemInfo({});
     expect(info.serverVersion).toMatch(/^\d+\.\d+/);
@@ -77,7 +77,7 @@ test('the worker runs in a process of its own: ready once it polls, stopped clea
       taskQueue,
       onUnexpectedExit,
     });
-  const connection = await Connection.connect({ address: env.temporalAddress });
+  const connection = await openTemporalConnection({ address: env.temporalAddress });
   const unexpected: WorkerExit[] = [];
   const worker = await start((exit) => unexpected.push(exit));
   try {

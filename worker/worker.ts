@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type TelemetryOptions, type WorkerOptions } from '@temporalio/worker';
 import {
@@ -16,6 +16,7 @@ import { temporalDataConverter } from '../lib/payload-codec';
 import type { Logger } from '../lib/logger';
 import type { Tracing } from '../lib/tracing';
 import { connectModels, type Models } from '../models';
+import { openTemporalConnection } from '../lib/temporal-connection';
 
 /**
  * Builds the activities' real dependencies from configuration: the one place that wires them, for the worker
@@ -57,7 +58,7 @@ export async function createActivityDeps(
     temporal:
       temporal ??
       new Client({
-        connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
+        connection: await openTemporalConnection({ address: config.TEMPORAL_ADDRESS }),
         namespace: config.TEMPORAL_NAMESPACE,
         dataConverter: temporalDataConverter(config),
         interceptors: tracing?.clientInterceptors,

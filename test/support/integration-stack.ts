@@ -5,7 +5,7 @@
 // callbacks, signed for PUBLIC_BASE_URL, reach it. Log lines are kept, so refusals can be asserted.
 import { TEST_DATA_CONVERTER } from './data-converter';
 import { Writable } from 'node:stream';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities';
@@ -21,6 +21,7 @@ import type { CarrierSimulator, MailCatcher, PaymentGatewaySimulator, SmsSimulat
 import { createActivityDeps } from '../../worker/worker';
 import { testEnvironment } from './environment';
 import { startSimulatedWorld } from './simulated-world';
+import { openTemporalConnection } from '../../lib/temporal-connection';
 
 export interface LogLine {
   level: number;
@@ -70,7 +71,7 @@ export async function startIntegrationStack(name: string): Promise<IntegrationSt
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET,
   };
   const temporal = new Client({
-    connection: await Connection.connect({ address: env.temporalAddress }),
+    connection: await openTemporalConnection({ address: env.temporalAddress }),
     namespace: 'default',
     dataConverter: TEST_DATA_CONVERTER,
   });

@@ -2,7 +2,7 @@
 // MongoDB, the run's Temporal server with its own task queue, the simulators on free ports, a worker running
 // the bundled workflow code, and the API on a free port with the typed client pointed at it.
 import { TEST_DATA_CONVERTER } from './data-converter';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
 import { apiSettingsFrom, buildApp } from '../../api/app';
@@ -19,6 +19,7 @@ import type { DeliveryOptions } from '../../contracts/delivery.contract';
 import type { Tracing } from '../../lib/tracing';
 import { testEnvironment } from './environment';
 import { startSimulatedWorld } from './simulated-world';
+import { openTemporalConnection } from '../../lib/temporal-connection';
 
 export interface TestStack {
   models: Models;
@@ -81,7 +82,7 @@ export async function startTestStack(
   const temporal =
     temporalServer?.client ??
     new Client({
-      connection: await Connection.connect({ address: env.temporalAddress }),
+      connection: await openTemporalConnection({ address: env.temporalAddress }),
       namespace: 'default',
       dataConverter: TEST_DATA_CONVERTER,
       interceptors: options.tracing?.clientInterceptors,
