@@ -4,13 +4,13 @@
 // once, from the same preview the staff's order page uses (api/console/preview.ts), worded for the customer:
 // cancelled and refunded, needs the shop's approval, or too late and what they can do instead. Nothing of the
 // rules' inner workings (risk factors, payments, policy) is shown.
-import { randomUUID } from 'node:crypto';
 import type { OrderStatus } from '../../../contracts/books.contract';
 import type { ReasonCode } from '../../../contracts/cancellation.contract';
 import { confirmationNeeded } from '../../../rules/review.rules';
 import { html, type SafeHtml } from '../html';
 import { formatMoment, formatMoney, type MessageKey, type Translator } from '../i18n';
 import type { Preview } from '../preview';
+import { cancelFormFields } from './cancel-form';
 import { facts, notice, page, type PageContext } from './layout';
 
 /** The reasons a customer gives, in their words: the shop's own (fraud, price errors, stock) are not theirs. */
@@ -100,64 +100,27 @@ function cancelForm(t: Translator, order: CustomerOrderFacts, answer: CustomerAn
   const stage = confirmationNeeded(order.status);
   const nameOf = (sku: string) => order.productNames.get(sku) ?? sku;
   return html`<form id="cancel-form" method="post" action="${order.path}/cancellations?${order.search}">
-    <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
-    <fieldset>
-      <legend>${t('customerOrder.cancel.scope')}</legend>
-      <div class="choice">
-        <input type="radio" id="scope-whole" name="scope" value="whole" checked />
-        <label for="scope-whole">${t('customerOrder.cancel.whole')}</label>
-      </div>
-      <div class="choice">
-        <input type="radio" id="scope-lines" name="scope" value="lines" />
-        <label for="scope-lines">${t('customerOrder.cancel.chosen')}</label>
-      </div>
-    </fieldset>
-    <fieldset>
-      <legend>${t('customerOrder.cancel.items')}</legend>
-      ${open.map((line, index) => {
+    ${cancelFormFields({
+      lines: open.map((line) => {
         const left = line.quantity - line.cancelledQuantity;
-        return html`<div class="line-choice" data-line="${line.lineId}">
-          <div class="choice">
-            <input type="checkbox" id="line-${index}" name="line" value="${line.lineId}" />
-            <label for="line-${index}">${nameOf(line.sku)}</label>
-          </div>
-          <div>
-            <label class="visually-hidden" for="quantity-${index}"
-              >${t('customerOrder.cancel.quantity', { name: nameOf(line.sku), max: left })}</label
-            >
-            <input
-              id="quantity-${index}"
-              name="quantity.${line.lineId}"
-              type="number"
-              min="1"
-              max="${left}"
-              step="1"
-              value="${left}"
-            />
-          </div>
-        </div>`;
-      })}
-    </fieldset>
-    <p>
-      <label for="reasonCode">${t('customerOrder.cancel.reason')}</label>
-      <select id="reasonCode" name="reasonCode" required>
-        ${CUSTOMER_REASONS.map(
-          (code) => html`<option value="${code}">${t(`customerOrder.reason.${code}`)}</option>`,
-        )}
-      </select>
-    </p>
-    <p>
-      <label for="note">${t('customerOrder.cancel.note')}</label>
-      <textarea id="note" name="note" rows="2" maxlength="2000"></textarea>
-    </p>
-    ${
-      stage
-        ? html`<div class="choice">
-            <input type="checkbox" id="confirm" name="confirm" value="${stage}" />
-            <label for="confirm">${t(`customerOrder.confirm.${stage}`)}</label>
-          </div>`
-        : ''
-    }
+        return {
+          lineId: line.lineId,
+          left,
+          label: nameOf(line.sku),
+          quantityLabel: t('customerOrder.cancel.quantity', { name: nameOf(line.sku), max: left }),
+        };
+      }),
+      reasons: CUSTOMER_REASONS.map((code) => ({ code, label: t(`customerOrder.reason.${code}`) })),
+      labels: {
+        scope: t('customerOrder.cancel.scope'),
+        whole: t('customerOrder.cancel.whole'),
+        chosen: t('customerOrder.cancel.chosen'),
+        lines: t('customerOrder.cancel.items'),
+        reason: t('customerOrder.cancel.reason'),
+        note: t('customerOrder.cancel.note'),
+      },
+      ...(stage ? { confirmation: { stage, label: t(`customerOrder.confirm.${stage}`) } } : {}),
+    })}
     <section aria-labelledby="answer-title">
       <h3 id="answer-title">${t('customerOrder.answer.title')}</h3>
       <div

@@ -1,12 +1,12 @@
 // An order's page (R2, R25): what a clerk reviews before cancelling (lines, payments, shipments, history,
 // earlier cancellations), and the cancel form whose answer from the rules comes at once, as the form changes.
-import { randomUUID } from 'node:crypto';
 import type { OrderResource } from '../../../contracts/books.contract';
 import { REASON_CODES } from '../../../contracts/cancellation.contract';
 import { confirmationNeeded } from '../../../rules/review.rules';
 import { html, type SafeHtml } from '../html';
 import { formatMoment, formatMoney, type Translator } from '../i18n';
 import type { Preview } from '../preview';
+import { cancelFormFields } from './cancel-form';
 import { facts, notice, page, type PageContext } from './layout';
 
 export interface ShipmentRow {
@@ -32,62 +32,27 @@ function cancelForm(t: Translator, order: OrderResource): SafeHtml {
     method="post"
     action="${path}/cancellations"
   >
-    <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
-    <fieldset>
-      <legend>${t('cancel.scope')}</legend>
-      <div class="choice">
-        <input type="radio" id="scope-whole" name="scope" value="whole" checked />
-        <label for="scope-whole">${t('cancel.whole')}</label>
-      </div>
-      <div class="choice">
-        <input type="radio" id="scope-lines" name="scope" value="lines" />
-        <label for="scope-lines">${t('cancel.chosen')}</label>
-      </div>
-    </fieldset>
-    <fieldset>
-      <legend>${t('cancel.lines')}</legend>
-      ${open.map((line, index) => {
+    ${cancelFormFields({
+      lines: open.map((line) => {
         const left = line.quantity - line.cancelledQuantity;
-        return html`<div class="line-choice" data-line="${line.lineId}">
-          <div class="choice">
-            <input type="checkbox" id="line-${index}" name="line" value="${line.lineId}" />
-            <label for="line-${index}">${t('cancel.lineChoice', { line: line.lineId, sku: line.sku })}</label>
-          </div>
-          <div>
-            <label class="visually-hidden" for="quantity-${index}"
-              >${t('cancel.quantity', { line: line.lineId, max: left })}</label
-            >
-            <input
-              id="quantity-${index}"
-              name="quantity.${line.lineId}"
-              type="number"
-              min="1"
-              max="${left}"
-              step="1"
-              value="${left}"
-            />
-          </div>
-        </div>`;
-      })}
-    </fieldset>
-    <p>
-      <label for="reasonCode">${t('cancel.reason')}</label>
-      <select id="reasonCode" name="reasonCode" required>
-        ${REASON_CODES.map((code) => html`<option value="${code}">${t.of('reason', code)}</option>`)}
-      </select>
-    </p>
-    <p>
-      <label for="note">${t('cancel.note')}</label>
-      <textarea id="note" name="note" rows="2" maxlength="2000"></textarea>
-    </p>
-    ${
-      stage
-        ? html`<div class="choice">
-            <input type="checkbox" id="confirm" name="confirm" value="${stage}" />
-            <label for="confirm">${t(`cancel.confirmStage.${stage}`)}</label>
-          </div>`
-        : ''
-    }
+        return {
+          lineId: line.lineId,
+          left,
+          label: t('cancel.lineChoice', { line: line.lineId, sku: line.sku }),
+          quantityLabel: t('cancel.quantity', { line: line.lineId, max: left }),
+        };
+      }),
+      reasons: REASON_CODES.map((code) => ({ code, label: t.of('reason', code) })),
+      labels: {
+        scope: t('cancel.scope'),
+        whole: t('cancel.whole'),
+        chosen: t('cancel.chosen'),
+        lines: t('cancel.lines'),
+        reason: t('cancel.reason'),
+        note: t('cancel.note'),
+      },
+      ...(stage ? { confirmation: { stage, label: t(`cancel.confirmStage.${stage}`) } } : {}),
+    })}
     <section aria-labelledby="preview-title">
       <h3 id="preview-title">${t('preview.title')}</h3>
       <div
