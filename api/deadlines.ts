@@ -6,6 +6,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
+import { mongo } from 'mongoose';
 import type { Config } from '../lib/config';
 import { CancelflowError } from '../lib/errors';
 
@@ -98,6 +99,9 @@ export async function withinDeadline<T>(
 export function isDatabaseUnreachable(error: unknown): boolean {
   const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
   return (
+    // Every network failure of the driver, its subclasses included: PoolClearedOnNetworkError (its pool cleared
+    // when the server monitor timed out) answered 500 in `npm run bench` with 100,000 orders on loaded cores.
+    error instanceof mongo.MongoNetworkError ||
     (typeof name === 'string' &&
       [
         'MongoServerSelectionError',
