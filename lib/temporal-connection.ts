@@ -5,8 +5,8 @@
 // been shut down" inside the timer callback, where no caller can catch it, and the process dies. The chaos run
 // met it when a call abandoned at its deadline during a Temporal outage was retried after the stack closed its
 // client (the same bug elsewhere: vinceblank/agent-tempo#624, which swallows the error process-wide instead).
-// Here the retry after the close is answered CANCELLED by an interceptor below the SDK's retry interceptor, so
-// it never reaches the closed channel, and no process-wide handler has to guess which exceptions are harmless.
+// Here a retry after the close is answered CANCELLED by an interceptor below the SDK's retry interceptor, so it
+// never reaches the closed channel, and no process-wide handler has to guess which exceptions are harmless.
 import { InterceptingCall, Metadata, status, type Interceptor } from '@grpc/grpc-js';
 import {
   Connection,
@@ -37,10 +37,19 @@ export async function openTemporalConnection(
   return connection;
 }
 
-/** Once `isClosed()`, every new call ends at once with CANCELLED, without touching the channel. */
+/**
+ * Once `isClosed()`, a retry ends at once with CANCELLED, without touching the channel. A call's first attempt
+ * still goes to the channel, which refuses it synchronously, inside the call's own promise, as it did without
+ * the guard: the SDK's retry interceptor expects a first attempt to have come back from the network (it hands
+ * on the message it saved from it) and fails with a TypeError of its own when it did not.
+ */
 export function refuseCallsOnceClosed(isClosed: () => boolean): Interceptor {
+  // The retry interceptor passes the call's own options to each attempt: seen before, it is a retry.
+  const attempted = new WeakSet<object>();
   return (options, nextCall) => {
-    if (!isClosed()) return new InterceptingCall(nextCall(options));
+    const retry = attempted.has(options);
+    attempted.add(options);
+    if (!retry || !isClosed()) return new InterceptingCall(nextCall(options));
     const closedCall: ConstructorParameters<typeof InterceptingCall>[0] = {
       start: (_metadata, listener) => {
         // Asynchronously, as a status from the network would come: the caller finishes start() first.

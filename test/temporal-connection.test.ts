@@ -76,3 +76,16 @@ test('a call still being retried when its connection closes ends CANCELLED, and 
     await server.close();
   }
 });
+
+test('a call made after its connection closed is refused to its caller, and the process goes on', async () => {
+  const server = await restartingServer();
+  try {
+    const connection = await openTemporalConnection({ address: server.address });
+    await connection.close();
+    await expect(connection.workflowService.getSystemInfo({})).rejects.toThrow('Channel has been shut down');
+    // Nothing left to fire later: a retry of it would have thrown where no caller could catch it.
+    await new Promise((wait) => setTimeout(wait, 500));
+  } finally {
+    await server.close();
+  }
+});
