@@ -31,6 +31,11 @@ test.each([
       }
     })('Connection to 127.0.0.1:27017 interrupted due to server monitor timeout'),
   ],
+  [
+    'the connection closed under a call as it is reopened after an outage',
+    true,
+    new mongo.MongoTopologyClosedError(),
+  ],
   ['a duplicate key', false, Object.assign(new Error('E11000 duplicate key'), { code: 11000 })],
   ['a plain error', false, new Error('boom')],
 ])('%s: the database unreachable %s', (_what, unreachable, error) => {
