@@ -5,6 +5,7 @@ import type { ParcelRecall } from '../contracts/cancellation.contract';
 import type { EffectParams } from '../contracts/effects.contract';
 import { noteShipmentChange } from '../models/shipment-history';
 import type { ActivityDeps } from './deps';
+import { heartbeatingWhile } from './heartbeats';
 import { FAILURE } from '../contracts/failures.contract';
 
 /** The key of one parcel's recall: the carrier returns the same recall however often it is asked. */
@@ -13,41 +14,46 @@ export function recallKey(cancellationId: string, shipmentId: string): string {
 }
 
 export function createCarrierActivities({ models, carrier, logger }: ActivityDeps) {
+  /** The recall itself; requestRecall below runs it heartbeating. */
+  async function requestRecall(params: EffectParams['requestRecall']): Promise<ParcelRecall[]> {
+    const recalls: ParcelRecall[] = [];
+    for (const parcel of params.parcels) {
+      const outcome = await carrier.requestRecall(
+        { shipmentId: parcel.shipmentId, trackingNumber: parcel.trackingNumber, reason: params.reasonCode },
+        recallKey(params.cancellationId, parcel.shipmentId),
+      );
+      if (outcome.status === 'unrecognised') {
+        // Neither stopped nor refused: guessing either way could lose the goods or the customer's money.
+        throw ApplicationFailure.nonRetryable(
+          `asked to stop ${parcel.shipmentId}, ${outcome.message}, an answer cancelflow does not know: find out ` +
+            'from the carrier what became of the parcel, then resume to ask again with the same recall key',
+          FAILURE.carrierAnswerUnknown,
+        );
+      }
+      if (outcome.status === 'failed') {
+        if (outcome.retryable) throw new Error(`carrier: ${outcome.message}`);
+        recalls.push({ shipmentId: parcel.shipmentId, status: 'failed', reason: outcome.message });
+      } else {
+        recalls.push({
+          shipmentId: parcel.shipmentId,
+          recallId: outcome.recallId,
+          status: outcome.status,
+          reason: outcome.status === 'too_late' ? outcome.message : undefined,
+        });
+      }
+    }
+    logger.info({ cancellationId: params.cancellationId, recalls }, 'recall requested');
+    return recalls;
+  }
+
   return {
     /**
      * Asks the carrier to stop each parcel and says what it answered: accepted, too late, refused for good,
      * or pending (it answers later through its webhook). A carrier that is down or busy is retried by
      * Temporal with the same keys.
      */
-    async requestRecall(params: EffectParams['requestRecall']): Promise<ParcelRecall[]> {
-      const recalls: ParcelRecall[] = [];
-      for (const parcel of params.parcels) {
-        const outcome = await carrier.requestRecall(
-          { shipmentId: parcel.shipmentId, trackingNumber: parcel.trackingNumber, reason: params.reasonCode },
-          recallKey(params.cancellationId, parcel.shipmentId),
-        );
-        if (outcome.status === 'unrecognised') {
-          // Neither stopped nor refused: guessing either way could lose the goods or the customer's money.
-          throw ApplicationFailure.nonRetryable(
-            `asked to stop ${parcel.shipmentId}, ${outcome.message}, an answer cancelflow does not know: find out ` +
-              'from the carrier what became of the parcel, then resume to ask again with the same recall key',
-            FAILURE.carrierAnswerUnknown,
-          );
-        }
-        if (outcome.status === 'failed') {
-          if (outcome.retryable) throw new Error(`carrier: ${outcome.message}`);
-          recalls.push({ shipmentId: parcel.shipmentId, status: 'failed', reason: outcome.message });
-        } else {
-          recalls.push({
-            shipmentId: parcel.shipmentId,
-            recallId: outcome.recallId,
-            status: outcome.status,
-            reason: outcome.status === 'too_late' ? outcome.message : undefined,
-          });
-        }
-      }
-      logger.info({ cancellationId: params.cancellationId, recalls }, 'recall requested');
-      return recalls;
+    requestRecall(params: EffectParams['requestRecall']): Promise<ParcelRecall[]> {
+      return heartbeatingWhile(() => requestRecall(params));
     },
 
     /**

@@ -14,6 +14,7 @@ import {
 import { planRefund, type RefundShare } from '../rules/refund-plan.rules';
 import type { EffectParams } from '../contracts/effects.contract';
 import type { ActivityDeps } from './deps';
+import { heartbeatingWhile } from './heartbeats';
 import { FAILURE } from '../contracts/failures.contract';
 
 export interface RefundResult {
@@ -127,52 +128,57 @@ function intentOf(refunding: Refunding, share: Share) {
 }
 
 export function createPaymentActivities({ models, paymentGateway, logger }: ActivityDeps) {
+  /** The refund itself; refundPayment below runs it heartbeating. */
+  async function refundPayment(params: EffectParams['refundPayment']): Promise<RefundResult> {
+    const refundIds: string[] = [];
+    const outstanding = await refundInShares(models, params, 'refund', async (share) => {
+      const refund = await reserveRefund(models, intentOf(params, share));
+      if (refund.status === 'succeeded') {
+        // A crash may have come between marking it succeeded and writing its voucher: finish (idempotent).
+        await completeRefund(models, share.key, refund.providerRefundId ?? share.key);
+      } else {
+        const outcome = await paymentGateway.refund({
+          idempotencyKey: share.key,
+          paymentReference: share.providerReference,
+          amountMinor: share.amountMinor,
+          currency: share.currency,
+          reason: `cancellation ${params.cancellationId}`,
+        });
+        if (outcome.status === 'failed') {
+          if (outcome.retryable) throw new Error(`payment gateway: ${outcome.message}`);
+          await failRefund(models, share.key, outcome.message);
+          throw ApplicationFailure.nonRetryable(
+            `payment gateway refused: ${outcome.message}`,
+            FAILURE.refundRefused,
+          );
+        }
+        // The customer is never told "refunded" before the money moved: a pending refund is asked again
+        // (same key, so the gateway reports on the same refund) on the activity's next attempt.
+        if (outcome.status === 'pending') throw new Error(`refund ${outcome.refundId} is still pending`);
+        await completeRefund(models, share.key, outcome.refundId);
+        logger.info(
+          {
+            key: share.key,
+            amountMinor: share.amountMinor,
+            currency: share.currency,
+            refundId: outcome.refundId,
+          },
+          'refund recorded',
+        );
+      }
+      refundIds.push(share.key);
+    });
+    return { refundId: refundIds.join(','), refundedMinor: params.amountMinor - outstanding };
+  }
+
   return {
     /**
      * R11, R28: refunds the order's captured payments, each in its own currency, up to the amount asked (in the
      * order's), with a voucher for each refund. Safe to retry: every write and the gateway call carry the same
      * keys.
      */
-    async refundPayment(params: EffectParams['refundPayment']): Promise<RefundResult> {
-      const refundIds: string[] = [];
-      const outstanding = await refundInShares(models, params, 'refund', async (share) => {
-        const refund = await reserveRefund(models, intentOf(params, share));
-        if (refund.status === 'succeeded') {
-          // A crash may have come between marking it succeeded and writing its voucher: finish (idempotent).
-          await completeRefund(models, share.key, refund.providerRefundId ?? share.key);
-        } else {
-          const outcome = await paymentGateway.refund({
-            idempotencyKey: share.key,
-            paymentReference: share.providerReference,
-            amountMinor: share.amountMinor,
-            currency: share.currency,
-            reason: `cancellation ${params.cancellationId}`,
-          });
-          if (outcome.status === 'failed') {
-            if (outcome.retryable) throw new Error(`payment gateway: ${outcome.message}`);
-            await failRefund(models, share.key, outcome.message);
-            throw ApplicationFailure.nonRetryable(
-              `payment gateway refused: ${outcome.message}`,
-              FAILURE.refundRefused,
-            );
-          }
-          // The customer is never told "refunded" before the money moved: a pending refund is asked again
-          // (same key, so the gateway reports on the same refund) on the activity's next attempt.
-          if (outcome.status === 'pending') throw new Error(`refund ${outcome.refundId} is still pending`);
-          await completeRefund(models, share.key, outcome.refundId);
-          logger.info(
-            {
-              key: share.key,
-              amountMinor: share.amountMinor,
-              currency: share.currency,
-              refundId: outcome.refundId,
-            },
-            'refund recorded',
-          );
-        }
-        refundIds.push(share.key);
-      });
-      return { refundId: refundIds.join(','), refundedMinor: params.amountMinor - outstanding };
+    refundPayment(params: EffectParams['refundPayment']): Promise<RefundResult> {
+      return heartbeatingWhile(() => refundPayment(params));
     },
 
     /**

@@ -11,6 +11,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   sleep,
+  type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { CancellationActivities } from '../activities';
@@ -63,7 +64,7 @@ const localBooks = proxyLocalActivities<CancellationActivities>(booksOptions);
 const books = (): CancellationActivities => (patched(PATCHES.leanHistory) ? localBooks : booksAsActivities);
 
 // Calls to providers (payment gateway, SMTP, SMS): slower, and retried with a longer backoff.
-const providers = proxyActivities<CancellationActivities>({
+const providersOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '5 seconds',
@@ -71,7 +72,16 @@ const providers = proxyActivities<CancellationActivities>({
     maximumInterval: '10 minutes',
     nonRetryableErrorTypes: [FAILURE.refundRefused, FAILURE.refundExceedsCapture, ...ATTENTION_FAILURES],
   },
+};
+const providersSilent = proxyActivities<CancellationActivities>(providersOptions);
+// With PATCHES.providerHeartbeats: the activities heartbeat every 5 s, so a lost attempt is retried within 20 s.
+const providersHeartbeating = proxyActivities<CancellationActivities>({
+  ...providersOptions,
+  heartbeatTimeout: '20 seconds',
 });
+/** Which of the two this run uses, decided at each call (old histories replay without the heartbeat timeout). */
+const providers = (): CancellationActivities =>
+  patched(PATCHES.providerHeartbeats) ? providersHeartbeating : providersSilent;
 
 // Telling people (approvers, finance, ops): a few tries, then the cancellation goes on without it. Its
 // message is in the outbox and the message centre records; a person's silence is handled by deadlines.
@@ -245,7 +255,7 @@ export function createEffectRunner(
     },
     async requestRecall(params) {
       await beforeSlowStep();
-      return { type: 'RECALL_ANSWERED', recalls: await providers.requestRecall(params) };
+      return { type: 'RECALL_ANSWERED', recalls: await providers().requestRecall(params) };
     },
     startDeadline(params) {
       runDeadline(params);
@@ -269,7 +279,7 @@ export function createEffectRunner(
     async refundPayment(params) {
       await beforeSlowStep();
       try {
-        const refund = await providers.refundPayment(params);
+        const refund = await providers().refundPayment(params);
         if (refund.refundedMinor < params.amountMinor) {
           // The payments had less left than the review found (refunded elsewhere meanwhile): finance decides.
           const reason = `only ${refund.refundedMinor} of ${params.amountMinor} could be refunded through the gateway`;
@@ -355,7 +365,7 @@ export function createEffectRunner(
         return { type: 'CUSTOMER_NOTIFIED', results: await localBooks.recordAndDeliverCompletion(params) };
       }
       if (!patched(PATCHES.customerCompletionDelivery)) {
-        return { type: 'CUSTOMER_NOTIFIED', results: await providers.notifyCustomer(params) };
+        return { type: 'CUSTOMER_NOTIFIED', results: await providersSilent.notifyCustomer(params) };
       }
       // Recording is our own database (a message that cannot be made comes back as skipped); starting the
       // deliveries gets a few tries, and failing that the view says so: the cancellation is complete anyway.

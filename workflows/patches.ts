@@ -72,6 +72,14 @@ export const PATCHES = {
    * them there anyway. Histories recorded before this replay with a write per step.
    */
   recordStepsTogether: 'record-steps-together',
+  /**
+   * The calls to providers (the payment gateway, the carrier) heartbeat, with a 20 s heartbeat timeout beside
+   * their two minutes to finish (activities/heartbeats.ts): an attempt lost with its worker, or with a Temporal
+   * server that stopped as it handed the task out, is retried within 20 s rather than after two minutes, which
+   * held cancellations in `refunding` past the end of `npm run chaos -- --ci`. Histories recorded before this
+   * schedule them without a heartbeat timeout.
+   */
+  providerHeartbeats: 'provider-heartbeats',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
