@@ -11,12 +11,17 @@ import type {
   BulkJobState,
   BulkPhaseCounts,
 } from '../contracts/bulk-cancellation.contract';
-import { BULK_FINAL_STATES } from '../contracts/bulk-cancellation.contract';
 import type { ConfirmableStage, ReasonCode } from '../contracts/cancellation.contract';
 import type { RequestChannel } from '../contracts/analytics.contract';
-import { isCancelflowError } from '../lib/errors';
+import { CancelflowError, isCancelflowError } from '../lib/errors';
 import { loadPolicyFile } from '../lib/policy';
-import { alreadyDone, phaseCounts, phaseOfCancellation, selectOrderNumbers } from '../models/bulk-jobs';
+import {
+  alreadyDone,
+  phaseCounts,
+  phaseOfCancellation,
+  recordBulkJobChange,
+  selectOrderNumbers,
+} from '../models/bulk-jobs';
 import {
   cancellationStartOf,
   recordCancellationRequest,
@@ -25,6 +30,7 @@ import {
 } from '../models/cancellation-requests';
 import { paymentsOf } from '../models/order-links';
 import type { BulkSelection } from '../contracts/bulk-cancellation.contract';
+import { recordBulkJobEvent } from './bulk-job-events';
 import type { ActivityDeps } from './deps';
 
 /** How long a call to Temporal may take before it counts as failed (and the activity retries). */
@@ -303,7 +309,11 @@ export function createBulkActivities(deps: ActivityDeps) {
       return stopped.modifiedCount;
     },
 
-    /** Keeps the job's database copy in step with its workflow: its state, and who paused, resumed or stopped it. */
+    /**
+     * Keeps the job's database copy in step with its workflow: its state, and who paused, resumed or stopped it;
+     * and records the change's webhook event. Once per scheduled activity (its run and activity id): a retry
+     * writes nothing again and records the same event.
+     */
     async recordBulkJobState({
       jobId,
       state,
@@ -313,21 +323,16 @@ export function createBulkActivities(deps: ActivityDeps) {
       state: BulkJobState;
       control?: BulkControlEntry;
     }): Promise<void> {
-      const entry = control && { ...control, at: new Date(control.at) };
-      // A retry finds its entry there already (same person, action and time), and adds nothing.
-      const recorded = entry
-        ? await models.BulkJob.exists({
-            jobId,
-            control: { $elemMatch: { action: entry.action, by: entry.by, at: entry.at } },
-          })
-        : null;
-      await models.BulkJob.updateOne(
-        { jobId },
-        {
-          $set: { state, ...(BULK_FINAL_STATES.includes(state) ? { endedAt: new Date() } : {}) },
-          ...(entry && !recorded ? { $push: { control: entry } } : {}),
-        },
-      );
+      const { workflowExecution, activityId } = Context.current().info;
+      if (!workflowExecution)
+        throw new CancelflowError('internal', 'recordBulkJobState is scheduled by a bulk job workflow only');
+      const change = await recordBulkJobChange(models, {
+        jobId,
+        state,
+        ...(control ? { control } : {}),
+        key: `${workflowExecution.runId}:${activityId}`,
+      });
+      if (change) await recordBulkJobEvent(deps, jobId, change, control?.action);
     },
   };
 }

@@ -6,11 +6,7 @@
 import { cancellationEventType, type CancellationEventType } from '../contracts/cancellation-events.contract';
 import type { CancellationView } from '../contracts/cancellation.contract';
 import { cancellationResourceOf, type StoredCancellation } from '../models/cancellation-resource';
-import {
-  cancellationEventId,
-  findCancellationEvent,
-  recordEventDeliveries,
-} from '../models/event-deliveries';
+import { cancellationEventId, findEvent, recordEventDeliveries } from '../models/event-deliveries';
 import { refundsOfCancellation } from '../models/refund-ledger';
 import { activeSubscriptions } from '../models/webhook-subscriptions';
 import type { ActivityDeps } from './deps';
@@ -62,7 +58,7 @@ export async function recordCancellationEvents(
     if (subscribers.length === 0) continue;
     const eventId = cancellationEventId(view.cancellationId, step.step);
     // A retry finds the body the attempt before recorded and adds only the deliveries it did not.
-    let body = (await findCancellationEvent(models, eventId))?.body;
+    let body = (await findEvent(models, eventId))?.body;
     if (body === undefined) {
       const record = await models.Cancellation.findOne({
         cancellationId: view.cancellationId,

@@ -1,5 +1,6 @@
-// The event dispatcher: sends the recorded deliveries of cancellations' events to their subscribers, at least
-// once, in order per cancellation and subscriber, retried with backoff for a while and then parked.
+// The event dispatcher: sends the recorded deliveries of the events of cancellations and bulk jobs to their
+// subscribers, at least once, in order per subject (a cancellation, or a bulk job) and subscriber, retried with
+// backoff for a while and then parked.
 //
 // It is a loop in the worker process (worker/main.ts), outside any workflow, rather than a workflow per
 // subscription: a receiver's pace (timeouts, retries over a day) then stays out of Temporal's histories and
@@ -18,10 +19,12 @@ import {
   claimDelivery,
   deferDelivery,
   dueDeliveries,
-  findCancellationEvent,
+  findEvent,
   parkDelivery,
   pendingBefore,
   recordDeliveryAttempt,
+  subjectKey,
+  subjectOf,
   type AttemptOutcome,
   type StoredDelivery,
 } from '../models/event-deliveries';
@@ -61,7 +64,7 @@ export function eventDispatchSettingsFrom(
 
 /** Due deliveries read per look; the rest wait for the next look, which comes at once after one that sent. */
 const BATCH_SIZE = 100;
-/** Cancellations (per subscriber) sent to at the same time; within one, one at a time, in order. */
+/** Subjects (per subscriber) sent to at the same time; within one, one at a time, in order. */
 const PARALLEL_STREAMS = 8;
 
 /**
@@ -121,7 +124,7 @@ export function createEventDispatcher(
     const now = new Date();
     const claim = await claimDelivery(models, deliveryId, claimant, leaseMs, now);
     if (claim.kind !== 'claimed') return 'busy';
-    const event = await findCancellationEvent(models, delivery.eventId);
+    const event = await findEvent(models, delivery.eventId);
     if (!event) {
       await parkDelivery(models, deliveryId, `event ${delivery.eventId} is not recorded`, now);
       return 'not delivered';
@@ -159,7 +162,7 @@ export function createEventDispatcher(
   }
 
   /**
-   * One cancellation's due deliveries to one subscriber, in the order of its steps: each goes only once the
+   * One subject's (a cancellation's or a bulk job's) due deliveries to one subscriber, in the order of its events: each goes only once the
    * earlier ones were delivered or parked, and the first not delivered ends the look at this stream. Answers
    * how many attempts it made.
    */
@@ -208,7 +211,7 @@ export function createEventDispatcher(
     );
     const streams = new Map<string, StoredDelivery[]>();
     for (const delivery of due) {
-      const key = `${delivery.subscriptionId} ${delivery.cancellationId}`;
+      const key = `${delivery.subscriptionId} ${subjectKey(subjectOf(delivery))}`;
       streams.set(key, [...(streams.get(key) ?? []), delivery]);
     }
     const queue = [...streams.values()].map((stream) => stream.sort((a, b) => a.sequence - b.sequence));

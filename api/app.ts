@@ -49,7 +49,8 @@ import { registerMessageRoutes } from './messages.routes';
 import { registerNotificationRoutes } from './notifications.routes';
 import { registerOrderRoutes } from './orders.routes';
 import { registerWebhookRoutes, webhookSettingsFrom, type WebhookSettings } from './webhooks.routes';
-import { cancellationEventWebhooks, registerWebhookSubscriptionRoutes } from './webhook-subscriptions.routes';
+import { webhookEventWebhooks, registerWebhookSubscriptionRoutes } from './webhook-subscriptions.routes';
+import { createWebhookSubscriptionService } from './webhook-subscriptions.service';
 
 export interface AppDeps {
   models: Models;
@@ -209,6 +210,7 @@ export function buildApp(deps: AppDeps) {
     ...deps,
     bulk: deps.bulk ?? { concurrency: 20, maxOrders: 10_000, historyLimit: 2_000 },
   });
+  const webhookSubscriptions = createWebhookSubscriptionService(deps);
 
   void app.register(helmet, {
     // The reference page at /docs loads its own script and styles; everything else is JSON.
@@ -258,7 +260,7 @@ export function buildApp(deps: AppDeps) {
       },
       security: [{ apiKey: [] }, { session: [] }],
       // What subscribers of outbound webhooks receive (api/webhook-subscriptions.routes.ts).
-      webhooks: cancellationEventWebhooks(),
+      webhooks: webhookEventWebhooks(),
     },
     transform: jsonSchemaTransform,
   });
@@ -357,7 +359,7 @@ export function buildApp(deps: AppDeps) {
     registerMessageRoutes(api, deps);
     registerDelegationRoutes(api, deps);
     registerAnalyticsRoutes(api, deps);
-    registerWebhookSubscriptionRoutes(api, deps);
+    registerWebhookSubscriptionRoutes(api, { webhookSubscriptions });
     registerCodecRoutes(api, deps);
     registerConsole(api, { ...deps, cancellations, bulkCancellations });
     done();

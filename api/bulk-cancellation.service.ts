@@ -16,7 +16,6 @@ import {
   type BulkDryRun,
   type BulkJobAccepted,
   type BulkJobList,
-  type BulkJobSummary,
   type BulkJobView,
 } from '../client/bulk.contract';
 import type { RequestChannel } from '../contracts/analytics.contract';
@@ -28,7 +27,6 @@ import {
   resumeBulkJobUpdate,
   stopBulkJobUpdate,
   type BulkControl,
-  type BulkItemStatus,
   type BulkJobInput,
   type BulkJobStatus,
   type BulkSelection,
@@ -36,14 +34,14 @@ import {
 import { toCsv } from '../lib/csv';
 import { CancelflowError, isCancelflowError } from '../lib/errors';
 import type { Models } from '../models';
-import type { BulkJobItemRecord, BulkJobRecord } from '../models/bulk-job.model';
-import type { QueryFilter } from 'mongoose';
 import {
+  bulkJobSummaryOf,
+  bulkJobViewOf,
   dryRunFigures,
   itemsOfJob,
   itemStanding,
-  phaseCounts,
   selectOrderNumbers,
+  type StoredJob,
 } from '../models/bulk-jobs';
 import { refuseUnlessRequester } from '../models/cancellation-requests';
 import type { ReviewRules } from '../rules/review.rules';
@@ -55,8 +53,6 @@ export interface BulkSettings {
   historyLimit: number;
 }
 
-type StoredJob = BulkJobRecord & { createdAt: Date; updatedAt: Date };
-
 /** Who asks: ops and admins see and steer every job; anyone else their own. */
 export interface BulkCaller {
   personId: string;
@@ -64,16 +60,6 @@ export interface BulkCaller {
 }
 
 const STEERS_ANY: readonly PersonRole[] = ['ops', 'admin'];
-const MAX_FAILURES_SHOWN = 100;
-
-/** Not cancelled: left alone, refused, or a cancellation that ended otherwise or whose workflow failed. */
-const FAILED_ITEMS: QueryFilter<BulkJobItemRecord> = {
-  $or: [
-    { status: { $nin: ['pending', 'started'] as BulkItemStatus[] } },
-    { outcome: { $in: ['refused', 'rejected', 'withdrawn', 'redelivered'] } },
-    { state: /^workflow / },
-  ],
-};
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const parsed = schema.safeParse(body);
@@ -89,22 +75,6 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const why =
     issue?.code === 'unrecognized_keys' ? 'is not a field of this request' : (issue?.message ?? 'is invalid');
   throw new CancelflowError('validation_failed', `${field}: ${why}`, { field });
-}
-
-function summaryOf(job: StoredJob): BulkJobSummary {
-  return {
-    jobId: job.jobId,
-    workflowId: job.workflowId,
-    state: job.state,
-    requestedBy: job.requestedBy,
-    channel: job.channel ?? undefined,
-    reasonCode: job.reasonCode,
-    note: job.note ?? undefined,
-    total: job.total ?? undefined,
-    createdAt: job.createdAt.toISOString(),
-    updatedAt: job.updatedAt.toISOString(),
-    endedAt: job.endedAt?.toISOString(),
-  };
 }
 
 export function createBulkCancellationService(deps: {
@@ -199,62 +169,8 @@ export function createBulkCancellationService(deps: {
     return view(job.jobId);
   }
 
-  async function view(jobId: string): Promise<BulkJobView> {
-    const job = await models.BulkJob.findOne({ jobId }).lean<StoredJob>();
-    if (!job) throw new CancelflowError('not_found', `bulk job ${jobId} does not exist`);
-    const [phases, groups, refunded, failures, failureCount] = await Promise.all([
-      phaseCounts(models, jobId),
-      models.BulkJobItem.aggregate<{
-        _id: { status: string; state?: string; outcome?: string };
-        count: number;
-      }>([
-        { $match: { jobId } },
-        { $group: { _id: { status: '$status', state: '$state', outcome: '$outcome' }, count: { $sum: 1 } } },
-      ]),
-      models.BulkJobItem.aggregate<{ _id: string; amountMinor: number }>([
-        { $match: { jobId, refundedMinor: { $gt: 0 } } },
-        { $group: { _id: '$currency', amountMinor: { $sum: '$refundedMinor' } } },
-      ]),
-      models.BulkJobItem.find({ jobId, ...FAILED_ITEMS })
-        .sort({ seq: 1 })
-        .limit(MAX_FAILURES_SHOWN)
-        .lean(),
-      models.BulkJobItem.countDocuments({ jobId, ...FAILED_ITEMS }),
-    ]);
-    const byState: Record<string, number> = {};
-    for (const group of groups) {
-      const standing = itemStanding({
-        status: group._id.status as never,
-        state: group._id.state ?? undefined,
-        outcome: group._id.outcome ?? undefined,
-      });
-      byState[standing] = (byState[standing] ?? 0) + group.count;
-    }
-    return {
-      ...summaryOf(job),
-      selection: job.selection as Record<string, unknown>,
-      confirm: job.confirm,
-      concurrency: job.concurrency,
-      control: job.control.map((entry) => ({
-        action: entry.action as 'pause' | 'resume' | 'stop',
-        by: entry.by ?? '',
-        ...(entry.note ? { note: entry.note } : {}),
-        at: entry.at?.toISOString() ?? '',
-      })),
-      phases,
-      byState,
-      refunded: refunded
-        .map((group) => ({ currency: group._id, amountMinor: group.amountMinor }))
-        .sort((a, b) => a.currency.localeCompare(b.currency)),
-      failures: failures.map((item) => ({
-        orderNumber: item.orderNumber,
-        status: itemStanding(item),
-        ...(item.reason ? { reason: item.reason } : {}),
-        ...(item.cancellationId ? { cancellationId: item.cancellationId } : {}),
-      })),
-      failureCount,
-    };
-  }
+  /** The job as GET shows it: the one home of its view, which its webhook events carry too. */
+  const view = (jobId: string): Promise<BulkJobView> => bulkJobViewOf(models, jobId);
 
   return {
     /** What a job would touch, without asking for anything. */
@@ -317,7 +233,7 @@ export function createBulkCancellationService(deps: {
         .sort({ createdAt: -1, jobId: -1 })
         .limit(50)
         .lean<StoredJob[]>();
-      return { items: jobs.map(summaryOf) };
+      return { items: jobs.map(bulkJobSummaryOf) };
     },
 
     pause: (jobId: string, caller: BulkCaller, body: { note?: string }) =>

@@ -1,5 +1,6 @@
-// Outbound webhooks over HTTP, for admins: subscriptions (an outside system's URL, the event types it wants,
-// its signing secret, shown once), their deliveries with every attempt, and redelivering one by hand. Not to
+// Outbound webhooks over HTTP, for admins: subscriptions (an outside system's URL, the event types it wants of
+// cancellations and bulk jobs, its signing secret, shown once), their deliveries with every attempt, and
+// redelivering one by hand, through the service the console uses too (webhook-subscriptions.service.ts). Not to
 // be confused with api/webhooks.routes.ts, where providers call in. What is sent, and how: the README's
 // "Outbound webhooks", activities/event-dispatcher.ts.
 import type { FastifyBaseLogger } from 'fastify';
@@ -7,6 +8,7 @@ import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
 import { z } from 'zod';
 import {
   apiErrorBody,
+  bulkJobEventPayload,
   cancellationEventPayload,
   createdWebhookSubscription,
   createWebhookSubscriptionBody,
@@ -18,66 +20,16 @@ import {
   webhookSubscriptionIdParams,
   webhookSubscriptionList,
   webhookSubscriptionView,
-  type EventDeliveryView,
-  type WebhookSubscriptionView,
 } from '../client/contract';
-import { CANCELLATION_EVENT_TYPES } from '../contracts/cancellation-events.contract';
-import type { Models } from '../models';
-import { listDeliveries, redeliver, type StoredDelivery } from '../models/event-deliveries';
-import {
-  createSubscription,
-  getSubscription,
-  listSubscriptions,
-  removeSubscription,
-  updateSubscription,
-  type StoredSubscription,
-} from '../models/webhook-subscriptions';
+import { BULK_JOB_EVENT_TYPES, CANCELLATION_EVENT_TYPES } from '../contracts/cancellation-events.contract';
 import { callerOf, type Access, type ApiInstance } from './auth/access';
 import { callerErrors } from './error-answers';
+import type { WebhookSubscriptionService } from './webhook-subscriptions.service';
 
 const errors = callerErrors;
 const tags = ['webhook subscriptions'];
 /** Subscriptions send the books' changes to outside systems: admins only. */
 const admins = { roles: ['admin'] } as const satisfies Access;
-
-function subscriptionViewOf(subscription: StoredSubscription): WebhookSubscriptionView {
-  return {
-    subscriptionId: subscription.subscriptionId,
-    url: subscription.url,
-    eventTypes: subscription.eventTypes,
-    active: subscription.active,
-    description: subscription.description ?? undefined,
-    createdBy: subscription.createdBy,
-    createdAt: subscription.createdAt.toISOString(),
-    updatedAt: subscription.updatedAt.toISOString(),
-  };
-}
-
-function deliveryViewOf(delivery: StoredDelivery): EventDeliveryView {
-  return {
-    deliveryId: delivery.deliveryId,
-    subscriptionId: delivery.subscriptionId,
-    eventId: delivery.eventId,
-    eventType: delivery.eventType,
-    cancellationId: delivery.cancellationId,
-    sequence: delivery.sequence,
-    status: delivery.status,
-    attemptCount: delivery.attemptCount,
-    attempts: delivery.attempts.map((attempt) => ({
-      at: attempt.at.toISOString(),
-      durationMs: attempt.durationMs,
-      statusCode: attempt.statusCode ?? undefined,
-      error: attempt.error ?? undefined,
-    })),
-    nextAttemptAt: delivery.nextAttemptAt?.toISOString(),
-    lastError: delivery.lastError ?? undefined,
-    deliveredAt: delivery.deliveredAt?.toISOString(),
-    failedAt: delivery.failedAt?.toISOString(),
-    redeliveredAt: delivery.redeliveredAt?.toISOString(),
-    redeliveredBy: delivery.redeliveredBy ?? undefined,
-    createdAt: delivery.createdAt.toISOString(),
-  };
-}
 
 /**
  * The requests subscribers receive, for the OpenAPI document's `webhooks` (the app adds it): one per event,
@@ -86,7 +38,7 @@ function deliveryViewOf(delivery: StoredDelivery): EventDeliveryView {
 /** openapi-types' 3.1 object schema also carries its 3.0 shape; a JSON Schema zod writes for an object is both. */
 type ObjectSchema = OpenAPIV3.NonArraySchemaObject & OpenAPIV3_1.NonArraySchemaObject;
 
-export function cancellationEventWebhooks(): NonNullable<OpenAPIV3_1.Document['webhooks']> {
+export function webhookEventWebhooks(): NonNullable<OpenAPIV3_1.Document['webhooks']> {
   const header = (name: string, description: string) => ({
     name,
     in: 'header' as const,
@@ -94,35 +46,43 @@ export function cancellationEventWebhooks(): NonNullable<OpenAPIV3_1.Document['w
     description,
     schema: { type: 'string' as const },
   });
-  return {
-    cancellationEvent: {
-      post: {
-        summary: 'A state change of a cancellation, posted to each subscription that wants its type',
-        description: `Types: ${CANCELLATION_EVENT_TYPES.join(', ')}. At least once, in order per cancellation; answer 2xx within the deadline, or it is retried with backoff and at last parked.`,
-        parameters: [
-          header('webhook-id', "The event's id, the same on every attempt: drop repeats by it"),
-          header('webhook-timestamp', 'Seconds since the epoch when this attempt was signed'),
-          header('webhook-signature', 'v1,<base64 HMAC-SHA256 of "id.timestamp.body" with the secret>'),
-        ],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.toJSONSchema(cancellationEventPayload) as unknown as ObjectSchema,
-            },
-          },
+  const post = (summary: string, description: string, payload: z.ZodType) => ({
+    post: {
+      summary,
+      description: `${description} Answer 2xx within the deadline, or it is retried with backoff and at last parked.`,
+      parameters: [
+        header('webhook-id', "The event's id, the same on every attempt: drop repeats by it"),
+        header('webhook-timestamp', 'Seconds since the epoch when this attempt was signed'),
+        header('webhook-signature', 'v1,<base64 HMAC-SHA256 of "id.timestamp.body" with the secret>'),
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: z.toJSONSchema(payload) as unknown as ObjectSchema },
         },
-        responses: { '2XX': { description: 'Received' } },
       },
+      responses: { '2XX': { description: 'Received' } },
     },
+  });
+  return {
+    cancellationEvent: post(
+      'A state change of a cancellation, posted to each subscription that wants its type',
+      `Types: ${CANCELLATION_EVENT_TYPES.join(', ')}. At least once, in order per cancellation.`,
+      cancellationEventPayload,
+    ),
+    bulkJobEvent: post(
+      "A change of a bulk cancellation job's state, posted to each subscription that wants its type",
+      `Types: ${BULK_JOB_EVENT_TYPES.join(', ')}. At least once, in order per job.`,
+      bulkJobEventPayload,
+    ),
   };
 }
 
 export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogger>(
   routes: ApiInstance<Logger>,
-  deps: { models: Models },
+  deps: { webhookSubscriptions: WebhookSubscriptionService },
 ): void {
-  const { models } = deps;
+  const { webhookSubscriptions: subscriptions } = deps;
 
   routes.post(
     '/v1/webhook-subscriptions',
@@ -131,22 +91,18 @@ export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogg
       schema: {
         tags,
         summary:
-          "Subscribe an outside system to cancellations' events; the answer holds its signing secret, this once",
+          'Subscribe an outside system to the events of cancellations and bulk jobs; the answer holds its ' +
+          'signing secret, this once',
         body: createWebhookSubscriptionBody,
         response: { 201: createdWebhookSubscription, ...errors },
       },
     },
     async (request, reply) => {
-      const created = await createSubscription(models, {
-        url: request.body.url,
-        eventTypes: request.body.eventTypes ?? CANCELLATION_EVENT_TYPES,
-        description: request.body.description,
-        createdBy: callerOf(request).personId,
-      });
+      const created = await subscriptions.create(request.body, callerOf(request).personId);
       return reply
         .status(201)
         .header('location', `/v1/webhook-subscriptions/${created.subscriptionId}`)
-        .send({ ...subscriptionViewOf(created), secret: created.secret });
+        .send(created);
     },
   );
 
@@ -160,7 +116,7 @@ export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogg
         response: { 200: webhookSubscriptionList, ...errors },
       },
     },
-    async () => ({ items: (await listSubscriptions(models)).map(subscriptionViewOf) }),
+    async () => ({ items: await subscriptions.list() }),
   );
 
   routes.get(
@@ -174,7 +130,7 @@ export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogg
         response: { 200: webhookSubscriptionView, ...errors, 404: apiErrorBody },
       },
     },
-    async (request) => subscriptionViewOf(await getSubscription(models, request.params.id)),
+    async (request) => subscriptions.get(request.params.id),
   );
 
   routes.patch(
@@ -191,7 +147,7 @@ export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogg
         response: { 200: webhookSubscriptionView, ...errors, 404: apiErrorBody },
       },
     },
-    async (request) => subscriptionViewOf(await updateSubscription(models, request.params.id, request.body)),
+    async (request) => subscriptions.update(request.params.id, request.body),
   );
 
   routes.delete(
@@ -205,7 +161,7 @@ export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogg
         response: { 200: webhookSubscriptionView, ...errors, 404: apiErrorBody },
       },
     },
-    async (request) => subscriptionViewOf(await removeSubscription(models, request.params.id)),
+    async (request) => subscriptions.remove(request.params.id),
   );
 
   routes.get(
@@ -215,18 +171,14 @@ export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogg
       schema: {
         tags,
         summary:
-          "A subscription's event deliveries with their attempts, newest first (or one cancellation's, in " +
-          'order): `status=failed` lists those parked after their retry window',
+          "A subscription's event deliveries with their attempts, newest first (or one cancellation's or bulk " +
+          "job's, in order): `status=failed` lists those parked after their retry window",
         params: webhookSubscriptionIdParams,
         querystring: eventDeliveryListQuery,
         response: { 200: eventDeliveryList, ...errors, 404: apiErrorBody },
       },
     },
-    async (request) => {
-      await getSubscription(models, request.params.id);
-      const deliveries = await listDeliveries(models, request.params.id, request.query);
-      return { items: deliveries.map(deliveryViewOf) };
-    },
+    async (request) => ({ items: await subscriptions.deliveries(request.params.id, request.query) }),
   );
 
   routes.post(
@@ -242,6 +194,6 @@ export function registerWebhookSubscriptionRoutes<Logger extends FastifyBaseLogg
         response: { 200: eventDeliveryView, ...errors, 404: apiErrorBody },
       },
     },
-    async (request) => deliveryViewOf(await redeliver(models, request.params.id, callerOf(request).personId)),
+    async (request) => subscriptions.redeliver(request.params.id, callerOf(request).personId),
   );
 }

@@ -78,12 +78,14 @@ import type {
   WebhookSubscriptionView,
 } from './contract';
 export type {
+  BulkJobEventPayload,
   CancellationEventPayload,
   CreatedWebhookSubscription,
   CreateWebhookSubscriptionRequest,
   EventDeliveryListQuery,
   EventDeliveryView,
   UpdateWebhookSubscriptionRequest,
+  WebhookEventPayload,
   WebhookSubscriptionView,
 } from './contract';
 

@@ -25,8 +25,14 @@ import {
   type GoodsView,
   type RiskAssessment,
 } from '../contracts/cancellation.contract';
-import { CANCELLATION_EVENT_TYPES, EVENT_DELIVERY_STATUSES } from '../contracts/cancellation-events.contract';
+import {
+  BULK_JOB_EVENT_TYPES,
+  CANCELLATION_EVENT_TYPES,
+  EVENT_DELIVERY_STATUSES,
+  WEBHOOK_EVENT_TYPES,
+} from '../contracts/cancellation-events.contract';
 import { withoutControlCharacters } from '../contracts/text.contract';
+import { bulkJobView } from './bulk.contract';
 
 export const createCancellationBody = z.strictObject({
   orderNumber: z.string().trim().min(1).max(64),
@@ -878,10 +884,13 @@ export type _SchemasMatchContracts = [
   Holds<Same<z.infer<typeof orderResource>, OrderResource>>,
 ];
 
-// Outbound webhooks: admins subscribe outside systems to cancellations' events, and follow their deliveries.
-// Each event is posted as `cancellationEventPayload`, signed the Standard Webhooks way (webhook-verifier.ts).
+// Outbound webhooks: admins subscribe outside systems to the events of cancellations and bulk jobs, and follow
+// their deliveries. Each event is posted as `cancellationEventPayload` or `bulkJobEventPayload`, signed the
+// Standard Webhooks way (webhook-verifier.ts).
 
 export const cancellationEventTypeSchema = z.enum(CANCELLATION_EVENT_TYPES);
+export const bulkJobEventTypeSchema = z.enum(BULK_JOB_EVENT_TYPES);
+export const webhookEventTypeSchema = z.enum(WEBHOOK_EVENT_TYPES);
 
 const webhookUrl = z
   .url({ protocol: /^https?$/, error: 'an http or https URL' })
@@ -890,8 +899,8 @@ const webhookUrl = z
 
 export const createWebhookSubscriptionBody = z.strictObject({
   url: webhookUrl,
-  /** The types to send; every type when absent. */
-  eventTypes: z.array(cancellationEventTypeSchema).min(1).optional(),
+  /** The types to send; every type (of cancellations and of bulk jobs) when absent. */
+  eventTypes: z.array(webhookEventTypeSchema).min(1).optional(),
   description: z.string().trim().max(200).optional(),
 });
 export type CreateWebhookSubscriptionRequest = z.input<typeof createWebhookSubscriptionBody>;
@@ -899,7 +908,7 @@ export type CreateWebhookSubscriptionRequest = z.input<typeof createWebhookSubsc
 export const updateWebhookSubscriptionBody = z
   .strictObject({
     url: webhookUrl.optional(),
-    eventTypes: z.array(cancellationEventTypeSchema).min(1).optional(),
+    eventTypes: z.array(webhookEventTypeSchema).min(1).optional(),
     description: z.string().trim().max(200).optional(),
     /** Inactive: no new events; what is pending waits, and goes once it is active again. */
     active: z.boolean().optional(),
@@ -910,7 +919,7 @@ export type UpdateWebhookSubscriptionRequest = z.input<typeof updateWebhookSubsc
 export const webhookSubscriptionView = z.object({
   subscriptionId: z.string(),
   url: z.string(),
-  eventTypes: z.array(cancellationEventTypeSchema),
+  eventTypes: z.array(webhookEventTypeSchema),
   active: z.boolean(),
   description: z.string().optional(),
   createdBy: z.string(),
@@ -932,6 +941,8 @@ export const eventDeliveryListQuery = z.strictObject({
   status: z.enum(EVENT_DELIVERY_STATUSES).optional(),
   /** One cancellation's deliveries, in the order of its steps. */
   cancellationId: z.string().trim().min(1).max(128).optional(),
+  /** One bulk job's deliveries, in the order of its changes. */
+  bulkJobId: z.string().trim().min(1).max(128).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 export type EventDeliveryListQuery = z.input<typeof eventDeliveryListQuery>;
@@ -941,8 +952,11 @@ export const eventDeliveryView = z.object({
   subscriptionId: z.string(),
   /** The event's id: the webhook-id header of every attempt. */
   eventId: z.string(),
-  eventType: cancellationEventTypeSchema,
-  cancellationId: z.string(),
+  eventType: webhookEventTypeSchema,
+  /** What the event tells of: a cancellation, or a bulk job (one of the two). */
+  cancellationId: z.string().optional(),
+  bulkJobId: z.string().optional(),
+  /** Its place in that cancellation's (or job's) sequence of events. */
   sequence: z.number().int(),
   /** `failed`: parked after its retry window; `POST /v1/webhook-deliveries/:id/redelivery` sends it again. */
   status: z.enum(EVENT_DELIVERY_STATUSES),
@@ -983,3 +997,21 @@ export const cancellationEventPayload = z.object({
   data: cancellationResource,
 });
 export type CancellationEventPayload = z.infer<typeof cancellationEventPayload>;
+
+/** What each request of a bulk job's event carries (issue #16). */
+export const bulkJobEventPayload = z.object({
+  /** The same as the webhook-id header: one id per event, however often it is sent. Drop repeats by it. */
+  id: z.string(),
+  type: bulkJobEventTypeSchema,
+  /** When the job's state changed. */
+  timestamp: z.string(),
+  bulkJobId: z.string(),
+  /** The job's recorded change: 0, 1, 2… Order a job's events by it. */
+  sequence: z.number().int(),
+  /** The job as GET /v1/bulk-cancellations/:id showed it right after this change. */
+  data: bulkJobView,
+});
+export type BulkJobEventPayload = z.infer<typeof bulkJobEventPayload>;
+
+/** Either event: tell them apart by `type` (or by which of `cancellationId` and `bulkJobId` it names). */
+export type WebhookEventPayload = CancellationEventPayload | BulkJobEventPayload;

@@ -4,15 +4,15 @@
 // "webhook-id.webhook-timestamp.body" under the subscription's `whsec_` secret, and webhook-timestamp must be
 // within five minutes of the receiver's clock (an old request replayed is refused).
 //
-//   const event = verifyCancellationEvent(secret, rawBody, request.headers); // throws when it does not hold
+//   const event = verifyWebhookEvent(secret, rawBody, request.headers); // throws when it does not hold
 //   if (await alreadyHandled(event.id)) return; // at least once: the same id may come again
 //
 // Verify the body exactly as it arrived (the raw bytes or string), never a re-serialized parse of it.
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { CancelflowError } from '../lib/errors';
-import type { CancellationEventPayload } from './contract';
+import type { WebhookEventPayload } from './contract';
 
-export type { CancellationEventPayload } from './contract';
+export type { BulkJobEventPayload, CancellationEventPayload, WebhookEventPayload } from './contract';
 
 /** Headers as Node's http module (or fetch's Headers, spread into an object) gives them. */
 export type IncomingHeaders = Record<string, string | string[] | undefined>;
@@ -23,24 +23,24 @@ function header(headers: IncomingHeaders, name: string): string | undefined {
 }
 
 /**
- * The event, once its signature and timestamp hold; otherwise a CancelflowError `unauthorized` (answer 401,
- * and do not act on it). The event's `id` is the webhook-id header's: drop repeats by it; order a
- * cancellation's events by `sequence`.
+ * The event (a cancellation's or a bulk job's: tell them apart by `type`), once its signature and timestamp
+ * hold; otherwise a CancelflowError `unauthorized` (answer 401, and do not act on it). The event's `id` is the
+ * webhook-id header's: drop repeats by it; order a cancellation's (or a job's) events by `sequence`.
  */
-export function verifyCancellationEvent(
+export function verifyWebhookEvent(
   secret: string,
   body: string | Uint8Array,
   headers: IncomingHeaders,
-): CancellationEventPayload {
+): WebhookEventPayload {
   const signed = {
     'webhook-id': header(headers, 'webhook-id') ?? '',
     'webhook-timestamp': header(headers, 'webhook-timestamp') ?? '',
     'webhook-signature': header(headers, 'webhook-signature') ?? '',
   };
-  let event: CancellationEventPayload;
+  let event: WebhookEventPayload;
   try {
     // Signed by cancelflow, so of its shape: the signature is the check, not a schema.
-    event = new Webhook(secret).verify(body, signed) as CancellationEventPayload;
+    event = new Webhook(secret).verify(body, signed) as WebhookEventPayload;
   } catch (error) {
     const why = error instanceof WebhookVerificationError ? error.message : 'the body is not JSON';
     throw new CancelflowError('unauthorized', `webhook refused: ${why}`, undefined, { cause: error });

@@ -28,6 +28,16 @@ export const bulkJobSchema = new Schema(
       default: [],
     },
     endedAt: { type: Date },
+    /**
+     * Each change of its state its workflow recorded, in order: the key of the activity that recorded it (its
+     * run and activity id, the same on every retry of it), the state before and after, and when. A change's
+     * place in this list is the sequence of the webhook event it makes (activities/bulk-job-events.ts), so a
+     * retried activity finds its change here and names the same event.
+     */
+    stateChanges: {
+      type: [new Schema({ key: String, from: String, to: String, at: Date }, { _id: false })],
+      default: [],
+    },
   },
   { timestamps: true },
 );

@@ -1,19 +1,23 @@
 // Bulk cancellation in the books (issue #16): which orders a selection finds, what each of them is (one a bulk
 // job may start a cancellation for, or one to report and leave alone), the dry run's figures, and a job's
 // progress and report from its items. Shared by the API (dry run, progress, report) and the job's activities
-// (selection, and the check before each order's cancellation is asked for).
+// (selection, the check before each order's cancellation is asked for, and the job's view its webhook events
+// carry).
 import type { QueryFilter } from 'mongoose';
-import type {
-  BulkItemPhase,
-  BulkItemStatus,
-  BulkPhaseCounts,
-  BulkRequest,
-  BulkSelection,
+import {
+  BULK_FINAL_STATES,
+  type BulkControlEntry,
+  type BulkItemPhase,
+  type BulkItemStatus,
+  type BulkJobState,
+  type BulkPhaseCounts,
+  type BulkRequest,
+  type BulkSelection,
 } from '../contracts/bulk-cancellation.contract';
 import { CancelflowError } from '../lib/errors';
 import { normalizeText } from '../lib/text-normalize';
 import { reviewOrder, type ReviewRules } from '../rules/review.rules';
-import type { BulkJobItemRecord } from './bulk-job.model';
+import type { BulkJobItemRecord, BulkJobRecord } from './bulk-job.model';
 import type { Models } from './index';
 import { paymentsOf, shipmentsOf } from './order-links';
 import type { SalesOrder } from './sales-order.model';
@@ -247,4 +251,160 @@ export function itemStanding(item: Pick<BulkJobItemRecord, 'status' | 'state' | 
 /** Every item of a job, in its order. */
 export function itemsOfJob(models: Models, jobId: string) {
   return models.BulkJobItem.find({ jobId }).sort({ seq: 1 }).lean<BulkJobItemRow[]>();
+}
+
+export type StoredJob = BulkJobRecord & { createdAt: Date; updatedAt: Date };
+
+const MAX_FAILURES_SHOWN = 100;
+
+/** Not cancelled: left alone, refused, or a cancellation that ended otherwise or whose workflow failed. */
+const FAILED_ITEMS: QueryFilter<BulkJobItemRecord> = {
+  $or: [
+    { status: { $nin: ['pending', 'started'] as BulkItemStatus[] } },
+    { outcome: { $in: ['refused', 'rejected', 'withdrawn', 'redelivered'] } },
+    { state: /^workflow / },
+  ],
+};
+
+/** A job's summary, as its list shows it (client/bulk.contract.ts `bulkJobSummary`). */
+export function bulkJobSummaryOf(job: StoredJob) {
+  return {
+    jobId: job.jobId,
+    workflowId: job.workflowId,
+    state: job.state,
+    requestedBy: job.requestedBy,
+    channel: job.channel ?? undefined,
+    reasonCode: job.reasonCode,
+    note: job.note ?? undefined,
+    total: job.total ?? undefined,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+    endedAt: job.endedAt?.toISOString(),
+  };
+}
+
+/** One job's progress from the books' copy (client/bulk.contract.ts `bulkJobView`). */
+export type BulkJobResource = ReturnType<typeof bulkJobSummaryOf> & {
+  selection: Record<string, unknown>;
+  confirm: string[];
+  concurrency: number;
+  control: BulkControlEntry[];
+  phases: BulkPhaseCounts;
+  byState: Record<string, number>;
+  refunded: { currency: string; amountMinor: number }[];
+  failures: { orderNumber: string; status: string; reason?: string; cancellationId?: string }[];
+  failureCount: number;
+};
+
+/**
+ * A job as GET /v1/bulk-cancellations/:id shows it: its state, its orders by phase and by where they stand,
+ * money refunded per currency and the orders not cancelled with why. The API answers with it, and each of the
+ * job's webhook events carries it as it was right after that change.
+ */
+export async function bulkJobViewOf(models: Models, jobId: string): Promise<BulkJobResource> {
+  const job = await models.BulkJob.findOne({ jobId }).lean<StoredJob>();
+  if (!job) throw new CancelflowError('not_found', `bulk job ${jobId} does not exist`);
+  const [phases, groups, refunded, failures, failureCount] = await Promise.all([
+    phaseCounts(models, jobId),
+    models.BulkJobItem.aggregate<{
+      _id: { status: string; state?: string; outcome?: string };
+      count: number;
+    }>([
+      { $match: { jobId } },
+      { $group: { _id: { status: '$status', state: '$state', outcome: '$outcome' }, count: { $sum: 1 } } },
+    ]),
+    models.BulkJobItem.aggregate<{ _id: string; amountMinor: number }>([
+      { $match: { jobId, refundedMinor: { $gt: 0 } } },
+      { $group: { _id: '$currency', amountMinor: { $sum: '$refundedMinor' } } },
+    ]),
+    models.BulkJobItem.find({ jobId, ...FAILED_ITEMS })
+      .sort({ seq: 1 })
+      .limit(MAX_FAILURES_SHOWN)
+      .lean(),
+    models.BulkJobItem.countDocuments({ jobId, ...FAILED_ITEMS }),
+  ]);
+  const byState: Record<string, number> = {};
+  for (const group of groups) {
+    const standing = itemStanding({
+      status: group._id.status as never,
+      state: group._id.state ?? undefined,
+      outcome: group._id.outcome ?? undefined,
+    });
+    byState[standing] = (byState[standing] ?? 0) + group.count;
+  }
+  return {
+    ...bulkJobSummaryOf(job),
+    selection: job.selection as Record<string, unknown>,
+    confirm: job.confirm,
+    concurrency: job.concurrency,
+    control: job.control.map((entry) => ({
+      action: entry.action as 'pause' | 'resume' | 'stop',
+      by: entry.by ?? '',
+      ...(entry.note ? { note: entry.note } : {}),
+      at: entry.at?.toISOString() ?? '',
+    })),
+    phases,
+    byState,
+    refunded: refunded
+      .map((group) => ({ currency: group._id, amountMinor: group.amountMinor }))
+      .sort((a, b) => a.currency.localeCompare(b.currency)),
+    failures: failures.map((item) => ({
+      orderNumber: item.orderNumber,
+      status: itemStanding(item),
+      ...(item.reason ? { reason: item.reason } : {}),
+      ...(item.cancellationId ? { cancellationId: item.cancellationId } : {}),
+    })),
+    failureCount,
+  };
+}
+
+/** A change of a job's state, as its record keeps it: its place (the event's sequence), before, after, when. */
+export interface BulkJobChange {
+  sequence: number;
+  from: BulkJobState;
+  to: BulkJobState;
+  at: Date;
+}
+
+/**
+ * Records a change of a job's state (and the person's pause, resume or stop with it) once per `key`, the
+ * recording activity's own: a retry finds its change recorded and writes nothing again, so neither the state a
+ * later change wrote nor the change's place is touched. The change goes at the end of the job's list, guarded
+ * by the length read: two changes recorded at once (a person's pause during a step) each get a place of their
+ * own, in the order they were written. Answers the change, or undefined when the job is not in the books.
+ */
+export async function recordBulkJobChange(
+  models: Models,
+  change: { jobId: string; state: BulkJobState; control?: BulkControlEntry; key: string },
+  now: Date = new Date(),
+): Promise<BulkJobChange | undefined> {
+  const { jobId, state, key } = change;
+  for (;;) {
+    const job = await models.BulkJob.findOne({ jobId }, { state: 1, stateChanges: 1 }).lean();
+    if (!job) return undefined;
+    const changes = job.stateChanges;
+    const sequence = changes.findIndex((recorded) => recorded.key === key);
+    const earlier = changes[sequence];
+    if (earlier)
+      return {
+        sequence,
+        from: earlier.from as BulkJobState,
+        to: earlier.to as BulkJobState,
+        at: earlier.at ?? now,
+      };
+    const recorded = { key, from: job.state, to: state, at: now };
+    const written = await models.BulkJob.updateOne(
+      { jobId, [`stateChanges.${changes.length}`]: { $exists: false } },
+      {
+        $set: { state, ...(BULK_FINAL_STATES.includes(state) ? { endedAt: now } : {}) },
+        $push: {
+          stateChanges: recorded,
+          ...(change.control ? { control: { ...change.control, at: new Date(change.control.at) } } : {}),
+        },
+      },
+    );
+    if (written.modifiedCount === 1)
+      return { sequence: changes.length, from: recorded.from, to: recorded.to, at: recorded.at };
+    // Another change was written since the read: read again, and go after it.
+  }
 }

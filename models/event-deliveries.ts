@@ -1,10 +1,10 @@
 // The store of outbound webhook events and their deliveries, built like the notification outbox
-// (models/outbox.ts): an event is recorded once under an id derived from the cancellation and the step, so a
-// retried activity names the same event; each subscription's delivery of it is recorded once too, and one
+// (models/outbox.ts): an event is recorded once under an id derived from its subject (a cancellation, or a bulk
+// job) and its sequence, so a retried activity names the same event; each subscription's delivery of it is recorded once too, and one
 // dispatcher at a time claims it (a lease), sends it, and marks it delivered, due again later, or parked.
 // Sending is the dispatcher's part (activities/event-dispatcher.ts).
 import { createHash } from 'node:crypto';
-import type { CancellationEventType, EventDeliveryStatus } from '../contracts/cancellation-events.contract';
+import type { EventDeliveryStatus, WebhookEventType } from '../contracts/cancellation-events.contract';
 import { CancelflowError } from '../lib/errors';
 import type { EventDeliveryRecord } from './event-delivery.model';
 import type { Models } from './index';
@@ -22,22 +22,52 @@ export function cancellationEventId(cancellationId: string, sequence: number): s
   return `evt_${digest(`${cancellationId}:${sequence}`)}`;
 }
 
+/** The id of the event a bulk job's recorded change makes: the same on every retry. */
+export function bulkJobEventId(jobId: string, sequence: number): string {
+  return `evt_${digest(`bulk_job:${jobId}:${sequence}`)}`;
+}
+
+/** What an event tells of: a cancellation or a bulk job. Its sequence counts within it, and it is sent in order. */
+export type EventSubject =
+  { cancellationId: string; bulkJobId?: never } | { bulkJobId: string; cancellationId?: never };
+
+/** The id of the subject's event at this place of its sequence. */
+export function eventIdOf(subject: EventSubject, sequence: number): string {
+  return subject.bulkJobId !== undefined
+    ? bulkJobEventId(subject.bulkJobId, sequence)
+    : cancellationEventId(subject.cancellationId, sequence);
+}
+
+/** The subject a recorded event or delivery tells of (each names exactly one). */
+export function subjectOf(record: {
+  cancellationId?: string | null;
+  bulkJobId?: string | null;
+}): EventSubject {
+  if (record.cancellationId) return { cancellationId: record.cancellationId };
+  if (record.bulkJobId) return { bulkJobId: record.bulkJobId };
+  throw new CancelflowError('internal', 'an event delivery names neither a cancellation nor a bulk job');
+}
+
+/** One key per subject, for grouping a subject's deliveries into the stream that goes in order. */
+export function subjectKey(subject: EventSubject): string {
+  return subject.bulkJobId !== undefined ? `bulk_job:${subject.bulkJobId}` : subject.cancellationId;
+}
+
 /** The id of one subscription's delivery of one event. */
 export function eventDeliveryId(subscriptionId: string, eventId: string): string {
   return `dlv_${digest(`${subscriptionId}:${eventId}`)}`;
 }
 
-export interface NewCancellationEvent {
+export type NewWebhookEvent = EventSubject & {
   eventId: string;
-  cancellationId: string;
   sequence: number;
-  type: CancellationEventType;
+  type: WebhookEventType;
   occurredAt: Date;
   /** The JSON to send, serialized once: every delivery and every retry sends these very bytes. */
   body: string;
-}
+};
 
-export function findCancellationEvent(models: Models, eventId: string) {
+export function findEvent(models: Models, eventId: string) {
   return models.CancellationEvent.findOne({ eventId }).lean();
 }
 
@@ -47,7 +77,7 @@ export function findCancellationEvent(models: Models, eventId: string) {
  */
 export async function recordEventDeliveries(
   models: Models,
-  event: NewCancellationEvent,
+  event: NewWebhookEvent,
   subscriptionIds: readonly string[],
   now: Date = new Date(),
 ): Promise<void> {
@@ -70,7 +100,7 @@ export async function recordEventDeliveries(
             subscriptionId,
             eventId: event.eventId,
             eventType: event.type,
-            cancellationId: event.cancellationId,
+            ...subjectOf(event),
             sequence: event.sequence,
             status: 'pending',
             nextAttemptAt: now,
@@ -94,16 +124,17 @@ export function dueDeliveries(models: Models, now: Date, limit: number): Promise
 }
 
 /**
- * The earlier deliveries of the same subscription and cancellation still pending: while there are any, this
- * one waits its turn. Read by their keys (each earlier step's event, for this subscription), not by a range.
+ * The earlier deliveries of the same subscription and subject still pending: while there are any, this one
+ * waits its turn. Read by their keys (each earlier event of the subject, for this subscription), not by a range.
  */
 export async function pendingBefore(
   models: Models,
-  delivery: Pick<StoredDelivery, 'subscriptionId' | 'cancellationId' | 'sequence'>,
+  delivery: Pick<StoredDelivery, 'subscriptionId' | 'cancellationId' | 'bulkJobId' | 'sequence'>,
 ): Promise<StoredDelivery[]> {
   if (delivery.sequence === 0) return [];
+  const subject = subjectOf(delivery);
   const earlier = Array.from({ length: delivery.sequence }, (_, sequence) =>
-    eventDeliveryId(delivery.subscriptionId, cancellationEventId(delivery.cancellationId, sequence)),
+    eventDeliveryId(delivery.subscriptionId, eventIdOf(subject, sequence)),
   );
   const found = await models.EventDelivery.find({ deliveryId: { $in: earlier } }).lean<StoredDelivery[]>();
   return found.filter((before) => before.status === 'pending');
@@ -241,22 +272,25 @@ export async function redeliver(
 export interface DeliveryFilter {
   status?: EventDeliveryStatus;
   cancellationId?: string;
+  bulkJobId?: string;
   limit: number;
 }
 
-/** A subscription's deliveries: newest first, or one cancellation's in the order of its steps. */
+/** A subscription's deliveries: newest first, or one cancellation's (or bulk job's) in the order of its events. */
 export function listDeliveries(
   models: Models,
   subscriptionId: string,
   filter: DeliveryFilter,
 ): Promise<StoredDelivery[]> {
+  const oneSubject = filter.cancellationId !== undefined || filter.bulkJobId !== undefined;
   const query = models.EventDelivery.find({
     subscriptionId,
     ...(filter.cancellationId !== undefined ? { cancellationId: filter.cancellationId } : {}),
+    ...(filter.bulkJobId !== undefined ? { bulkJobId: filter.bulkJobId } : {}),
     ...(filter.status !== undefined ? { status: filter.status } : {}),
   });
   return query
-    .sort(filter.cancellationId !== undefined ? { sequence: 1 } : { createdAt: -1 })
+    .sort(oneSubject ? { sequence: 1 } : { createdAt: -1 })
     .limit(filter.limit)
     .lean<StoredDelivery[]>();
 }

@@ -1,17 +1,21 @@
-// A cancellation's events and their deliveries to subscribers (outbound webhooks). An event is recorded once,
-// with the very body every delivery of it sends; a delivery is that event for one subscription, and carries its
-// own attempts, retry schedule and claim. Operations: models/event-deliveries.ts.
+// The events of cancellations and of bulk jobs, and their deliveries to subscribers (outbound webhooks). An event
+// is recorded once, with the very body every delivery of it sends; a delivery is that event for one
+// subscription, and carries its own attempts, retry schedule and claim. Each event is about one subject, a
+// cancellation (`cancellationId`) or a bulk job (`bulkJobId`), never both: its sequence counts within that
+// subject, and deliveries go in that order. Operations: models/event-deliveries.ts.
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { CANCELLATION_EVENT_TYPES, EVENT_DELIVERY_STATUSES } from '../contracts/cancellation-events.contract';
+import { EVENT_DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES } from '../contracts/cancellation-events.contract';
 
 export const cancellationEventSchema = new Schema(
   {
-    /** Derived from the cancellation and the sequence (cancellationEventId), so a retry names the same event. */
+    /** Derived from the subject and the sequence (eventIdOf), so a retry names the same event. */
     eventId: { type: String, required: true, unique: true },
-    cancellationId: { type: String, required: true },
-    /** The step of the cancellation's timeline this event tells of: 0, 1, 2… per cancellation. */
+    /** The cancellation it tells of; or, for a bulk job's event, `bulkJobId`. */
+    cancellationId: { type: String },
+    bulkJobId: { type: String },
+    /** The cancellation's step (0, 1, 2… as in its timeline), or the bulk job's recorded change (0, 1, 2…). */
     sequence: { type: Number, required: true },
-    type: { type: String, enum: CANCELLATION_EVENT_TYPES, required: true },
+    type: { type: String, enum: WEBHOOK_EVENT_TYPES, required: true },
     occurredAt: { type: Date, required: true },
     /** The JSON every delivery sends, byte for byte: what the signatures cover. */
     body: { type: String, required: true },
@@ -37,8 +41,10 @@ export const eventDeliverySchema = new Schema(
     deliveryId: { type: String, required: true, unique: true },
     subscriptionId: { type: String, required: true },
     eventId: { type: String, required: true },
-    eventType: { type: String, enum: CANCELLATION_EVENT_TYPES, required: true },
-    cancellationId: { type: String, required: true },
+    eventType: { type: String, enum: WEBHOOK_EVENT_TYPES, required: true },
+    /** Its event's subject: a cancellation, or a bulk job. */
+    cancellationId: { type: String },
+    bulkJobId: { type: String },
     sequence: { type: Number, required: true },
     status: { type: String, enum: EVENT_DELIVERY_STATUSES, required: true },
     /** When it may be tried next; absent once delivered or failed. */
@@ -71,6 +77,7 @@ eventDeliverySchema.index({ status: 1, nextAttemptAt: 1 });
 eventDeliverySchema.index({ subscriptionId: 1, createdAt: -1 });
 eventDeliverySchema.index({ subscriptionId: 1, status: 1, createdAt: -1 });
 eventDeliverySchema.index({ subscriptionId: 1, cancellationId: 1, sequence: 1 });
+eventDeliverySchema.index({ subscriptionId: 1, bulkJobId: 1, sequence: 1 });
 
 export type CancellationEventRecord = InferSchemaType<typeof cancellationEventSchema>;
 export type EventDeliveryRecord = InferSchemaType<typeof eventDeliverySchema>;

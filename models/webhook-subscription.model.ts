@@ -1,14 +1,14 @@
-// Outbound webhooks: the outside systems admins subscribe to a cancellation's events (an ERP, a warehouse system,
+// Outbound webhooks: the outside systems admins subscribe to the events of cancellations and bulk jobs (an ERP, a warehouse system,
 // a customer-service tool). Each gets the events of the types it chose, signed with its own secret.
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { CANCELLATION_EVENT_TYPES } from '../contracts/cancellation-events.contract';
+import { WEBHOOK_EVENT_TYPES } from '../contracts/cancellation-events.contract';
 
 export const webhookSubscriptionSchema = new Schema(
   {
     subscriptionId: { type: String, required: true, unique: true },
     /** Where every event is posted: http or https. */
     url: { type: String, required: true },
-    eventTypes: { type: [{ type: String, enum: CANCELLATION_EVENT_TYPES }], required: true },
+    eventTypes: { type: [{ type: String, enum: WEBHOOK_EVENT_TYPES }], required: true },
     /**
      * `whsec_` and 24 random bytes in base64, Standard Webhooks' form: the key of every request's signature.
      * Kept as it is, not as a digest (unlike API keys), since signing needs it; shown once, when created.

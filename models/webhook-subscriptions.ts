@@ -1,7 +1,8 @@
 // Outbound webhook subscriptions' operations: admins add, list, change and remove them; every state change of a
-// cancellation asks which active ones want its event (activities/cancellation-events.ts).
+// cancellation or a bulk job asks which active ones want its event (activities/cancellation-events.ts,
+// activities/bulk-job-events.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { CancellationEventType } from '../contracts/cancellation-events.contract';
+import type { WebhookEventType } from '../contracts/cancellation-events.contract';
 import { CancelflowError } from '../lib/errors';
 import type { Models } from './index';
 import type { WebhookSubscription } from './webhook-subscription.model';
@@ -15,14 +16,14 @@ export function newWebhookSecret(): string {
 
 export interface NewSubscription {
   url: string;
-  eventTypes: readonly CancellationEventType[];
+  eventTypes: readonly WebhookEventType[];
   description?: string;
   createdBy: string;
 }
 
 export interface SubscriptionChange {
   url?: string;
-  eventTypes?: readonly CancellationEventType[];
+  eventTypes?: readonly WebhookEventType[];
   description?: string;
   active?: boolean;
 }
@@ -59,7 +60,7 @@ export async function getSubscription(models: Models, subscriptionId: string): P
   return found;
 }
 
-/** The active subscriptions (read whenever a cancellation records its steps; there are a handful). */
+/** The active subscriptions (read whenever a cancellation or a bulk job records a change; a handful). */
 export async function activeSubscriptions(models: Models): Promise<StoredSubscription[]> {
   return await models.WebhookSubscription.find({ active: true }).lean<StoredSubscription[]>();
 }

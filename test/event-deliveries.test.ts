@@ -1,5 +1,5 @@
-// Outbound webhooks, end to end against real parts: cancellations run on the run's Temporal server, their state
-// changes record events in the database, event dispatchers (two at once, as two worker processes would run
+// Outbound webhooks, end to end against real parts: cancellations and bulk jobs run on the run's Temporal
+// server, their state changes record events in the database, event dispatchers (two at once, as two worker processes would run
 // them) post them to HTTP receivers this test starts (node's http server), and receivers check them with the
 // verifier the typed client ships. Admins manage subscriptions through the API and the CLI.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventDispatcher, type EventDispatchSettings } from '../activities/event-dispatcher';
 import { CancelflowApiError, type CancelflowClient } from '../client/cancelflow-client';
-import { verifyCancellationEvent } from '../client/webhook-verifier';
+import {
+  verifyWebhookEvent,
+  type BulkJobEventPayload,
+  type CancellationEventPayload,
+  type WebhookEventPayload,
+} from '../client/webhook-verifier';
 import { run } from '../cli/main';
 import type { Output } from '../cli/output';
 import { CredentialsStore } from '../cli/credentials-store';
@@ -17,7 +22,14 @@ import { signedHeaders } from '../integrations/webhook-endpoint';
 import { isCancelflowError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
 import { issueApiKey } from '../models/credentials';
-import { cancellationEventId } from '../models/event-deliveries';
+import {
+  bulkJobEventId,
+  cancellationEventId,
+  findEvent,
+  recordEventDeliveries,
+} from '../models/event-deliveries';
+import { recordBulkJobChange } from '../models/bulk-jobs';
+import { recordBulkJobEvent } from '../activities/bulk-job-events';
 import { freePort } from '../scripts/servers';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
@@ -138,16 +150,41 @@ async function cancelAnOrder() {
   return { cancellationId: started.cancellationId, result };
 }
 
+const ofCancellation = (event: WebhookEventPayload, cancellationId: string) =>
+  'cancellationId' in event && event.cancellationId === cancellationId;
+const ofBulkJob = (event: WebhookEventPayload, jobId: string): event is BulkJobEventPayload =>
+  'bulkJobId' in event && event.bulkJobId === jobId;
+
+/** A cancellation's event, verified (an assertion: the test fails on another subject's). */
+function verifyCancellationEvent(
+  secret: string,
+  body: string,
+  headers: IncomingHttpHeaders,
+): CancellationEventPayload {
+  const event = verifyWebhookEvent(secret, body, headers);
+  if (!('cancellationId' in event)) throw new Error(`not a cancellation's event: ${event.type}`);
+  return event;
+}
+
 /** The events a receiver accepted (answered 2xx) of one cancellation, verified, in the order they came. */
 function acceptedEvents(at: Receiver, secret: string, cancellationId: string) {
   return at.received
     .filter((request) => request.answered === 200)
-    .map((request) => verifyCancellationEvent(secret, request.body, request.headers))
-    .filter((event) => event.cancellationId === cancellationId);
+    .map((request) => verifyWebhookEvent(secret, request.body, request.headers))
+    .filter((event): event is CancellationEventPayload => ofCancellation(event, cancellationId));
+}
+
+/** The events a receiver accepted of one bulk job, verified, in the order they came. */
+function acceptedJobEvents(at: Receiver, secret: string, jobId: string) {
+  return at.received
+    .filter((request) => request.answered === 200)
+    .map((request) => verifyWebhookEvent(secret, request.body, request.headers))
+    .filter((event) => ofBulkJob(event, jobId));
 }
 
 beforeAll(async () => {
-  stack = await startTestStack('event-deliveries');
+  // One cancellation of a bulk job at a time: its jobs run long enough to be paused and stopped while running.
+  stack = await startTestStack('event-deliveries', undefined, { settings: { BULK_CONCURRENCY: '1' } });
   await addPeople(stack.models);
   await addProduct(stack.models, { sku: 'TEA-1', name: '龙井茶', unitPriceMinor: 16800, currency: 'CNY' });
   await receiveStock(stack.models, 'TEA-1', 100);
@@ -220,6 +257,9 @@ describe('subscriptions', () => {
       webhooks?: Record<string, { post?: { requestBody?: unknown } }>;
     };
     expect(document.webhooks?.cancellationEvent?.post?.requestBody).toBeDefined();
+    expect(JSON.stringify(document.webhooks?.bulkJobEvent?.post?.requestBody)).toContain(
+      'bulk_job.completed',
+    );
   });
 });
 
@@ -285,25 +325,25 @@ describe('deliveries', () => {
       }
       return 'accepted';
     };
-    expect(refusal(() => verifyCancellationEvent(upSecret, request.body, request.headers))).toBe('accepted');
+    expect(refusal(() => verifyWebhookEvent(upSecret, request.body, request.headers))).toBe('accepted');
     const tampered = request.body.replace('"state":"', '"state":"x');
-    expect(refusal(() => verifyCancellationEvent(upSecret, tampered, request.headers))).toMatchObject({
+    expect(refusal(() => verifyWebhookEvent(upSecret, tampered, request.headers))).toMatchObject({
       code: 'unauthorized',
       status: 401,
     });
-    expect(refusal(() => verifyCancellationEvent(flakySecret, request.body, request.headers))).toMatchObject({
+    expect(refusal(() => verifyWebhookEvent(flakySecret, request.body, request.headers))).toMatchObject({
       code: 'unauthorized',
     });
     // Signed with the right secret, but ten minutes ago: a replay.
     const id = String(request.headers['webhook-id']);
     const old = signedHeaders(upSecret, { id, body: request.body }, new Date(Date.now() - 10 * 60_000));
-    expect(refusal(() => verifyCancellationEvent(upSecret, request.body, old))).toMatchObject({
+    expect(refusal(() => verifyWebhookEvent(upSecret, request.body, old))).toMatchObject({
       code: 'unauthorized',
       message: expect.stringContaining('too old'),
     });
     const fresh = signedHeaders(upSecret, { id, body: request.body }, new Date());
-    expect(refusal(() => verifyCancellationEvent(upSecret, request.body, fresh))).toBe('accepted');
-    expect(refusal(() => verifyCancellationEvent(upSecret, request.body, {}))).toMatchObject({
+    expect(refusal(() => verifyWebhookEvent(upSecret, request.body, fresh))).toBe('accepted');
+    expect(refusal(() => verifyWebhookEvent(upSecret, request.body, {}))).toMatchObject({
       code: 'unauthorized',
     });
   });
@@ -340,8 +380,8 @@ describe('deliveries', () => {
     // steps were delivered.
     const delivered = new Set<number>();
     for (const request of flaky.received) {
-      const event = verifyCancellationEvent(flakySecret, request.body, request.headers);
-      if (event.cancellationId !== cancellation.cancellationId) continue;
+      const event = verifyWebhookEvent(flakySecret, request.body, request.headers);
+      if (!ofCancellation(event, cancellation.cancellationId)) continue;
       expect(request.headers['webhook-id']).toBe(
         cancellationEventId(cancellation.cancellationId, event.sequence),
       );
@@ -469,6 +509,176 @@ describe('deliveries', () => {
   }, 90_000);
 });
 
+describe('bulk jobs', () => {
+  let all: Receiver;
+  let allSecret: string;
+  let completedOnly: Receiver;
+  let completedOnlySecret: string;
+  let jobs = 0;
+
+  beforeAll(async () => {
+    await dispatchers?.stop();
+    dispatchers = startDispatchers();
+    all = await receiver();
+    allSecret = (await admin.createWebhookSubscription({ url: all.url })).secret;
+    completedOnly = await receiver();
+    completedOnlySecret = (
+      await admin.createWebhookSubscription({ url: completedOnly.url, eventTypes: ['bulk_job.completed'] })
+    ).secret;
+  });
+
+  /** Places `count` paid orders, each another customer's, and starts a bulk job over them as the clerk. */
+  async function startJob(count: number) {
+    jobs += 1;
+    const orderNumbers: string[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const orderNumber = `SO-HOOK-BULK-${jobs}-${index}`;
+      const customerId = `C-BULK-${jobs}-${index}`;
+      await addCustomer(stack.models, { customerId, name: `Customer ${customerId}`, language: 'en' });
+      await placePaidOrder(stack.models, {
+        orderNumber,
+        customerId,
+        currency: 'CNY',
+        lines: [{ lineId: 'L1', sku: 'TEA-1', quantity: 1, unitPriceMinor: 16800 }],
+      });
+      orderNumbers.push(orderNumber);
+    }
+    const { jobId } = await clerk.startBulkCancellation({
+      selection: { orderNumbers },
+      reasonCode: 'out_of_stock',
+      confirm: ['awaiting_shipment'],
+    });
+    return jobId;
+  }
+
+  const jobIn = (jobId: string, states: string[], timeoutMs = 60_000) =>
+    eventually(async () => {
+      const job = await clerk.getBulkCancellation(jobId);
+      expect(states).toContain(job.state);
+      return job;
+    }, timeoutMs);
+
+  test('each change of a job reaches the receiver once, in order, signed, with the job as GET shows it', async () => {
+    const jobId = await startJob(4);
+    await jobIn(jobId, ['running']);
+    await admin.pauseBulkCancellation(jobId, { note: 'checking the supplier' });
+    await jobIn(jobId, ['paused']);
+    await admin.resumeBulkCancellation(jobId);
+    const shown = await jobIn(jobId, ['completed'], 120_000);
+    const changes =
+      (await stack.models.BulkJob.findOne({ jobId }, { stateChanges: 1 }).lean())?.stateChanges ?? [];
+
+    const events = await eventually(() => {
+      const accepted = acceptedJobEvents(all, allSecret, jobId);
+      expect(accepted.map((event) => event.sequence)).toEqual(changes.map((_, sequence) => sequence));
+      return accepted;
+    }, 30_000);
+    // One id per change, derived from the job and its place: the webhook-id of every attempt.
+    expect(events.map((event) => event.id)).toEqual(
+      changes.map((_, sequence) => bulkJobEventId(jobId, sequence)),
+    );
+    const types = events.map((event) => event.type);
+    expect(types[0]).toBe('bulk_job.started');
+    expect(types.at(-1)).toBe('bulk_job.completed');
+    expect(types.filter((type) => type === 'bulk_job.paused')).toHaveLength(1);
+    expect(types.indexOf('bulk_job.resumed')).toBe(types.indexOf('bulk_job.paused') + 1);
+    // Each event shows the state it tells of; the last is the job as GET answers it.
+    expect(events.map((event) => event.data.state)).toEqual(changes.map((change) => change.to));
+    expect(events.find((event) => event.type === 'bulk_job.paused')?.data.control).toEqual([
+      expect.objectContaining({ action: 'pause', by: 'ops-1', note: 'checking the supplier' }),
+    ]);
+    expect(events.at(-1)?.data).toEqual({ ...shown, updatedAt: events.at(-1)?.data.updatedAt });
+    expect(events.at(-1)?.data.phases).toEqual({ pending: 0, active: 0, waiting: 0, done: 4 });
+
+    // A subscription that asked for completions only got the job's completion, and no cancellation's event.
+    const received = await eventually(() => {
+      const accepted = completedOnly.received
+        .filter((request) => request.answered === 200)
+        .map((request) => verifyWebhookEvent(completedOnlySecret, request.body, request.headers));
+      expect(accepted.map((event) => event.type)).toEqual(['bulk_job.completed']);
+      return accepted;
+    });
+    expect(received[0]?.id).toBe(events.at(-1)?.id);
+    // The receiver's list of deliveries names the job, in the order of its changes.
+    const subscription = (await admin.listWebhookSubscriptions()).find((item) => item.url === all.url);
+    const deliveries = await admin.listEventDeliveries(subscription?.subscriptionId ?? '', {
+      bulkJobId: jobId,
+    });
+    expect(deliveries.map((delivery) => [delivery.bulkJobId, delivery.sequence, delivery.status])).toEqual(
+      changes.map((_, sequence) => [jobId, sequence, 'delivered']),
+    );
+  }, 180_000);
+
+  test('a stopped job says so', async () => {
+    const jobId = await startJob(4);
+    await jobIn(jobId, ['running']);
+    await admin.stopBulkCancellation(jobId, { note: 'supplier found stock' });
+    await jobIn(jobId, ['stopped']);
+    const events = await eventually(() => {
+      const accepted = acceptedJobEvents(all, allSecret, jobId);
+      expect(accepted.at(-1)?.type).toBe('bulk_job.stopped');
+      return accepted;
+    }, 30_000);
+    expect(events.map((event) => event.sequence)).toEqual(events.map((_, sequence) => sequence));
+    expect(events[0]?.type).toBe('bulk_job.started');
+    expect(events.at(-1)?.data).toMatchObject({
+      state: 'stopped',
+      control: [expect.objectContaining({ action: 'stop', by: 'ops-1' })],
+    });
+    expect(completedOnly.received.map((request) => request.headers['webhook-id'])).not.toContain(
+      events.at(-1)?.id,
+    );
+  }, 120_000);
+
+  test('a change recorded again (an activity retried) keeps its place and makes no second event', async () => {
+    const jobId = await startJob(1);
+    await jobIn(jobId, ['completed'], 60_000);
+    const control = { action: 'pause' as const, by: 'ops-1', at: new Date().toISOString() };
+    const change = { jobId, state: 'paused' as const, control, key: 'run-x:activity-9' };
+    const first = await recordBulkJobChange(stack.models, change);
+    // Another change in between, then the first one's retry: it finds its own place, and writes nothing.
+    const other = await recordBulkJobChange(stack.models, {
+      jobId,
+      state: 'completed',
+      key: 'run-x:activity-10',
+    });
+    const again = await recordBulkJobChange(stack.models, change);
+    expect(first).toMatchObject({ from: 'completed', to: 'paused' });
+    expect(other?.sequence).toBe((first?.sequence ?? -1) + 1);
+    expect(again).toEqual(first);
+    const job = await stack.models.BulkJob.findOne({ jobId }).lean();
+    expect(job?.state).toBe('completed'); // not set back by the retry
+    expect(job?.control.filter((entry) => entry.action === 'pause')).toHaveLength(1);
+
+    if (!first) throw new Error('not recorded');
+    await recordBulkJobEvent(stack, jobId, first, 'pause');
+    const eventId = bulkJobEventId(jobId, first.sequence);
+    const body = (await findEvent(stack.models, eventId))?.body;
+    await recordBulkJobEvent(stack, jobId, first, 'pause');
+    expect((await findEvent(stack.models, eventId))?.body).toBe(body);
+    expect(JSON.parse(body ?? '{}')).toMatchObject({ type: 'bulk_job.paused', bulkJobId: jobId });
+    expect(await stack.models.EventDelivery.countDocuments({ eventId })).toBe(
+      (await admin.listWebhookSubscriptions()).filter(
+        (subscription) => subscription.active && subscription.eventTypes.includes('bulk_job.paused'),
+      ).length,
+    );
+    // recordEventDeliveries is what both kinds of events go through: the same key twice is one event.
+    await recordEventDeliveries(
+      stack.models,
+      {
+        eventId,
+        bulkJobId: jobId,
+        sequence: first.sequence,
+        type: 'bulk_job.paused',
+        occurredAt: first.at,
+        body: '{}',
+      },
+      [],
+    );
+    expect((await findEvent(stack.models, eventId))?.body).toBe(body);
+  }, 90_000);
+});
+
 describe('the CLI', () => {
   let folder: string;
 
@@ -507,12 +717,29 @@ describe('the CLI', () => {
       'https://wms.example.com/hooks',
       '--event',
       'cancellation.completed',
+      'bulk_job.completed',
     );
     expect(added.code).toBe(0);
     expect(added.stdout).toMatch(/^whsec_/m);
     expect(added.stderr).toContain('only time');
     const subscriptionId = /Subscription:\s+(whs_\w+)/.exec(added.stdout)?.[1] ?? '';
     expect(subscriptionId).not.toBe('');
+
+    expect(added.stdout).toContain('bulk_job.completed');
+    const unknownType = await cancelflow(
+      'webhooks',
+      'add',
+      'https://wms.example.com',
+      '--event',
+      'bulk_job.exploded',
+    );
+    expect(unknownType.code).not.toBe(0);
+    // Refused by the CLI before the API was asked: nothing subscribed there.
+    expect(
+      (await admin.listWebhookSubscriptions()).filter((item) =>
+        item.url.startsWith('https://wms.example.com'),
+      ),
+    ).toHaveLength(1);
 
     const listed = await cancelflow('webhooks', 'list');
     expect(listed.stdout).toContain(subscriptionId);
@@ -524,6 +751,8 @@ describe('the CLI', () => {
 
     const deliveries = await cancelflow('webhooks', 'deliveries', subscriptionId, '--status', 'failed');
     expect(deliveries).toMatchObject({ code: 0, stdout: 'no deliveries\n' });
+    const ofJob = await cancelflow('webhooks', 'deliveries', subscriptionId, '--bulk-job', 'no-such-job');
+    expect(ofJob).toMatchObject({ code: 0, stdout: 'no deliveries\n' });
     const unknown = await cancelflow('webhooks', 'redeliver', 'dlv_none');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('404');

@@ -1,13 +1,13 @@
-// Outbound webhooks (admins): `webhooks add <url>` subscribes an outside system to cancellations' events and
-// prints its signing secret, once; `webhooks list`, `webhooks remove <id>`; `webhooks deliveries <id>` shows
+// Outbound webhooks (admins): `webhooks add <url>` subscribes an outside system to the events of cancellations
+// and bulk jobs and prints its signing secret, once; `webhooks list`, `webhooks remove <id>`; `webhooks deliveries <id>` shows
 // how each event went to it, attempts and all; `webhooks redeliver <deliveryId>` sends one again.
 import { Option, type Command } from 'commander';
 import type { EventDeliveryView } from '../../client/cancelflow-client';
 import {
-  CANCELLATION_EVENT_TYPES,
   EVENT_DELIVERY_STATUSES,
-  type CancellationEventType,
+  WEBHOOK_EVENT_TYPES,
   type EventDeliveryStatus,
+  type WebhookEventType,
 } from '../../contracts/cancellation-events.contract';
 import { withApi, type CliContext } from '../context';
 import { formatFields, formatTable, formatTime } from '../output';
@@ -17,7 +17,9 @@ function deliveryFields(delivery: EventDeliveryView) {
   return formatFields([
     ['Delivery', delivery.deliveryId],
     ['Event', `${delivery.eventId} (${delivery.eventType})`],
-    ['Cancellation', `${delivery.cancellationId} #${delivery.sequence}`],
+    delivery.bulkJobId !== undefined
+      ? ['Bulk job', `${delivery.bulkJobId} #${delivery.sequence}`]
+      : ['Cancellation', `${delivery.cancellationId ?? ''} #${delivery.sequence}`],
     ['Status', delivery.status],
     ['Attempts', delivery.attemptCount],
     ['Next attempt', formatTime(delivery.nextAttemptAt)],
@@ -28,39 +30,36 @@ export function registerWebhookCommands(program: Command, context: CliContext): 
   const { out } = context;
   const webhooks = program
     .command('webhooks')
-    .description("outside systems subscribed to cancellations' events (admin)");
+    .description('outside systems subscribed to the events of cancellations and bulk jobs (admin)');
 
   webhooks
     .command('add')
     .description('subscribe a URL to the events; its signing secret is shown this once')
     .argument('<url>', 'where events are posted (http or https)', nonEmpty)
     .addOption(
-      new Option('--event <type...>', 'the event types to send (default: all)').choices(
-        CANCELLATION_EVENT_TYPES,
-      ),
+      new Option('--event <type...>', 'the event types to send (default: all)').choices(WEBHOOK_EVENT_TYPES),
     )
     .option('--description <text>', 'what the subscriber is, e.g. "ERP returns"')
-    .action(
-      (url: string, options: { event?: CancellationEventType[]; description?: string }, command: Command) =>
-        withApi(context, command, async ({ client }) => {
-          const created = await client.createWebhookSubscription({
-            url,
-            eventTypes: options.event ? [...new Set(options.event)] : undefined,
-            description: options.description,
-          });
-          if (context.globals(command).json) return out.json(created);
-          out.line(
-            formatFields([
-              ['Subscription', created.subscriptionId],
-              ['URL', created.url],
-              ['Events', created.eventTypes],
-              ['Description', created.description],
-            ]),
-          );
-          out.line();
-          out.line(created.secret);
-          out.note('this is the only time the signing secret is shown: give it to the receiver now');
-        }),
+    .action((url: string, options: { event?: WebhookEventType[]; description?: string }, command: Command) =>
+      withApi(context, command, async ({ client }) => {
+        const created = await client.createWebhookSubscription({
+          url,
+          eventTypes: options.event ? [...new Set(options.event)] : undefined,
+          description: options.description,
+        });
+        if (context.globals(command).json) return out.json(created);
+        out.line(
+          formatFields([
+            ['Subscription', created.subscriptionId],
+            ['URL', created.url],
+            ['Events', created.eventTypes],
+            ['Description', created.description],
+          ]),
+        );
+        out.line();
+        out.line(created.secret);
+        out.note('this is the only time the signing secret is shown: give it to the receiver now');
+      }),
     );
 
   webhooks
@@ -77,9 +76,7 @@ export function registerWebhookCommands(program: Command, context: CliContext): 
             items.map((subscription) => [
               subscription.subscriptionId,
               subscription.url,
-              subscription.eventTypes.length === CANCELLATION_EVENT_TYPES.length
-                ? 'all'
-                : subscription.eventTypes,
+              subscription.eventTypes.length === WEBHOOK_EVENT_TYPES.length ? 'all' : subscription.eventTypes,
               subscription.active ? 'yes' : 'no',
               subscription.createdBy,
               formatTime(subscription.createdAt),
@@ -111,37 +108,30 @@ export function registerWebhookCommands(program: Command, context: CliContext): 
       ),
     )
     .option('--cancellation <cancellationId>', "one cancellation's, in the order of its steps")
+    .option('--bulk-job <jobId>', "one bulk job's, in the order of its changes")
     .option('--limit <n>', 'at most this many (default 50)', positiveInteger)
     .action(
       (
         subscriptionId: string,
-        options: { status?: EventDeliveryStatus; cancellation?: string; limit?: number },
+        options: { status?: EventDeliveryStatus; cancellation?: string; bulkJob?: string; limit?: number },
         command: Command,
       ) =>
         withApi(context, command, async ({ client }) => {
           const items = await client.listEventDeliveries(subscriptionId, {
             status: options.status,
             cancellationId: options.cancellation,
+            bulkJobId: options.bulkJob,
             limit: options.limit,
           });
           if (context.globals(command).json) return out.json({ items });
           if (items.length === 0) return out.line('no deliveries');
           out.line(
             formatTable(
-              [
-                'delivery',
-                'event',
-                'cancellation',
-                'seq',
-                'status',
-                'attempts',
-                'last error',
-                'next attempt',
-              ],
+              ['delivery', 'event', 'subject', 'seq', 'status', 'attempts', 'last error', 'next attempt'],
               items.map((delivery) => [
                 delivery.deliveryId,
                 delivery.eventType,
-                delivery.cancellationId,
+                delivery.bulkJobId !== undefined ? `bulk job ${delivery.bulkJobId}` : delivery.cancellationId,
                 delivery.sequence,
                 delivery.status,
                 delivery.attemptCount,
