@@ -2,17 +2,15 @@
 // drives it, against the whole stack. A requester signs in with their password (a session: every write carries
 // the CSRF token htmx sends), names three orders, sees the dry run answer in place, starts the job, and watches
 // its page reach completed without reloading. axe-core checks both pages.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import { setPassword } from '../models/credentials';
+import { expectAccessible } from './support/axe';
 import { startTestStack, type TestStack } from './support/stack';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'bulk browser test password';
-const SCREENSHOTS = join(__dirname, '..', '.data', 'console-screenshots');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const ORDERS = ['SO-BBR-1', 'SO-BBR-2', 'SO-BBR-3'];
 
 let stack: TestStack;
@@ -41,7 +39,6 @@ beforeAll(async () => {
       lines: [{ lineId: 'L1', sku: 'BBR-POT', quantity: 1, unitPriceMinor: 6800 }],
     });
   }
-  mkdirSync(SCREENSHOTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-dev-shm-usage'],
@@ -52,32 +49,6 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-interface AxeResults {
-  violations: { id: string; impact?: string | null; nodes: { target: string[] }[] }[];
-}
-
-/** No serious or critical WCAG 2.1 A/AA violation (axe-core through the DevTools protocol, as the console's test). */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const inPage = globalThis as unknown as {
-      axe: { run: (...args: unknown[]) => Promise<AxeResults> };
-      document: unknown;
-    };
-    const results = await inPage.axe.run(inPage.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
-    return results.violations.map((violation) => ({
-      id: violation.id,
-      impact: violation.impact,
-      nodes: violation.nodes.map((node) => node.target.join(' ')).slice(0, 5),
-    }));
-  });
-  const serious = violations.filter((violation) => ['serious', 'critical'].includes(violation.impact ?? ''));
-  expect({ page: name, serious }).toEqual({ page: name, serious: [] });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
 
 test('a requester dry-runs and starts a job from the console, and its page moves to completed by itself', async () => {
   const context = await browser.newContext({ baseURL: stack.apiUrl, locale: 'en' });

@@ -10,8 +10,7 @@
 // queue; the message
 // centre's badge counts and clears. axe-core checks every
 // page visited.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import {
   addCustomer,
@@ -27,13 +26,12 @@ import { parseConfig } from '../lib/config';
 import { setPassword } from '../models/credentials';
 import { postMessage, unreadCount } from '../models/message-centre';
 import { eventually } from './support/eventually';
+import { expectAccessible } from './support/axe';
 import { startTestStack, type TestStack } from './support/stack';
 
 /** Debian's Chromium: scripts/install.sh installs it (as root) when it is missing. */
 const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'console browser test password';
-const SCREENSHOTS = join(__dirname, '..', '.data', 'console-screenshots');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let stack: TestStack;
 let browser: Browser;
@@ -70,7 +68,6 @@ beforeAll(async () => {
       { lineId: 'L3', sku: 'POT-YX-02', quantity: 1, unitPriceMinor: 38800 },
     ],
   });
-  mkdirSync(SCREENSHOTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // As root (CI, this machine) Chromium runs only without its sandbox.
@@ -90,34 +87,6 @@ async function newPage(locale = 'zh-CN'): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   return page;
-}
-
-/**
- * axe-core on the page as it stands: no serious or critical violation of WCAG 2.1 A and AA. Its script is
- * evaluated through the DevTools protocol (the pages' Content-Security-Policy allows no inline script).
- */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const inPage = globalThis as unknown as {
-      axe: { run: (...args: unknown[]) => Promise<AxeResults> };
-      document: unknown;
-    };
-    const results = await inPage.axe.run(inPage.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
-    return results.violations.map((violation) => ({
-      id: violation.id,
-      impact: violation.impact,
-      nodes: violation.nodes.map((node) => node.target.join(' ')).slice(0, 5),
-    }));
-  });
-  const serious = violations.filter((violation) => ['serious', 'critical'].includes(violation.impact ?? ''));
-  expect({ page: name, serious }).toEqual({ page: name, serious: [] });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
-interface AxeResults {
-  violations: { id: string; impact?: string | null; nodes: { target: string[] }[] }[];
 }
 
 async function signIn(page: Page, login: string): Promise<void> {
