@@ -361,7 +361,7 @@ export function buildApp(deps: AppDeps) {
     registerAnalyticsRoutes(api, deps);
     registerWebhookSubscriptionRoutes(api, { webhookSubscriptions });
     registerCodecRoutes(api, deps);
-    registerConsole(api, { ...deps, cancellations, bulkCancellations });
+    registerConsole(api, { ...deps, cancellations, bulkCancellations, webhookSubscriptions });
     done();
   });
 

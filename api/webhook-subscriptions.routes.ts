@@ -22,14 +22,13 @@ import {
   webhookSubscriptionView,
 } from '../client/contract';
 import { BULK_JOB_EVENT_TYPES, CANCELLATION_EVENT_TYPES } from '../contracts/cancellation-events.contract';
-import { callerOf, type Access, type ApiInstance } from './auth/access';
+import { callerOf, type ApiInstance } from './auth/access';
 import { callerErrors } from './error-answers';
-import type { WebhookSubscriptionService } from './webhook-subscriptions.service';
+import { WEBHOOK_ADMINS, type WebhookSubscriptionService } from './webhook-subscriptions.service';
 
 const errors = callerErrors;
 const tags = ['webhook subscriptions'];
-/** Subscriptions send the books' changes to outside systems: admins only. */
-const admins = { roles: ['admin'] } as const satisfies Access;
+const admins = WEBHOOK_ADMINS;
 
 /**
  * The requests subscribers receive, for the OpenAPI document's `webhooks` (the app adds it): one per event,

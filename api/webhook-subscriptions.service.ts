@@ -20,6 +20,13 @@ import {
   updateSubscription,
   type StoredSubscription,
 } from '../models/webhook-subscriptions';
+import type { Access } from './auth/access';
+
+/**
+ * Who manages outbound webhooks, in the API and the console alike: admins only (subscriptions send the books'
+ * changes to outside systems, with a secret of their own).
+ */
+export const WEBHOOK_ADMINS = { roles: ['admin'] } as const satisfies Access;
 
 export function subscriptionViewOf(subscription: StoredSubscription): WebhookSubscriptionView {
   return {

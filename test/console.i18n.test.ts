@@ -9,6 +9,7 @@ import {
   RESOLUTION_OPTIONS,
 } from '../contracts/cancellation.contract';
 import { CANCELLATION_OUTCOMES } from '../client/contract';
+import { EVENT_DELIVERY_STATUSES } from '../contracts/cancellation-events.contract';
 import { escapeHtml, html, join, jsonAttribute, trusted } from '../api/console/html';
 import { CATALOGUES, formatMoney, languageOf, translator } from '../api/console/i18n';
 import { cancelRequestOf, parseForm, safeNext } from '../api/console/console.plugin';
@@ -47,6 +48,7 @@ describe('the catalogues', () => {
     ['option', RESOLUTION_OPTIONS],
     ['outcome', CANCELLATION_OUTCOMES],
     ['risk', ['low', 'medium', 'high']],
+    ['deliveryStatus', EVENT_DELIVERY_STATUSES],
   ] as const)('every %s the books keep has its words', (prefix, values) => {
     for (const value of values) expect(Object.keys(english)).toContain(`${prefix}.${value}`);
   });

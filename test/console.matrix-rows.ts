@@ -67,6 +67,20 @@ export const CONSOLE_ROWS = [
     request: () => ({ url: '/console/messages/matrix-no-such-message/read' }), answers: 404 },
   { method: 'POST', path: '/console/messages/read-all', access: { roles: EVERYONE }, answers: 303 },
 
+  // Outbound webhooks, admins only (api/console/webhooks.routes.ts), as the API's subscription routes: a URL that
+  // is not http(s) is the API's 400 (nothing is subscribed); an unknown subscription or delivery is 404.
+  { method: 'GET', path: '/console/webhooks', access: { roles: ['admin'] }, answers: 200 },
+  { method: 'POST', path: '/console/webhooks', access: { roles: ['admin'] },
+    request: () => ({ form: 'url=ftp%3A%2F%2Fmatrix.example.com&eventTypes=bulk_job.completed' }), answers: 400 },
+  { method: 'GET', path: '/console/webhooks/:id', access: { roles: ['admin'] },
+    request: () => ({ url: '/console/webhooks/whs_matrix_none?status=failed' }), answers: 404 },
+  { method: 'POST', path: '/console/webhooks/:id/active', access: { roles: ['admin'] },
+    request: () => ({ url: '/console/webhooks/whs_matrix_none/active', form: 'active=false' }), answers: 404 },
+  { method: 'POST', path: '/console/webhooks/:id/remove', access: { roles: ['admin'] },
+    request: () => ({ url: '/console/webhooks/whs_matrix_none/remove' }), answers: 404 },
+  { method: 'POST', path: '/console/webhook-deliveries/:id/redelivery', access: { roles: ['admin'] },
+    request: () => ({ url: '/console/webhook-deliveries/dlv_matrix_none/redelivery' }), answers: 404 },
+
   // The customer's own pages: no account, the signed link.
   { method: 'GET', path: '/customer/cancellations/:id', on: 'cancellation', access: byLink,
     request: () => ({ url: `/customer/cancellations/:id?${FORGED}` }), answers: refusedLink },

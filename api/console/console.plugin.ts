@@ -5,8 +5,9 @@
 // cancellation service (a cancel is `create` as the signed-in person; a decision, a settlement, a resumption, a
 // return are the same Updates), the message centre's operations, the rules. They are hidden from the OpenAPI
 // document, which describes the JSON API. The queues (./queues.routes.ts), the message centre
-// (./messages.routes.ts), the analytics page (./analytics.routes.ts) and the customer's own pages
-// (./customer.routes.ts) are registered from here.
+// (./messages.routes.ts), the analytics page (./analytics.routes.ts), bulk cancellation (./bulk.routes.ts),
+// outbound webhooks for admins (./webhooks.routes.ts) and the customer's own pages (./customer.routes.ts) are
+// registered from here.
 import fastifyStatic from '@fastify/static';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -41,6 +42,7 @@ import {
 import { setSessionCookie, type SessionSettings } from '../auth/auth.routes';
 import type { CancellationService } from '../cancellation.service';
 import type { BulkCancellationService } from '../bulk-cancellation.service';
+import type { WebhookSubscriptionService } from '../webhook-subscriptions.service';
 import { isDatabaseUnreachable, RETRY_AFTER_SECONDS } from '../deadlines';
 import { idempotencyKeyOf } from '../request-parts';
 import { registerAnalyticsConsoleRoutes } from './analytics.routes';
@@ -63,6 +65,7 @@ import { signInPage } from './pages/sign-in';
 import { QUEUE_TARGETS, type QueueTargets } from './queues';
 import { registerQueueRoutes } from './queues.routes';
 import { registerBulkConsoleRoutes } from './bulk.routes';
+import { registerWebhookConsoleRoutes } from './webhooks.routes';
 
 export interface ConsoleSettings {
   /** The Temporal Web UI, where a cancellation's page links its workflow's history. */
@@ -111,6 +114,8 @@ export interface ConsoleDeps {
   cancellations: CancellationService;
   /** Bulk cancellation jobs (issue #16), through the same service as the API's routes. */
   bulkCancellations: BulkCancellationService;
+  /** Outbound webhooks' subscriptions and deliveries, for admins: the same service as the API's routes. */
+  webhookSubscriptions: WebhookSubscriptionService;
   policy: CancellationPolicy;
   session: SessionSettings;
   console: ConsoleSettings;
@@ -643,6 +648,7 @@ export function registerConsole<Logger extends FastifyBaseLogger>(
     registerMessageCentreRoutes(scope, kit, { models });
     registerAnalyticsConsoleRoutes(scope, kit, { models });
     registerBulkConsoleRoutes(scope, kit, deps);
+    registerWebhookConsoleRoutes(scope, kit, deps);
     registerCustomerRoutes(scope, {
       models,
       cancellations,

@@ -3,10 +3,19 @@
 import { ANALYTICS_READERS } from '../../../contracts/analytics.contract';
 import { LANGUAGES, type Language, type PersonRole } from '../../../contracts/books.contract';
 import { html, join, jsonAttribute, type Interpolation, type SafeHtml } from '../html';
+import { WEBHOOK_ADMINS } from '../../webhook-subscriptions.service';
 import { formatMoment, type Translator } from '../i18n';
 
 export type Section =
-  'orders' | 'inbox' | 'settlements' | 'returns' | 'attention' | 'messages' | 'analytics' | 'bulk';
+  | 'orders'
+  | 'inbox'
+  | 'settlements'
+  | 'returns'
+  | 'attention'
+  | 'messages'
+  | 'analytics'
+  | 'bulk'
+  | 'webhooks';
 
 export interface PageContext {
   t: Translator;
@@ -36,6 +45,8 @@ const QUEUE_LINKS: readonly { section: Section; role: PersonRole; href: string }
 
 /** Who starts bulk cancellation jobs (requesters) or steers anyone's (ops, admins): api/console/bulk.routes.ts. */
 const BULK_ROLES: readonly PersonRole[] = ['requester', 'ops', 'admin'];
+/** Who manages outbound webhooks (api/console/webhooks.routes.ts): the routes' own access. */
+const WEBHOOK_ROLES: readonly PersonRole[] = WEBHOOK_ADMINS.roles;
 
 /** htmx also swaps refusals (4xx) and failures into their targets: the console answers them as HTML. */
 const HTMX_CONFIG = {
@@ -109,6 +120,11 @@ export function page(context: PageContext, title: string, content: Interpolation
             ${
               BULK_ROLES.some((role) => person.roles?.includes(role))
                 ? html`<li><a href="/console/bulk" ${current('bulk')}>${t('nav.bulk')}</a></li>`
+                : ''
+            }
+            ${
+              WEBHOOK_ROLES.some((role) => person.roles?.includes(role))
+                ? html`<li><a href="/console/webhooks" ${current('webhooks')}>${t('nav.webhooks')}</a></li>`
                 : ''
             }
             <li>
