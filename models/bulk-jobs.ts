@@ -371,7 +371,9 @@ export interface BulkJobChange {
  * recording activity's own: a retry finds its change recorded and writes nothing again, so neither the state a
  * later change wrote nor the change's place is touched. The change goes at the end of the job's list, guarded
  * by the length read: two changes recorded at once (a person's pause during a step) each get a place of their
- * own, in the order they were written. Answers the change, or undefined when the job is not in the books.
+ * own, in the order they were written. Answers the change, or undefined when the job is not in the books. (On
+ * the embedded database the guarded write, naming more than the job's key, is a scan of the jobs: a few hundred
+ * documents, once per change of a job's state.)
  */
 export async function recordBulkJobChange(
   models: Models,
