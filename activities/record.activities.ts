@@ -1,5 +1,6 @@
 import type { CancellationView } from '../contracts/cancellation.contract';
 import type { ActivityDeps } from './deps';
+import { analyticsSummaryOf } from '../models/analytics-summary';
 import { nextRevision } from '../models/revision';
 import { recordCancellationEvents } from './cancellation-events';
 
@@ -70,6 +71,16 @@ export function createRecordActivities(deps: ActivityDeps) {
       // An ended cancellation no longer holds its order: the next one may start.
       const release = last.final && record.activeForOrder != null;
       if (unrecorded.length === 0 && !release) break;
+      const copied = copiedFrom(last.view);
+      const timeline = [
+        ...kept,
+        ...unrecorded.map(({ step, view, at, note }) => ({
+          step,
+          state: view.state,
+          at: new Date(at),
+          note,
+        })),
+      ];
       const written = await models.Cancellation.updateOne(
         { cancellationId, updatedAt: record.updatedAt },
         {
@@ -77,16 +88,10 @@ export function createRecordActivities(deps: ActivityDeps) {
             ...(unrecorded.length === 0
               ? {}
               : {
-                  ...copiedFrom(last.view),
-                  timeline: [
-                    ...kept,
-                    ...unrecorded.map(({ step, view, at, note }) => ({
-                      step,
-                      state: view.state,
-                      at: new Date(at),
-                      note,
-                    })),
-                  ],
+                  ...copied,
+                  timeline,
+                  // What the analytics read, from the timeline and lines of this very write (issue #14).
+                  analytics: analyticsSummaryOf({ ...copied, timeline }),
                 }),
             updatedAt: nextRevision(record.updatedAt),
           },

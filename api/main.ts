@@ -6,6 +6,7 @@ import { temporalDataConverter } from '../lib/payload-codec';
 import { loadPolicyFile } from '../lib/policy';
 import { startTracing } from '../lib/tracing';
 import { connectModels } from '../models';
+import { backfillAnalyticsSummaries } from '../models/analytics-summary';
 import { apiSettingsFrom, buildApp } from './app';
 import { openTemporalConnection } from '../lib/temporal-connection';
 
@@ -18,6 +19,9 @@ async function main(): Promise<void> {
     onReopen: ({ stuckMs, error }) =>
       logger.warn({ stuckMs, error }, "the database driver's server monitor was stuck; connection reopened"),
   });
+  // Records of an older version get the analytics' summary they lack (a no-op once every one has it, #14).
+  const summarised = await backfillAnalyticsSummaries(models);
+  if (summarised > 0) logger.info({ summarised }, 'analytics summaries computed for existing cancellations');
   const connection = await openTemporalConnection({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({
     connection,

@@ -678,7 +678,7 @@ export const analyticsRows = {
     lastAt: z.string(),
     reasons: z.array(z.enum(REASON_CODES)),
   }),
-  departments: z.object({ department: z.enum([...DEPARTMENTS, 'unknown']), ...outcomeCounts }),
+  departments: z.object({ department: z.enum([...DEPARTMENTS, 'customer', 'unknown']), ...outcomeCounts }),
   channels: z.object({ channel: z.enum([...REQUEST_CHANNELS, 'unrecorded']), ...outcomeCounts }),
   refunds: z.object({
     currency: z.string(),

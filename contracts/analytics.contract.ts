@@ -106,8 +106,11 @@ export interface RepeatCancellersSummary {
 }
 
 export interface DepartmentRow extends OutcomeCounts {
-  /** The requester's department when they asked; `unknown` for requesters not in the books. */
-  department: Department | 'unknown';
+  /**
+   * The requester's department when they asked; `customer` for cancellations customers asked for themselves
+   * (from the signed link to their order: no department of ours); `unknown` for requesters not in the books.
+   */
+  department: Department | 'customer' | 'unknown';
 }
 
 export interface ChannelRow extends OutcomeCounts {

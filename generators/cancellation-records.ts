@@ -12,6 +12,7 @@ import {
   type ReasonCode,
   type RiskLevel,
 } from '../contracts/cancellation.contract';
+import { analyticsSummaryOf } from '../models/analytics-summary';
 import { catalogueOf, type CatalogueItem } from './books/catalogue';
 import { SUPPLIERS, WAREHOUSES } from './books/organisation';
 import { between, mix, pick, seededRandom, uuid, weighted, type Random } from './books/random';
@@ -204,6 +205,8 @@ export class CancellationRecordsGenerator {
     const { cancellationId, requester, ending, lines, timeline, createdAt } = parts;
     const reasonCode: ReasonCode = weighted(parts.random, REASONS);
     const channel = pick(parts.random, requester.channels);
+    // As the flow's write leaves it: with the analytics' summary of this timeline and these lines.
+    const analytics = analyticsSummaryOf({ timeline, lines, currency: parts.currency });
     return {
       cancellationId,
       workflowId: `cancellation-${cancellationId}`,
@@ -223,6 +226,7 @@ export class CancellationRecordsGenerator {
       lines,
       notifications: [],
       timeline,
+      analytics,
       createdAt,
       updatedAt: timeline[timeline.length - 1]?.at ?? createdAt,
     };

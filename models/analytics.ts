@@ -33,6 +33,8 @@ import {
   type RiskLevel,
 } from '../contracts/cancellation.contract';
 import { CancelflowError } from '../lib/errors';
+import { APPROVAL_STATE, fromProductKey } from './analytics-summary';
+import { customerRequester } from './cancellation-requests';
 import type { Models } from './index';
 import { WITH_SUPPLIER } from './purchasing';
 
@@ -44,9 +46,6 @@ const MAX_TIME_MS = 30_000;
 const MAX_PERIODS = 1_000;
 /** The window when none is given: the last 90 days. */
 export const DEFAULT_WINDOW_DAYS = 90;
-
-/** The awaiting-approval states all start with this (`awaitingApproval.waitingForDecision`, …). */
-const APPROVAL_STATE = 'awaitingApproval';
 
 // ---- The window: what the caller asked for, as instants.
 
@@ -260,7 +259,7 @@ export async function cancellationsByProduct(
   limit: number,
 ): Promise<ProductRow[]> {
   type Group = {
-    _id: { sku: string; currency: string };
+    _id: string;
     cancellations: number;
     completed: number;
     unitsCancelled: number;
@@ -268,42 +267,41 @@ export async function cancellationsByProduct(
   };
   const groups = await aggregate<Group>(models.Cancellation, [
     requestedIn(window),
-    // Only what the figure reads: $unwind copies the document once per line.
-    { $project: { cancellationId: 1, outcome: 1, currency: 1, lines: 1 } },
-    { $unwind: '$lines' },
-    // One cancellation counts once per SKU, however many of its lines carry it.
+    // Only what the figure reads: $unwind copies the document once per SKU. The summary has merged the lines
+    // per SKU already (a cancellation counts once per SKU), so one $group by its string key does the rest.
     {
-      $group: {
-        _id: { id: '$cancellationId', sku: '$lines.sku', currency: { $ifNull: ['$currency', ''] } },
-        units: { $sum: '$lines.quantity' },
-        amount: { $sum: '$lines.amountMinor' },
-        completed: { $first: { $eq: ['$outcome', 'completed'] } },
+      $project: {
+        _id: 0,
+        done: { $cond: [{ $eq: ['$outcome', 'completed'] }, 1, 0] },
+        product: '$analytics.products',
       },
     },
+    { $unwind: '$product' },
     {
       $group: {
-        _id: { sku: '$_id.sku', currency: '$_id.currency' },
+        _id: '$product.key',
         cancellations: { $sum: 1 },
-        completed: { $sum: { $cond: ['$completed', 1, 0] } },
-        unitsCancelled: { $sum: { $cond: ['$completed', '$units', 0] } },
-        amountMinor: { $sum: { $cond: ['$completed', '$amount', 0] } },
+        completed: { $sum: '$done' },
+        unitsCancelled: { $sum: { $multiply: ['$done', '$product.units'] } },
+        amountMinor: { $sum: { $multiply: ['$done', '$product.amountMinor'] } },
       },
     },
-    { $sort: { cancellations: -1, unitsCancelled: -1, '_id.sku': 1, '_id.currency': 1 } },
+    { $sort: { cancellations: -1, unitsCancelled: -1, _id: 1 } },
     { $limit: limit },
   ]);
+  const rows = groups.map((group) => ({ ...group, ...fromProductKey(group._id) }));
   const names = await productNames(
     models,
-    groups.map((group) => group._id.sku),
+    rows.map((row) => row.sku),
   );
-  return groups.map((group) => ({
-    sku: group._id.sku,
-    ...(names.has(group._id.sku) ? { name: names.get(group._id.sku) } : {}),
-    cancellations: group.cancellations,
-    completed: group.completed,
-    unitsCancelled: group.unitsCancelled,
-    amountMinor: group.amountMinor,
-    currency: group._id.currency,
+  return rows.map((row) => ({
+    sku: row.sku,
+    ...(names.has(row.sku) ? { name: names.get(row.sku) } : {}),
+    cancellations: row.cancellations,
+    completed: row.completed,
+    unitsCancelled: row.unitsCancelled,
+    amountMinor: row.amountMinor,
+    currency: row.currency,
   }));
 }
 
@@ -398,17 +396,28 @@ const isDepartment = (value: unknown): value is Department =>
 /**
  * R24: by the requester's department when they asked. Records from before the department was recorded take
  * the department the books give their requester now (grouped by requester too: there are few of them).
+ * Customers who asked themselves (requester `customer:<id>`, models/cancellation-requests.ts) have no
+ * department of ours: they count as `customer`, grouped as one requester (they are many).
  */
 export async function cancellationsByDepartment(
   models: Models,
   window: AnalyticsWindow,
 ): Promise<DepartmentRow[]> {
+  const customers = customerRequester('');
   const groups = await countedBy<{ department?: string; requester?: string }>(models, window, {
     department: '$requesterDepartment',
-    requester: '$requestedBy',
+    requester: {
+      $cond: [
+        { $eq: [{ $substrCP: [{ $ifNull: ['$requestedBy', ''] }, 0, customers.length] }, customers] },
+        customers,
+        '$requestedBy',
+      ],
+    },
   });
   const unrecorded = groups.flatMap((group) =>
-    group._id.department === undefined && group._id.requester ? [group._id.requester] : [],
+    group._id.department === undefined && group._id.requester && group._id.requester !== customers
+      ? [group._id.requester]
+      : [],
   );
   const people = unrecorded.length
     ? await models.Person.find({ personId: { $in: unrecorded } }, { personId: 1, department: 1 }).lean()
@@ -417,7 +426,11 @@ export async function cancellationsByDepartment(
   const counted = new Map<DepartmentRow['department'], OutcomeCounts>();
   for (const group of groups) {
     const found = group._id.department ?? departmentOf.get(group._id.requester ?? '');
-    const department = isDepartment(found) ? found : 'unknown';
+    const department: DepartmentRow['department'] = isDepartment(found)
+      ? found
+      : group._id.requester === customers
+        ? 'customer'
+        : 'unknown';
     const before = counted.get(department) ?? NO_CANCELLATIONS;
     const counts = outcomesOf(group);
     counted.set(department, {
@@ -477,56 +490,26 @@ export async function approvalTimes(models: Models, window: AnalyticsWindow): Pr
     maxMs: number;
     durations: number[];
   };
-  const timeline = { $ifNull: ['$timeline', []] };
-  const isApproval = (state: unknown) => ({
-    $eq: [{ $substrCP: [{ $ifNull: [state, ''] }, 0, APPROVAL_STATE.length] }, APPROVAL_STATE],
-  });
   const groups = await aggregate<Group>(models.Cancellation, [
-    { $match: { ...requestedIn(window).$match, 'timeline.state': { $regex: `^${APPROVAL_STATE}` } } },
-    // An approval still under way has not ended: its time is not known yet.
-    { $match: { state: { $not: { $regex: `^${APPROVAL_STATE}` } } } },
+    // Those that awaited approval (the summary's wait is there), and no longer do: an approval still under way
+    // has not ended, its time is not known yet.
     {
-      $project: {
-        _id: 0,
-        risk: { $ifNull: ['$risk.level', 'unknown'] },
-        rejected: { $eq: ['$outcome', 'rejected'] },
-        escalations: { $ifNull: ['$approval.escalations', 0] },
-        // Each stay in an approval state lasts until the next entry of the timeline.
-        waitedMs: {
-          $reduce: {
-            input: { $range: [1, { $size: timeline }] },
-            initialValue: 0,
-            in: {
-              $add: [
-                '$$value',
-                {
-                  $cond: [
-                    isApproval({ $arrayElemAt: ['$timeline.state', { $subtract: ['$$this', 1] }] }),
-                    {
-                      $subtract: [
-                        { $arrayElemAt: ['$timeline.at', '$$this'] },
-                        { $arrayElemAt: ['$timeline.at', { $subtract: ['$$this', 1] }] },
-                      ],
-                    },
-                    0,
-                  ],
-                },
-              ],
-            },
-          },
-        },
+      $match: {
+        ...requestedIn(window).$match,
+        'analytics.approvalWaitMs': { $exists: true },
+        state: { $not: { $regex: `^${APPROVAL_STATE}` } },
       },
     },
     {
       $group: {
-        _id: '$risk',
+        _id: { $ifNull: ['$risk.level', 'unknown'] },
         approvals: { $sum: 1 },
-        rejected: { $sum: { $cond: ['$rejected', 1, 0] } },
-        escalations: { $sum: '$escalations' },
-        averageMs: { $avg: '$waitedMs' },
-        maxMs: { $max: '$waitedMs' },
+        rejected: { $sum: { $cond: [{ $eq: ['$outcome', 'rejected'] }, 1, 0] } },
+        escalations: { $sum: { $ifNull: ['$approval.escalations', 0] } },
+        averageMs: { $avg: '$analytics.approvalWaitMs' },
+        maxMs: { $max: '$analytics.approvalWaitMs' },
         // Medians need every value; there are far fewer approvals than cancellations.
-        durations: { $push: '$waitedMs' },
+        durations: { $push: '$analytics.approvalWaitMs' },
       },
     },
   ]);
@@ -556,42 +539,18 @@ function percentile(sorted: readonly number[], p: number): number {
 
 /** Where cancellations spend their time: each state's stays that ended (the next timeline entry came). */
 export async function stateTimes(models: Models, window: AnalyticsWindow): Promise<StateTimeRow[]> {
-  type Group = { _id: string; stays: number; totalMs: number; averageMs: number; maxMs: number };
+  type Group = { _id: string; stays: number; totalMs: number; maxMs: number };
   const groups = await aggregate<Group>(models.Cancellation, [
     requestedIn(window),
-    {
-      $project: {
-        stays: {
-          $map: {
-            input: { $range: [1, { $size: { $ifNull: ['$timeline', []] } }] },
-            as: 'next',
-            in: {
-              // The top level of the state: awaitingApproval.waitingForDecision counts as awaitingApproval.
-              state: {
-                $arrayElemAt: [
-                  { $split: [{ $arrayElemAt: ['$timeline.state', { $subtract: ['$$next', 1] }] }, '.'] },
-                  0,
-                ],
-              },
-              ms: {
-                $subtract: [
-                  { $arrayElemAt: ['$timeline.at', '$$next'] },
-                  { $arrayElemAt: ['$timeline.at', { $subtract: ['$$next', 1] }] },
-                ],
-              },
-            },
-          },
-        },
-      },
-    },
-    { $unwind: '$stays' },
+    // Each record's stays per state, summed when it was written: a few entries, not its whole timeline.
+    { $project: { _id: 0, stay: '$analytics.stays' } },
+    { $unwind: '$stay' },
     {
       $group: {
-        _id: '$stays.state',
-        stays: { $sum: 1 },
-        totalMs: { $sum: '$stays.ms' },
-        averageMs: { $avg: '$stays.ms' },
-        maxMs: { $max: '$stays.ms' },
+        _id: '$stay.state',
+        stays: { $sum: '$stay.stays' },
+        totalMs: { $sum: '$stay.totalMs' },
+        maxMs: { $max: '$stay.maxMs' },
       },
     },
     { $sort: { totalMs: -1, _id: 1 } },
@@ -600,7 +559,7 @@ export async function stateTimes(models: Models, window: AnalyticsWindow): Promi
     state: group._id,
     stays: group.stays,
     totalMs: group.totalMs,
-    averageMs: Math.round(group.averageMs),
+    averageMs: Math.round(group.totalMs / group.stays),
     maxMs: group.maxMs,
   }));
 }

@@ -20,6 +20,7 @@ import { searchAttributeKeys } from '../contracts/search-attributes';
 import { CancelflowError } from '../lib/errors';
 import { mayRequest } from '../rules/permissions.rules';
 import { reviewOrder, type ReviewRules } from '../rules/review.rules';
+import { analyticsSummaryOf } from './analytics-summary';
 import type { CancellationRecord } from './cancellation.model';
 import type { Models } from './index';
 import { isDuplicateKey } from './mongo-errors';
@@ -212,6 +213,8 @@ export async function recordCancellationRequest(
       confirmed: request.confirm,
       requestedLines: request.lines,
       state: 'requested',
+      // No timeline or lines yet: the analytics' summary of nothing, current, so no backfill looks at it.
+      analytics: analyticsSummaryOf({}),
     });
     return { record: record.toObject(), existing: false };
   } catch (error) {

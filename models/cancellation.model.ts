@@ -62,6 +62,11 @@ export const cancellationSchema = new Schema(
       type: [new Schema({ channel: String, status: String, detail: String }, { _id: false })],
       default: [],
     },
+    /**
+     * What the analytics read of the timeline and lines (models/analytics-summary.ts), written with them by
+     * the same update; absent or of an older version until the backfill at start-up computes it.
+     */
+    analytics: { type: Schema.Types.Mixed },
     timeline: {
       // `note`: who decided, and on whose behalf when a delegate did (R15).
       type: [new Schema({ step: Number, at: Date, state: String, note: String }, { _id: false })],

@@ -12,6 +12,7 @@ import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
 import { startTracing } from '../lib/tracing';
 import { connectModels } from '../models';
+import { backfillAnalyticsSummaries } from '../models/analytics-summary';
 import {
   startCarrierSimulator,
   startMailCatcher,
@@ -285,6 +286,8 @@ async function main(): Promise<void> {
   // Beside them a small shop's books, orders in every status to search and cancel; a restart finds them there.
   const generatedBooks = { seed: 1, orders: 200 };
   await loadBooks(models, generatedBooks);
+  // Records of an older version get the analytics' summary they lack (a no-op once every one has it, #14).
+  await backfillAnalyticsSummaries(models);
   done();
 
   done = step('starting the worker in a process of its own (bundling workflow code)');

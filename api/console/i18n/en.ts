@@ -533,6 +533,7 @@ export const en = {
   'analytics.departments.title': 'By the requester’s department',
   'analytics.col.department': 'Department',
   'analytics.department.unknown': 'Not in the books',
+  'analytics.department.customer': 'Customers themselves',
   'analytics.channels.title': 'By channel',
   'analytics.col.channel': 'Channel',
   'analytics.channel.console': 'Web console',

@@ -523,6 +523,7 @@ export const zhCN: Catalogue = {
   'analytics.departments.title': '按申请人部门',
   'analytics.col.department': '部门',
   'analytics.department.unknown': '系统外申请人',
+  'analytics.department.customer': '客户自助',
   'analytics.channels.title': '按申请渠道',
   'analytics.col.channel': '渠道',
   'analytics.channel.console': '网页控制台',

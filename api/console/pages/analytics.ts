@@ -203,7 +203,7 @@ function sections(t: Translator, view: AnalyticsView, answers: AnalyticsAnswers)
         (row) =>
           html`<tr>
             <th scope="row">
-              ${row.department === 'unknown' ? t('analytics.department.unknown') : t.of('department', row.department)}
+              ${row.department === 'unknown' || row.department === 'customer' ? t(`analytics.department.${row.department}`) : t.of('department', row.department)}
             </th>
             ${outcomeCells(t, row, true)}
           </tr>`,
