@@ -111,7 +111,11 @@ export async function runSlots<T>(
 export function commitMeasured(): { commit: string; dirty: boolean } {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: projectRoot, encoding: 'utf8' }).trim();
   try {
-    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: git('status', '--porcelain').length > 0 };
+    // Changes to tracked files only: a worktree's node_modules and .tools are untracked links, not changes.
+    return {
+      commit: git('rev-parse', '--short=12', 'HEAD'),
+      dirty: git('status', '--porcelain', '--untracked-files=no').length > 0,
+    };
   } catch {
     return { commit: 'unknown', dirty: false };
   }
