@@ -101,6 +101,8 @@ interface Measurement {
   p50Ms: number;
   p95Ms: number;
   maxMs: number;
+  /** The status of a call that failed (a 503 when the database did not answer in time); the run carries on. */
+  failedStatus?: number;
 }
 
 async function load(
@@ -182,8 +184,22 @@ async function measureTarget(
         const started = performance.now();
         const response = await app.inject({ method: 'GET', url, headers });
         const ms = performance.now() - started;
-        if (response.statusCode !== 200)
-          throw new Error(`${url}: ${response.statusCode} ${response.body.slice(0, 300)}`);
+        if (response.statusCode !== 200) {
+          // Recorded as measured (how long until it failed) rather than ending the run and losing the rest.
+          progress(`  ${window}, ${what} (${format}): ${response.statusCode} after ${ms.toFixed(0)} ms`);
+          return {
+            target,
+            window,
+            what,
+            format,
+            rows: 0,
+            bytes: 0,
+            p50Ms: ms,
+            p95Ms: ms,
+            maxMs: ms,
+            failedStatus: response.statusCode,
+          } satisfies Measurement;
+        }
         if (round < WARM_UP) continue;
         samples.push(ms);
         bytes = response.rawPayload.length;
@@ -275,6 +291,13 @@ function markdown(
         const json = here.find((measurement) => measurement.what === what && measurement.format !== 'csv');
         const csv = here.find((measurement) => measurement.what === what && measurement.format === 'csv');
         if (!json) continue;
+        if (json.failedStatus !== undefined) {
+          lines.push(
+            `| ${what}${json.format === 'html' ? ' (HTML)' : ''} | ${json.failedStatus} after ${ms(json.p50Ms)} | – | – | ` +
+              `${csv ? (csv.failedStatus === undefined ? ms(csv.p50Ms) : `${csv.failedStatus} after ${ms(csv.p50Ms)}`) : '–'} | – | – |`,
+          );
+          continue;
+        }
         lines.push(
           `| ${what}${json.format === 'html' ? ' (HTML)' : ''} | ${ms(json.p50Ms)} | ${ms(json.p95Ms)} | ${ms(json.maxMs)} | ` +
             `${csv ? ms(csv.p50Ms) : '–'} | ${csv ? ms(csv.p95Ms) : '–'} | ${json.rows.toLocaleString('en')} |`,
