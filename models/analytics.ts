@@ -273,17 +273,19 @@ export async function cancellationsByProduct(
       $project: {
         _id: 0,
         done: { $cond: [{ $eq: ['$outcome', 'completed'] }, 1, 0] },
-        product: '$analytics.products',
+        key: '$analytics.products.keys',
+        units: '$analytics.products.units',
+        amount: '$analytics.products.amountMinor',
       },
     },
-    { $unwind: '$product' },
+    { $unwind: { path: '$key', includeArrayIndex: 'at' } },
     {
       $group: {
-        _id: '$product.key',
+        _id: '$key',
         cancellations: { $sum: 1 },
         completed: { $sum: '$done' },
-        unitsCancelled: { $sum: { $multiply: ['$done', '$product.units'] } },
-        amountMinor: { $sum: { $multiply: ['$done', '$product.amountMinor'] } },
+        unitsCancelled: { $sum: { $multiply: ['$done', { $arrayElemAt: ['$units', '$at'] }] } },
+        amountMinor: { $sum: { $multiply: ['$done', { $arrayElemAt: ['$amount', '$at'] }] } },
       },
     },
     { $sort: { cancellations: -1, unitsCancelled: -1, _id: 1 } },
@@ -543,14 +545,22 @@ export async function stateTimes(models: Models, window: AnalyticsWindow): Promi
   const groups = await aggregate<Group>(models.Cancellation, [
     requestedIn(window),
     // Each record's stays per state, summed when it was written: a few entries, not its whole timeline.
-    { $project: { _id: 0, stay: '$analytics.stays' } },
-    { $unwind: '$stay' },
+    {
+      $project: {
+        _id: 0,
+        state: '$analytics.stays.states',
+        counts: '$analytics.stays.counts',
+        totalMs: '$analytics.stays.totalMs',
+        maxMs: '$analytics.stays.maxMs',
+      },
+    },
+    { $unwind: { path: '$state', includeArrayIndex: 'at' } },
     {
       $group: {
-        _id: '$stay.state',
-        stays: { $sum: '$stay.stays' },
-        totalMs: { $sum: '$stay.totalMs' },
-        maxMs: { $max: '$stay.maxMs' },
+        _id: '$state',
+        stays: { $sum: { $arrayElemAt: ['$counts', '$at'] } },
+        totalMs: { $sum: { $arrayElemAt: ['$totalMs', '$at'] } },
+        maxMs: { $max: { $arrayElemAt: ['$maxMs', '$at'] } },
       },
     },
     { $sort: { totalMs: -1, _id: 1 } },
