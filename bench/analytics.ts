@@ -306,6 +306,8 @@ function markdown(
       lines.push('');
     }
   }
+  if (results.length === 1)
+    lines.push('MONGODB_URI was not set: the embedded database only, no measurement on MongoDB.', '');
   lines.push(
     `Each figure is called ${options.iterations} times after ${WARM_UP} warm-up, one call at a time, in-process ` +
       '(fastify inject: access, validation, aggregation, serialisation); p95 of a few samples is near their maximum.',
