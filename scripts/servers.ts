@@ -114,8 +114,12 @@ function spawnServer(
   if (logFile) {
     mkdirSync(dirname(logFile), { recursive: true });
     const log = createWriteStream(logFile, { flags: 'a' });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // Two sources into one file: pipe() would end the file when the first of them ends, and the other's next
+    // chunk then failed the stream ("write after end", unhandled) and ended this process; `npm run chaos` met
+    // it on a killed worker. The file ends once the child's streams have all closed.
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.once('close', () => log.end());
   } else {
     child.stderr?.resume();
   }
