@@ -2,14 +2,13 @@
 // drives it, against the whole stack. A requester signs in with their password (a session: every write carries
 // the CSRF token htmx sends), names three orders, sees the dry run answer in place, starts the job, and watches
 // its page reach completed without reloading. axe-core checks both pages.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
 import { setPassword } from '../models/credentials';
 import { expectAccessible } from './support/axe';
 import { startTestStack, type TestStack } from './support/stack';
+import { assertChromiumInstalled, launchChromium } from './support/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'bulk browser test password';
 const ORDERS = ['SO-BBR-1', 'SO-BBR-2', 'SO-BBR-3'];
 
@@ -17,7 +16,7 @@ let stack: TestStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (scripts/install.sh)`);
+  assertChromiumInstalled();
   stack = await startTestStack('bulk-browser');
   await addPeople(stack.models);
   await setPassword(stack.models, 'clerk-1', PASSWORD);
@@ -39,10 +38,7 @@ beforeAll(async () => {
       lines: [{ lineId: 'L1', sku: 'BBR-POT', quantity: 1, unitPriceMinor: 6800 }],
     });
   }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

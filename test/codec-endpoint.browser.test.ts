@@ -4,10 +4,9 @@
 // the customer's name in a cancellation's input; a browser with no session sees the input encrypted. This is
 // what the API-level test (test/codec-endpoint.test.ts) cannot show: that CORS, the preflight, the session cookie
 // and the CSRF exemption work together as a browser applies them.
-import { existsSync } from 'node:fs';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { type Browser, type BrowserContext } from 'playwright-core';
 import { codecEndpointOf } from '../api/codec.routes';
 import { CANCELFLOW_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
@@ -16,9 +15,9 @@ import { freePort, startTemporalDevServer, type TemporalServer } from '../script
 import { TEST_DATA_CONVERTER } from './support/data-converter';
 import { startTestStack, type TestStack } from './support/stack';
 import { openTemporalConnection } from '../lib/temporal-connection';
+import { assertChromiumInstalled, launchChromium } from './support/browser';
 
 /** Debian's Chromium, as test/console.browser.test.ts uses it. */
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'codec browser test password';
 const CUSTOMER_NAME = '卓文君';
 
@@ -33,7 +32,7 @@ let storedInput: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (scripts/install.sh)`);
+  assertChromiumInstalled();
   const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   temporal = await startTemporalDevServer({
@@ -89,10 +88,7 @@ beforeAll(async () => {
   const [input] = started?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
   storedInput = Buffer.from(input?.data ?? []).toString('base64');
   expect(Buffer.from(input?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {

@@ -10,8 +10,7 @@
 // queue; the message
 // centre's badge counts and clears. axe-core checks every
 // page visited.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import {
   addCustomer,
   addPeople,
@@ -28,9 +27,9 @@ import { postMessage, unreadCount } from '../models/message-centre';
 import { eventually } from './support/eventually';
 import { expectAccessible } from './support/axe';
 import { startTestStack, type TestStack } from './support/stack';
+import { assertChromiumInstalled, launchChromium } from './support/browser';
 
 /** Debian's Chromium: scripts/install.sh installs it (as root) when it is missing. */
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'console browser test password';
 
 let stack: TestStack;
@@ -38,12 +37,7 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the console's browser tests need it. Run scripts/install.sh as ` +
-        'root, or: apt-get update && apt-get install -y chromium',
-    );
-  }
+  assertChromiumInstalled();
   stack = await startTestStack('console-browser');
   await seedDemoData(stack.models);
   for (const personId of ['clerk-1', 'manager-1', 'director-1', 'finance-1', 'ops-1', 'warehouse-1']) {
@@ -68,11 +62,7 @@ beforeAll(async () => {
       { lineId: 'L3', sku: 'POT-YX-02', quantity: 1, unitPriceMinor: 38800 },
     ],
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // As root (CI, this machine) Chromium runs only without its sandbox.
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

@@ -6,8 +6,7 @@
 // redelivers it once the receiver listens, and the receiver gets it signed with that secret. Pausing, resuming
 // and removing the subscription; a clerk gets no link and the 403 page. axe-core checks every page.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { createEventDispatcher, type EventDispatcher } from '../activities/event-dispatcher';
 import { verifyWebhookEvent } from '../client/webhook-verifier';
 import { addCustomer, addPeople, addProduct, placePaidOrder, receiveStock } from '../generators/demo-data';
@@ -17,8 +16,8 @@ import { freePort } from '../scripts/servers';
 import { expectAccessible } from './support/axe';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
+import { assertChromiumInstalled, launchChromium } from './support/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'webhooks browser test password';
 const ORDER = 'SO-WHB-1';
 
@@ -29,7 +28,7 @@ let receiver: Server | undefined;
 const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (scripts/install.sh)`);
+  assertChromiumInstalled();
   stack = await startTestStack('webhooks-browser');
   await addPeople(stack.models);
   for (const personId of ['ops-1', 'clerk-1']) {
@@ -52,10 +51,7 @@ beforeAll(async () => {
     { timeoutMs: 2_000, retryWindowMs: 1_000, retryInitialMs: 100, retryMaxIntervalMs: 400, pollMs: 50 },
   );
   dispatcher.start();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
