@@ -233,6 +233,8 @@ export interface NotificationResult {
 
 export const TASK_QUEUE_DEFAULT = 'cancellations';
 export const WORKFLOW_TYPE = 'cancellationWorkflow';
+/** How long one workflow task of a cancellation may take before Temporal hands it out again (see cancellationStartOf). */
+export const CANCELLATION_WORKFLOW_TASK_TIMEOUT = '5 seconds';
 
 /** One workflow per cancellation; the id says what it is in the Temporal UI. */
 export function cancellationWorkflowId(cancellationId: string): string {

@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import type { RequestChannel } from '../contracts/analytics.contract';
 import {
+  CANCELLATION_WORKFLOW_TASK_TIMEOUT,
   cancellationWorkflowId,
   WORKFLOW_TYPE,
   type CancellationInput,
@@ -80,6 +81,13 @@ export function cancellationStartOf(
     ],
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // The steps on our own database run as local activities within one workflow task (PATCHES.leanHistory),
+    // and what they did is kept only when the task completes, or when the worker heartbeats the task at 80 % of
+    // this timeout. At Temporal's default of 10 s, a task whose local activities took longer than 8 s was
+    // lost with every worker killed sooner, and started over: `npm run chaos` (a kill every 3–10 s) left
+    // cancellations in `refunding` for good, their closing steps never kept. At 5 s progress is kept every 4 s,
+    // and a task lost with its worker is handed out again after 5 s rather than 10. A continued run keeps it.
+    workflowTaskTimeout: CANCELLATION_WORKFLOW_TASK_TIMEOUT,
   };
 }
 

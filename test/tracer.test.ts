@@ -82,6 +82,9 @@ test('cancels a paid order awaiting shipment end to end, once, however often it 
   const handle = stack.temporal.workflow.getHandle(first.workflowId);
   const result = (await handle.result()) as CancellationView;
   await recordHistory(handle, 'completed-low-risk');
+  // Started as every cancellation is (cancellationStartOf): its workflow tasks time out after 5 s, not 10.
+  const { events } = await handle.fetchHistory();
+  expect(Number(events?.[0]?.workflowExecutionStartedEventAttributes?.workflowTaskTimeout?.seconds)).toBe(5);
   expect(result).toMatchObject({
     state: 'completed',
     outcome: 'completed',

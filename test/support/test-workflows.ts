@@ -1,17 +1,19 @@
 // Workflow code only the integration tests run, bundled together with the real workflows: a parent that
 // starts notification deliveries and ends at once, a stand-in for a cancellation waiting on its carrier (the
 // webhook's own tests: signatures, unknown shipments, refusals, without a whole cancellation around them;
-// test/shipped.workflow.test.ts posts to the real workflow), and the refund activity under a real Temporal
-// retry policy.
+// test/shipped.workflow.test.ts posts to the real workflow), the refund activity under a real Temporal
+// retry policy, and a run that continues as new (what a continued run inherits from its start).
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   condition,
+  continueAsNew,
   defineQuery,
   defineSignal,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
   startChild,
+  workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { CancellationActivities } from '../../activities';
@@ -109,4 +111,10 @@ export async function refundWithRetriesWorkflow(
   params: Parameters<CancellationActivities['refundPayment']>[0],
 ): ReturnType<CancellationActivities['refundPayment']> {
   return refundPayment(params);
+}
+
+/** Continues as new once, and answers with the workflow task timeout its continued run has. */
+export async function continuesAsNewOnceWorkflow(continued = false): Promise<number> {
+  if (!continued) await continueAsNew<typeof continuesAsNewOnceWorkflow>(true);
+  return workflowInfo().taskTimeoutMs;
 }
