@@ -45,6 +45,7 @@ import {
   type SmsSimulator,
 } from '../simulators';
 import { elapsed, progress, withTimeout } from './common';
+import type { ProcessRoles } from './cpu';
 import { openTemporalConnection } from '../lib/temporal-connection';
 
 export const STACKS = ['file', 'memory'] as const;
@@ -78,6 +79,11 @@ export interface Stack {
   ordersLoaded: number;
   /** The pids of the cancellation worker's processes on this machine (as Temporal lists them polling). */
   workerPids(): Promise<number[]>;
+  /**
+   * The stack's processes on this machine by role, for their CPU (bench/cpu.ts): all of them for a stack
+   * this run started; for a running one, its worker and this run's baseline worker.
+   */
+  processes(): Promise<ProcessRoles>;
   /** What went wrong while it ran (a worker that died), for the results. */
   incidents: string[];
   /**
@@ -390,6 +396,12 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
       baselineQueue: baseline?.queue,
       ordersLoaded: options.orders,
       workerPids: () => Promise.resolve([(servers?.worker ?? worker).workerPid]),
+      processes: async () => ({
+        database: await (servers?.mongo ?? mongo).pid,
+        Temporal: await (servers?.temporal ?? temporalServer).pid,
+        worker: (servers?.worker ?? worker).workerPid,
+        'baseline worker': baseline?.worker.workerPid,
+      }),
       incidents,
       settle: settler(temporal, taskQueue, 0),
       servers,
@@ -492,6 +504,10 @@ export async function attachStack(options: RunningStackOptions): Promise<Stack> 
       baselineQueue: baseline?.queue,
       ordersLoaded: await models.SalesOrder.countDocuments(),
       workerPids,
+      processes: async () => ({
+        worker: (await workerPids())[0],
+        'baseline worker': baseline?.worker.workerPid,
+      }),
       incidents,
       settle: settler(temporal, options.taskQueue, await runningOn(temporal, options.taskQueue)),
       stop,

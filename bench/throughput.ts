@@ -10,6 +10,7 @@ import { notificationDeliveryWorkflowId } from '../contracts/delivery.contract';
 import type { Models } from '../models';
 import { cancelOne, repeats, type Cancelled } from './cancelling';
 import { fixed, median, progress, runSlots } from './common';
+import { cpuSpent, perItemMs, readCpu } from './cpu';
 import type { Stack } from './stack';
 
 export const NOOP_STEPS = 8;
@@ -108,7 +109,8 @@ async function noopRate(
   count: number,
   options: ThroughputOptions,
   tag: string,
-): Promise<number> {
+): Promise<{ rate: number; cpuMs: Record<string, number> }> {
+  const cpuBefore = readCpu(await stack.processes());
   const run = await runSlots(`no-op ${tag}`, count, concurrency, options.durationMs, (index) =>
     stack.plainTemporal.withAbortSignal(AbortSignal.timeout(options.timeoutMs), () =>
       stack.plainTemporal.workflow.execute('noopActivitiesWorkflow', {
@@ -120,11 +122,23 @@ async function noopRate(
   );
   if (run.failures.length > 0)
     progress(`    ${run.failures.length} no-op workflows failed: ${run.failures[0]}`);
+  const cpuMs = perItemMs(cpuSpent(cpuBefore, readCpu(await stack.processes())), run.results.length);
   const rate = run.results.length / run.seconds;
   progress(
     `    no-op ${NOOP_STEPS} activities (${tag}): ${run.results.length} in ${run.seconds.toFixed(1)} s = ${rate.toFixed(2)}/s`,
   );
-  return rate;
+  return { rate, cpuMs };
+}
+
+/** Two accounts of CPU ms per item by process, averaged (a process missing from one counts as in the other). */
+function meanCpu(first: Record<string, number>, second: Record<string, number>): Record<string, number> {
+  const roles = new Set([...Object.keys(first), ...Object.keys(second)]);
+  return Object.fromEntries(
+    [...roles].map((role) => {
+      const values = [first[role], second[role]].filter((value) => value !== undefined);
+      return [role, Math.round(values.reduce((sum, value) => sum + value, 0) / values.length)];
+    }),
+  );
 }
 
 interface HistoryCount {
@@ -240,6 +254,8 @@ export interface Entry {
   };
   noop: { before: number; after: number; mean: number };
   throughputRatio: number;
+  /** CPU ms each process spent per completed cancellation, and per no-op workflow (before and after, averaged). */
+  cpu: { perCancellationMs: Record<string, number>; perNoopMs: Record<string, number> };
   history: {
     sampled: number;
     eventsPerCancellation: number;
@@ -270,6 +286,7 @@ async function measureLevel(
   progress(`  • ${concurrency} in flight: ${count} auto-approved cancellations…`);
   const level = orders.splice(0, count);
   const repeatsBefore = repeats.count;
+  const cpuBefore = readCpu(await stack.processes());
   const run = await runSlots(
     `cancellations at ${concurrency}`,
     count,
@@ -277,6 +294,7 @@ async function measureLevel(
     options.durationMs,
     (index) => cancelOne(stack, level[index] as string, options.timeoutMs),
   );
+  const cpuOfRun = cpuSpent(cpuBefore, readCpu(await stack.processes()));
   const perSecond = run.results.length / run.seconds;
   progress(
     `    ${run.results.length} completed, ${run.failures.length} failed in ${run.seconds.toFixed(1)} s = ${perSecond.toFixed(3)}/s; ${repeats.count - repeatsBefore} POSTs repeated`,
@@ -305,7 +323,7 @@ async function measureLevel(
   const messages = Math.round(median(counts.map((count) => count.messages))) || 0;
   const handWritten = await handWrittenEvents(stack, steps, messages);
   const eventsPerCancellation = median(counts.map((count) => count.events));
-  const noopMean = (before + after) / 2;
+  const noopMean = (before.rate + after.rate) / 2;
   return {
     stack: stack.kind,
     stackName: stack.name,
@@ -320,8 +338,12 @@ async function measureLevel(
       medianSeconds: median(run.results.map((result) => result.seconds)),
       postRepeats: repeats.count - repeatsBefore,
     },
-    noop: { before, after, mean: noopMean },
+    noop: { before: before.rate, after: after.rate, mean: noopMean },
     throughputRatio: perSecond / noopMean,
+    cpu: {
+      perCancellationMs: perItemMs(cpuOfRun, run.results.length),
+      perNoopMs: meanCpu(before.cpuMs, after.cpuMs),
+    },
     history: {
       sampled: counts.length,
       eventsPerCancellation,
@@ -352,6 +374,29 @@ export function throughputTable(entries: readonly Entry[]): string {
   return lines.join('\n');
 }
 
+/** CPU per cancellation and per no-op workflow, by process, one block of rows a level. */
+export function cpuTable(entries: readonly Entry[]): string {
+  const lines = [
+    '| stack, in flight | process | CPU ms per cancellation | CPU ms per no-op workflow |',
+    '| --- | --- | ---: | ---: |',
+  ];
+  for (const entry of entries) {
+    const { perCancellationMs, perNoopMs } = entry.cpu;
+    const roles = [...new Set([...Object.keys(perCancellationMs), ...Object.keys(perNoopMs)])];
+    const total = (account: Record<string, number>) =>
+      Object.values(account).reduce((sum, value) => sum + value, 0);
+    const cell = (value: number | undefined) => (value === undefined ? '–' : value.toLocaleString('en'));
+    for (const role of roles)
+      lines.push(
+        `| ${entry.stack}, ${entry.concurrency} | ${role} | ${cell(perCancellationMs[role])} | ${cell(perNoopMs[role])} |`,
+      );
+    lines.push(
+      `| ${entry.stack}, ${entry.concurrency} | **all** | **${cell(total(perCancellationMs))}** | **${cell(total(perNoopMs))}** |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** Every level of --concurrency on one stack, after a warm-up: one entry a level. */
 export async function runThroughput(stack: Stack, options: ThroughputOptions): Promise<Entry[]> {
   const orders = await lowRiskOrders(stack.models, options.seed);
@@ -367,7 +412,7 @@ export async function runThroughput(stack: Stack, options: ThroughputOptions): P
   for (const concurrency of options.concurrency) {
     const entry = await measureLevel(stack, concurrency, orders, options);
     entries.push(entry);
-    progress(`\n${throughputTable([entry])}\n`);
+    progress(`\n${throughputTable([entry])}\n\n${cpuTable([entry])}\n`);
   }
   return entries;
 }
@@ -395,6 +440,10 @@ export function throughputMarkdown(entries: readonly Entry[], historySample: num
       'The cancellation worker and the baseline worker each run in a process of their own, as `npm start` runs its worker.',
     '',
     `historyRatio = median history events per cancellation, its delivery workflows included (named on its outbox entries), over ${historySample} sampled ones ÷ the events of a hand-written workflow with one no-op activity per business activity they ran, local ones included (all but recordCancellationState, recordCancellationSteps and startDeliveryWorkflows) and one delivery activity per message (goal ≤ 1.2).`,
+    '',
+    "Where the CPU went: the processor time each process spent while the cancellations ran, per completed cancellation, beside the same for the no-op workflows (read from /proc; the baseline worker runs only the no-op workflows, the worker only the cancellations). On two busy cores the rates are bounded by CPU, so the totals' ratio is about the throughputRatio the work itself allows.",
+    '',
+    cpuTable(entries),
     '',
     'Activities per cancellation (mean over the sample):',
     '',
