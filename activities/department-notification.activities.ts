@@ -100,35 +100,28 @@ async function gatherFacts(models: Models, params: DepartmentNotificationParams)
   const [cancellation, refunds, purchaseOrders, shipments] = await Promise.all([
     params.lines ? undefined : models.Cancellation.findOne({ cancellationId: params.cancellationId }).lean(),
     refundsOfPayments(models, params.cancellationId, order?.paymentIds ?? []),
-    order ? purchaseOrdersOf(models, order).sort({ poNumber: 1 }).lean() : [],
+    order ? purchaseOrdersOf(models, order) : [],
     order ? shipmentsOf(models, order) : [],
   ]);
   // The ledger is the largest collection: its movements are read by their idempotency keys (unique), which
   // this cancellation's stock activities derive from the cancellation, the order's lines and its parcels
   // (issue #13: read by any other field, each notice scanned the whole ledger). Likewise a refund's voucher.
+  const voucherKeys = refunds.map((refund) => `${refund.idempotencyKey}:voucher`);
+  const releaseKeys = (order?.lines ?? []).map((line) => `${params.cancellationId}:release:${line.lineId}`);
+  // Returned units are booked against the shipment they came back from, not the order.
+  const returnKeys = shipments.flatMap((shipment) =>
+    shipment.lines.map((line) => `${params.cancellationId}:return:${shipment.shipmentId}:${line.lineId}`),
+  );
+  const movementsBy = async (keys: string[]) =>
+    keys.length === 0
+      ? []
+      : models.StockMovement.find({ idempotencyKey: { $in: keys } })
+          .sort({ createdAt: 1 })
+          .lean();
   const [vouchers, movements, returns] = await Promise.all([
-    models.Voucher.find({
-      idempotencyKey: { $in: refunds.map((refund) => `${refund.idempotencyKey}:voucher`) },
-    }).lean(),
-    models.StockMovement.find({
-      idempotencyKey: {
-        $in: (order?.lines ?? []).map((line) => `${params.cancellationId}:release:${line.lineId}`),
-      },
-    })
-      .sort({ createdAt: 1 })
-      .lean(),
-    // Returned units are booked against the shipment they came back from, not the order.
-    models.StockMovement.find({
-      idempotencyKey: {
-        $in: shipments.flatMap((shipment) =>
-          shipment.lines.map(
-            (line) => `${params.cancellationId}:return:${shipment.shipmentId}:${line.lineId}`,
-          ),
-        ),
-      },
-    })
-      .sort({ createdAt: 1 })
-      .lean(),
+    voucherKeys.length === 0 ? [] : models.Voucher.find({ idempotencyKey: { $in: voucherKeys } }).lean(),
+    movementsBy(releaseKeys),
+    movementsBy(returnKeys),
   ]);
   const notified =
     params.lines ??

@@ -35,7 +35,7 @@ export function createOrderActivities({ models }: ActivityDeps) {
         models.SalesOrder.findOne({ orderNumber: review.orderNumber }, { purchaseOrderNumbers: 1 }).lean(),
       ]);
       // The purchase orders the order lists, read by key; which are with their suppliers is judged here.
-      const raised = order ? await purchaseOrdersOf(models, order).lean() : [];
+      const raised = order ? await purchaseOrdersOf(models, order) : [];
       const affected = raised.filter(
         (po) =>
           WITH_SUPPLIER.includes(po.status) &&

@@ -70,6 +70,8 @@ The stack:
   --timeout         seconds one cancellation (or no-op workflow, or request) may take (default 600)
   --out DIR         where the results go (default bench/results)
   --keep            keep the temporary data directory (default: removed)
+  --profile-worker DIR  the worker writes V8 CPU profiles (.cpuprofile, one a thread) into DIR when it stops:
+                    where its CPU goes (open them in Chrome DevTools' Performance panel)
   --help            this text
 
 Quick runs: --orders 2000 --concurrency 5 --count 20; --hot-sku 50; --waiting 200; --growth 1000,10000.`;
@@ -98,6 +100,7 @@ const OPTIONS = {
   'task-queue': { type: 'string' },
   out: { type: 'string' },
   keep: { type: 'boolean', default: false },
+  'profile-worker': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -195,6 +198,7 @@ function readOptions() {
         : undefined,
     out: isAbsolute(out) ? out : resolve(out),
     keep: values.keep,
+    profileWorker: values['profile-worker'] === undefined ? undefined : resolve(values['profile-worker']),
   };
 }
 
@@ -360,6 +364,7 @@ async function main(): Promise<void> {
         heap: options.heap,
         baseline,
         dataDir,
+        workerProfileDir: options.profileWorker,
       });
       try {
         await measure(stack, options, results, startedAt);

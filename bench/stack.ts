@@ -215,6 +215,8 @@ export interface OwnStackOptions {
   dataDir: string;
   /** Mails the mail catcher keeps (default 1000); `npm run chaos` counts every one. */
   mailKept?: number;
+  /** Where the worker writes a V8 CPU profile of each of its threads when it stops (node --cpu-prof). */
+  workerProfileDir?: string;
 }
 
 export async function startStack(kind: StackKind, options: OwnStackOptions): Promise<Stack> {
@@ -340,6 +342,9 @@ export async function startStack(kind: StackKind, options: OwnStackOptions): Pro
       taskQueue,
       logFile: join(dataDir, 'logs', 'worker.log'),
       onUnexpectedExit: reportDeath('worker', incidents),
+      ...(options.workerProfileDir
+        ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${options.workerProfileDir}`] }
+        : {}),
     };
     const [worker, baseline] = await Promise.all([
       startWorkerProcess(workerOptions),

@@ -185,9 +185,10 @@ export async function reducePurchaseOrdersForCancelledLines(
 
   for (;;) {
     // Those the order lists, by key (issue #13); their lines say which are raised for which sales line.
-    const orders = await purchaseOrdersOf(models, order)
-      .sort({ createdAt: -1, poNumber: 1 })
-      .lean<StoredPurchaseOrder[]>();
+    const orders = (await purchaseOrdersOf(models, order, {
+      createdAt: -1,
+      poNumber: 1,
+    })) as StoredPurchaseOrder[];
     const report: PurchaseReductionReport = { reduced: [], notReduced: [] };
     const remaining = new Map(request.lines.map((line) => [line.lineId, line.quantity]));
     const record = (

@@ -63,7 +63,12 @@ export async function refundsOfCancellation(
 }
 
 /** The same, for a caller that has read the order's payment ids already. */
-export function refundsOfPayments(models: Models, cancellationId: string, paymentIds: readonly string[]) {
+export async function refundsOfPayments(
+  models: Models,
+  cancellationId: string,
+  paymentIds: readonly string[],
+) {
+  if (paymentIds.length === 0) return [];
   const keys = paymentIds.flatMap((paymentId) =>
     REFUND_KINDS.map((kind) => refundKey(cancellationId, kind, paymentId)),
   );

@@ -363,6 +363,8 @@ export interface WorkerProcessOptions {
   taskQueue: string;
   /** Its entry point in the project: worker/main.ts (what `npm run worker` runs) unless another worker's. */
   script?: string;
+  /** Options for node itself before the script (`--cpu-prof`: NODE_OPTIONS may not carry it). */
+  nodeOptions?: readonly string[];
   /** What messages and pids.json call it (default "worker"). */
   name?: string;
   logFile?: string;
@@ -401,7 +403,8 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const script = join(projectRoot, options.script ?? join('worker', 'main.ts'));
   // TypeScript through `--import tsx`, as the tests' child processes run it: in this one process (the `tsx`
   // command would run another node under it), so the pid recorded is the one polling and using the memory.
-  const server = spawnServer(name, process.execPath, ['--import', 'tsx', script], options.logFile, {
+  const nodeArguments = [...(options.nodeOptions ?? []), '--import', 'tsx', script];
+  const server = spawnServer(name, process.execPath, nodeArguments, options.logFile, {
     cwd: projectRoot, // where `tsx` resolves
     env: { ...process.env, ...options.env },
   });
