@@ -3,7 +3,7 @@
 // member's message centre and a mail to the department's mailbox through the outbox.
 import { CancelflowError } from '../lib/errors';
 import type { Models } from '../models';
-import { postMessage } from '../models/message-centre';
+import { postMessages } from '../models/message-centre';
 import type { MessageCategory } from '../models/message-centre.model';
 import type { Department } from '../contracts/cancellation.contract';
 import type { Language } from '../contracts/books.contract';
@@ -273,17 +273,23 @@ export function createDepartmentNotificationActivities({ models, logger }: Activ
           ).lean()
         ).map((mailbox) => [mailbox.code, mailbox]),
       );
-      const mails: OutboxEntryInput[] = [];
-      for (const [department, message] of messages) {
-        const key = departmentNotificationKey(params.cancellationId, department, params.moment);
-        const members = await postMessage(models, {
-          idempotencyKey: key,
+      const keyOf = (department: Department) =>
+        departmentNotificationKey(params.cancellationId, department, params.moment);
+      const membersByKey = await postMessages(
+        models,
+        messages.map(([department, message]) => ({
+          idempotencyKey: keyOf(department),
           to: { department },
           cancellationId: params.cancellationId,
           orderNumber: params.orderNumber,
           category: categoryFor(department, params.moment),
           content: message.content,
-        });
+        })),
+      );
+      const mails: OutboxEntryInput[] = [];
+      for (const [department, message] of messages) {
+        const key = keyOf(department);
+        const members = membersByKey.get(key) ?? [];
         const mailbox = mailboxes.get(department);
         if (!mailbox) {
           logger.warn({ department, key }, 'department has no mailbox: message centre only');

@@ -26,28 +26,42 @@ const postMessageInput = z.object({
 export type PostMessageInput = z.input<typeof postMessageInput>;
 
 /**
- * Writes a message to a person, or to every active member of a department, once per key. Returns the ids of
- * the people it is now in front of (a repeat returns the same people, plus any who joined in between).
+ * Writes messages, each to a person or to every active member of a department, once per key: the recipients
+ * of all of them read in one query per kind and the entries written in one bulk write (a moment's notices go
+ * to up to four departments, and one message at a time cost two round trips each: issue #13). Returns, by
+ * message key, the people each is now in front of (a repeat returns the same people, plus any who joined in
+ * between). A message to a person who does not exist fails them all, before anything is written.
  */
-export async function postMessage(models: Models, input: PostMessageInput): Promise<string[]> {
-  const message = parseInput(postMessageInput, input);
+export async function postMessages(
+  models: Models,
+  inputs: readonly PostMessageInput[],
+): Promise<Map<string, string[]>> {
+  const messages = inputs.map((input) => parseInput(postMessageInput, input));
   const { Person, MessageCentreEntry } = models;
-  const recipients =
-    'personId' in message.to
-      ? await Person.find({ personId: message.to.personId }, { personId: 1, language: 1 }).lean()
-      : await Person.find(
-          { department: message.to.department, active: true },
-          { personId: 1, language: 1 },
-        ).lean();
-  if ('personId' in message.to && recipients.length === 0) {
-    throw new CancelflowError('not_found', `no person ${message.to.personId}`, { field: 'to.personId' });
+  const personIds = [...new Set(messages.flatMap(({ to }) => ('personId' in to ? [to.personId] : [])))];
+  const departments = [...new Set(messages.flatMap(({ to }) => ('department' in to ? [to.department] : [])))];
+  const [people, members] = await Promise.all([
+    personIds.length === 0
+      ? []
+      : Person.find({ personId: { $in: personIds } }, { personId: 1, language: 1 }).lean(),
+    departments.length === 0
+      ? []
+      : Person.find(
+          { department: { $in: departments }, active: true },
+          { personId: 1, language: 1, department: 1 },
+        ).lean(),
+  ]);
+  const recipientsOf = ({ to }: (typeof messages)[number]) =>
+    'personId' in to
+      ? people.filter((person) => person.personId === to.personId)
+      : members.filter((person) => person.department === to.department);
+  const unknown = personIds.find((personId) => !people.some((person) => person.personId === personId));
+  if (unknown !== undefined) {
+    throw new CancelflowError('not_found', `no person ${unknown}`, { field: 'to.personId' });
   }
-  const department = 'department' in message.to ? message.to.department : undefined;
 
-  if (recipients.length === 0) return [];
-  // One bulk write for the department's members rather than one write each (issue #13).
-  await MessageCentreEntry.bulkWrite(
-    recipients.map((person) => {
+  const writes = messages.flatMap((message) =>
+    recipientsOf(message).map((person) => {
       const language: Language = person.language;
       return {
         updateOne: {
@@ -56,7 +70,7 @@ export async function postMessage(models: Models, input: PostMessageInput): Prom
             $setOnInsert: {
               idempotencyKey: message.idempotencyKey,
               recipientId: person.personId,
-              department,
+              department: 'department' in message.to ? message.to.department : undefined,
               cancellationId: message.cancellationId,
               orderNumber: message.orderNumber,
               category: message.category,
@@ -70,12 +84,25 @@ export async function postMessage(models: Models, input: PostMessageInput): Prom
         },
       };
     }),
-    { ordered: false },
-  ).catch((error: unknown) => {
-    // A concurrent delivery of the same message wrote some of them: fine, each is there once.
-    if (!onlyDuplicateKeys(error)) throw error;
-  });
-  return recipients.map((person) => person.personId);
+  );
+  if (writes.length > 0) {
+    await MessageCentreEntry.bulkWrite(writes, { ordered: false }).catch((error: unknown) => {
+      // A concurrent delivery of the same messages wrote some of them: fine, each is there once.
+      if (!onlyDuplicateKeys(error)) throw error;
+    });
+  }
+  return new Map(
+    messages.map((message) => [
+      message.idempotencyKey,
+      recipientsOf(message).map((person) => person.personId),
+    ]),
+  );
+}
+
+/** Writes one message (postMessages); returns the people it is now in front of. */
+export async function postMessage(models: Models, input: PostMessageInput): Promise<string[]> {
+  const posted = await postMessages(models, [input]);
+  return [...posted.values()][0] ?? [];
 }
 
 export async function unreadCount(models: Models, personId: string): Promise<number> {
