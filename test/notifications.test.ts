@@ -2,9 +2,14 @@
 // SMTP (nodemailer), the SMS simulator through the twilio client, the database, and the delivery workflow on
 // the run's Temporal server. Also the crash window of the outbox and the customer's feedback (R16).
 import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { NoticesParams } from '../activities/notices.activities';
 import { ApplicationFailure } from '@temporalio/common';
 import { sendOutboxEntry } from '../activities/outbox';
-import type { CustomerNotificationParams } from '../activities/notification.activities';
+import {
+  customerNotificationKey,
+  type CustomerNotificationParams,
+} from '../activities/notification.activities';
 import { DEPARTMENTS_BY_MOMENT } from '../rules/notices.rules';
 import { listMessages, markMessageRead, unreadCount } from '../models/message-centre';
 import {
@@ -393,6 +398,70 @@ test('queueCustomerCompletion, what the workflow calls now, records without send
     }),
   ).toEqual({ keys: [], results: [{ channel: 'email', status: 'skipped', detail: 'no customer C-NOBODY' }] });
   expect(await stack.models.Notification.countDocuments({ cancellationId: nobody })).toBe(0);
+});
+
+describe('a customer told of the request hears how it ended', () => {
+  // The run's steps on our books are local activities, kept in history only when their workflow task completes.
+  // `npm run chaos` found a task lost with its worker that had told the customer "received", and the run that
+  // replaced it meeting a withdrawal before any review: it did not know the customer, and told them nothing.
+  async function withdrawnBeforeReview(customerToldBefore: boolean) {
+    const order = await paidOrder('C-ZH', []);
+    const received = customerToldBefore
+      ? await stack.activities.queueCustomerNotifications(
+          completed('C-ZH', order, { moment: 'received', refundedMinor: 0 }),
+        )
+      : [];
+    await stack.models.Cancellation.create({
+      cancellationId: order.cancellationId,
+      workflowId: `cancellation-${order.cancellationId}`,
+      orderNumber: order.orderNumber,
+      customerId: 'C-ZH',
+      reasonCode: 'out_of_stock',
+      requestedBy: 'clerk-1',
+      state: 'withdrawn',
+    });
+    // As the replacing run asks at its end: the departments' notice, no customer's (it never reviewed the order).
+    const notices: NoticesParams = {
+      departments: {
+        cancellationId: order.cancellationId,
+        orderNumber: order.orderNumber,
+        moment: 'withdrawn',
+        reasonCode: 'out_of_stock',
+        departments: [],
+      },
+    };
+    const handed = await new MockActivityEnvironment({ taskQueue: stack.taskQueue }).run(
+      (params: NoticesParams) => stack.activities.recordAndDeliverNotices(params),
+      notices,
+    );
+    return { order, received, handed };
+  }
+
+  test('also when the run that ended it never reviewed the order: the "received" a lost task left goes out first', async () => {
+    const { order, received, handed } = await withdrawnBeforeReview(true);
+    const withdrawn = (['email', 'sms'] as const).map((channel) =>
+      customerNotificationKey(order.cancellationId, 'withdrawn', channel),
+    );
+    expect(handed).toEqual([...received, ...withdrawn]);
+    const aboutOrder = <T extends { subject?: string; body?: string }>(messages: T[]) =>
+      messages.filter((message) => (message.subject ?? message.body ?? '').includes(order.orderNumber));
+    await eventually(async () => {
+      for (const key of [...received, ...withdrawn])
+        expect((await entry(key)).status).toMatch(/^(sent|delivered)$/);
+    });
+    expect(aboutOrder(mailsTo('wang.fang@example.cn'))).toHaveLength(2);
+    expect(aboutOrder(smsTo('+8613800138000'))).toHaveLength(2);
+  });
+
+  test('a customer never told of the request is told nothing of its withdrawal', async () => {
+    const { order, handed } = await withdrawnBeforeReview(false);
+    expect(handed).toEqual([]);
+    expect(
+      await stack.models.Notification.countDocuments({
+        idempotencyKey: { $regex: `^${order.cancellationId}:customer:` },
+      }),
+    ).toBe(0);
+  });
 });
 
 describe('delivery with retries and backoff', () => {
