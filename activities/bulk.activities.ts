@@ -3,7 +3,7 @@
 // idempotency, the same "one running cancellation per order"), starts that cancellation's workflow as the API
 // would, and keeps the job's items in step with their cancellations' database copies. The job's workflow
 // (workflows/bulk-cancellation.workflow.ts) decides when; these do the I/O.
-import { heartbeat, Context } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type {
   BulkControlEntry,
@@ -12,6 +12,7 @@ import type {
   BulkPhaseCounts,
 } from '../contracts/bulk-cancellation.contract';
 import type { ConfirmableStage, ReasonCode } from '../contracts/cancellation.contract';
+import { FAILURE } from '../contracts/failures.contract';
 import type { RequestChannel } from '../contracts/analytics.contract';
 import { CancelflowError, isCancelflowError } from '../lib/errors';
 import { loadPolicyFile } from '../lib/policy';
@@ -205,7 +206,15 @@ export function createBulkActivities(deps: ActivityDeps) {
       const current = await job(jobId);
       let total = listed;
       if (listed === 0) {
-        const orderNumbers = await selectOrderNumbers(models, current.selection, maxOrders);
+        const orderNumbers = await selectOrderNumbers(models, current.selection, maxOrders).catch(
+          (error: unknown) => {
+            // Orders added since the API's check took the selection past BULK_MAX_ORDERS: retrying cannot
+            // help, so the job fails (and the watcher, bulk-job-watcher.ts, records it `failed` with this reason).
+            if (isCancelflowError(error) && error.code === 'validation_failed')
+              throw ApplicationFailure.nonRetryable(error.message, FAILURE.bulkSelectionRefused);
+            throw error;
+          },
+        );
         for (let start = 0; start < orderNumbers.length; start += INSERT_BATCH) {
           const batch = orderNumbers.slice(start, start + INSERT_BATCH).map((orderNumber, index) => ({
             jobId,

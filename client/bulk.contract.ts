@@ -87,6 +87,8 @@ export const bulkJobSummary = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   endedAt: z.string().optional(),
+  /** Why a `failed` job failed: how its workflow ended (failed, terminated, cancelled, timed out) and why. */
+  failureReason: z.string().optional(),
 });
 export type BulkJobSummary = z.infer<typeof bulkJobSummary>;
 

@@ -21,9 +21,10 @@ export type CancellationEventType = (typeof CANCELLATION_EVENT_TYPES)[number];
 /**
  * One type per change of a bulk job's state (issue #16): `started` when its orders are listed and it begins
  * asking for their cancellations; `paused`, `resumed` and `stopped` by a person; `completed` when every
- * cancellation of it ended; `state_changed` for the rest (between `running` and `waiting`, when all that is
- * left waits for people or comes back from them). Its progress is in every event's view; progress alone makes
- * no event (why: activities/bulk-job-events.ts).
+ * cancellation of it ended; `failed` when its workflow ended without finishing it (failed, terminated,
+ * cancelled or timed out: the view's `failureReason` says why); `state_changed` for the rest (between `running`
+ * and `waiting`, when all that is left waits for people or comes back from them). Its progress is in every
+ * event's view; progress alone makes no event (why: activities/bulk-job-events.ts).
  */
 export const BULK_JOB_EVENT_TYPES = [
   'bulk_job.started',
@@ -31,6 +32,7 @@ export const BULK_JOB_EVENT_TYPES = [
   'bulk_job.resumed',
   'bulk_job.stopped',
   'bulk_job.completed',
+  'bulk_job.failed',
   'bulk_job.state_changed',
 ] as const;
 export type BulkJobEventType = (typeof BULK_JOB_EVENT_TYPES)[number];
@@ -73,6 +75,7 @@ export function bulkJobEventType(change: {
   if (change.action === 'resume') return 'bulk_job.resumed';
   if (change.state === 'stopped') return 'bulk_job.stopped';
   if (change.state === 'completed') return 'bulk_job.completed';
+  if (change.state === 'failed') return 'bulk_job.failed';
   if (change.from === 'selecting' && change.state !== 'selecting') return 'bulk_job.started';
   return 'bulk_job.state_changed';
 }

@@ -26,6 +26,8 @@ export const FAILURE = {
   // A person's Update: refused by the rules now, or malformed (names the field).
   requestRefused: 'RequestRefused',
   requestMalformed: 'RequestMalformed',
+  // A bulk job's selection finds more orders than BULK_MAX_ORDERS by the time the job lists them: the job fails.
+  bulkSelectionRefused: 'BulkSelectionRefused',
 } as const;
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];
 

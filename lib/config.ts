@@ -145,6 +145,11 @@ export const configSchema = z
     BULK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
     BULK_MAX_ORDERS: z.coerce.number().int().min(1).default(10_000),
     BULK_HISTORY_LIMIT: z.coerce.number().int().min(50).default(2_000),
+    /**
+     * How often the worker's bulk job watcher asks Temporal how each open job's workflow stands, to record the
+     * ones that ended without finishing (failed, terminated, cancelled, timed out) as `failed`.
+     */
+    BULK_WATCH_MS: z.coerce.number().int().positive().default(10_000),
 
     /**
      * The Temporal UI's origin (scheme, host, port), the one page allowed to call the codec endpoint from a browser

@@ -28,6 +28,8 @@ export const bulkJobSchema = new Schema(
       default: [],
     },
     endedAt: { type: Date },
+    /** Why it ended `failed`: how its workflow ended, and the failure's own message (bulk-job-watcher.ts). */
+    failureReason: { type: String },
     /**
      * Each change of its state its workflow recorded, in order: the key of the activity that recorded it (its
      * run and activity id, the same on every retry of it), the state before and after, and when. A change's

@@ -280,6 +280,7 @@ export function bulkJobSummaryOf(job: StoredJob) {
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
     endedAt: job.endedAt?.toISOString(),
+    failureReason: job.failureReason ?? undefined,
   };
 }
 
@@ -377,7 +378,14 @@ export interface BulkJobChange {
  */
 export async function recordBulkJobChange(
   models: Models,
-  change: { jobId: string; state: BulkJobState; control?: BulkControlEntry; key: string },
+  change: {
+    jobId: string;
+    state: BulkJobState;
+    control?: BulkControlEntry;
+    key: string;
+    /** With `failed`: why (kept on the job, shown in its view). */
+    failureReason?: string;
+  },
   now: Date = new Date(),
 ): Promise<BulkJobChange | undefined> {
   const { jobId, state, key } = change;
@@ -398,7 +406,11 @@ export async function recordBulkJobChange(
     const written = await models.BulkJob.updateOne(
       { jobId, [`stateChanges.${changes.length}`]: { $exists: false } },
       {
-        $set: { state, ...(BULK_FINAL_STATES.includes(state) ? { endedAt: now } : {}) },
+        $set: {
+          state,
+          ...(BULK_FINAL_STATES.includes(state) ? { endedAt: now } : {}),
+          ...(change.failureReason ? { failureReason: change.failureReason } : {}),
+        },
         $push: {
           stateChanges: recorded,
           ...(change.control ? { control: { ...change.control, at: new Date(change.control.at) } } : {}),

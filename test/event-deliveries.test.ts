@@ -30,6 +30,8 @@ import {
 } from '../models/event-deliveries';
 import { recordBulkJobChange } from '../models/bulk-jobs';
 import { recordBulkJobEvent } from '../activities/bulk-job-events';
+import { createBulkJobWatcher } from '../activities/bulk-job-watcher';
+import { BULK_WORKFLOW_TYPE, bulkJobWorkflowId } from '../contracts/bulk-cancellation.contract';
 import { freePort } from '../scripts/servers';
 import { eventually } from './support/eventually';
 import { startTestStack, type TestStack } from './support/stack';
@@ -629,6 +631,66 @@ describe('bulk jobs', () => {
       events.at(-1)?.id,
     );
   }, 120_000);
+
+  test('a job whose workflow was terminated is failed, with why, once however many watchers look', async () => {
+    const jobId = await startJob(4);
+    const { workflowId } = await jobIn(jobId, ['running']);
+    await stack.temporal.workflow.getHandle(workflowId).terminate('the supplier list was wrong');
+    // Two watchers at once, as two worker processes run them: one change, one event.
+    const watchers = [1, 2].map(() => createBulkJobWatcher({ ...stack.deps, logger }, { pollMs: 60_000 }));
+    await Promise.all(watchers.map((watcher) => watcher.lookOnce()));
+    const reason = 'workflow terminated: the supplier list was wrong';
+    const shown = await clerk.getBulkCancellation(jobId);
+    expect(shown).toMatchObject({ state: 'failed', failureReason: reason });
+    expect(shown.endedAt).toBeDefined();
+    const job = await stack.models.BulkJob.findOne({ jobId }).lean();
+    expect(job?.stateChanges.filter((change) => change.to === 'failed')).toHaveLength(1);
+    // A failed job is no longer open: the next look does not ask about it.
+    expect(await watchers[0]?.lookOnce()).toBe(0);
+
+    const events = await eventually(() => {
+      const accepted = acceptedJobEvents(all, allSecret, jobId);
+      expect(accepted.at(-1)?.type).toBe('bulk_job.failed');
+      return accepted;
+    }, 30_000);
+    expect(events.map((event) => event.sequence)).toEqual(events.map((_, sequence) => sequence));
+    expect(events.filter((event) => event.type === 'bulk_job.failed')).toHaveLength(1);
+    expect(events.at(-1)?.data).toEqual({ ...shown, updatedAt: events.at(-1)?.data.updatedAt });
+  }, 120_000);
+
+  test('a job whose selection grew past the limit fails with the reason, not retried for ever', async () => {
+    // Recorded as the API would, and started with a limit its selection is over (orders added since the check).
+    jobs += 1;
+    const jobId = `hook-failing-${jobs}`;
+    const workflowId = bulkJobWorkflowId(jobId);
+    await stack.models.BulkJob.create({
+      jobId,
+      workflowId,
+      requestedBy: 'clerk-1',
+      selection: { orderNumbers: ['SO-GROWN-1', 'SO-GROWN-2'] },
+      reasonCode: 'out_of_stock',
+      confirm: ['awaiting_shipment'],
+      concurrency: 1,
+      state: 'selecting',
+    });
+    const handle = await stack.temporal.workflow.start(BULK_WORKFLOW_TYPE, {
+      taskQueue: stack.taskQueue,
+      workflowId,
+      args: [{ jobId, concurrency: 1, maxOrders: 1 }],
+    });
+    await expect(handle.result()).rejects.toThrow();
+    const watcher = createBulkJobWatcher({ ...stack.deps, logger }, { pollMs: 60_000 });
+    expect(await watcher.lookOnce()).toBe(1);
+    const shown = await admin.getBulkCancellation(jobId);
+    expect(shown.state).toBe('failed');
+    expect(shown.failureReason).toMatch(/^workflow failed: selection: it finds more than 1 orders/);
+    const event = await eventually(() => {
+      const accepted = acceptedJobEvents(all, allSecret, jobId);
+      expect(accepted.map((received) => received.type)).toEqual(['bulk_job.failed']);
+      return accepted[0];
+    }, 30_000);
+    expect(event?.data).toMatchObject({ state: 'failed', failureReason: shown.failureReason });
+  }, 90_000);
 
   test('a change recorded again (an activity retried) keeps its place and makes no second event', async () => {
     const jobId = await startJob(1);

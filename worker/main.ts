@@ -9,6 +9,7 @@ import { createLogger } from '../lib/logger';
 import { startTracing } from '../lib/tracing';
 import { createActivityDeps, createWorker, runtimeTelemetryFrom } from './worker';
 import { createEventDispatcher, eventDispatchSettingsFrom } from '../activities/event-dispatcher';
+import { bulkJobWatchSettingsFrom, createBulkJobWatcher } from '../activities/bulk-job-watcher';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   const deps = await createActivityDeps(config, logger, undefined, undefined, tracing);
   // Outbound webhooks are sent from this process, outside any workflow (activities/event-dispatcher.ts).
   const dispatcher = createEventDispatcher(deps, eventDispatchSettingsFrom(config));
+  // Bulk jobs whose workflow ended without finishing them are recorded failed from here (bulk-job-watcher.ts).
+  const watcher = createBulkJobWatcher(deps, bulkJobWatchSettingsFrom(config));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     worker = await createWorker({
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
     if (stopRequested) return;
     const running = worker.run(); // until shutdown(): it finishes the tasks it holds first
     dispatcher.start();
+    watcher.start();
     logger.info(
       {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await dispatcher.stop();
+    await watcher.stop();
     await connection.close();
     await deps.temporal.connection.close();
     await deps.models.db.close();

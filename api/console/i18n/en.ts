@@ -603,6 +603,7 @@ export const en = {
   'bulk.none': 'No bulk jobs yet.',
   'bulk.job': 'Bulk job {id}',
   'bulk.state': 'State',
+  'bulk.failureReason': 'Why it failed',
   'bulk.orders': 'Orders',
   'bulk.phases': 'Done {done} · running {active} · waiting for people {waiting} · not started {pending}',
   'bulk.progress': 'Progress',

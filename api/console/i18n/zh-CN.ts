@@ -590,6 +590,7 @@ export const zhCN: Catalogue = {
   'bulk.none': '尚无批量任务。',
   'bulk.job': '批量任务 {id}',
   'bulk.state': '状态',
+  'bulk.failureReason': '失败原因',
   'bulk.orders': '订单',
   'bulk.phases': '已完成 {done} · 进行中 {active} · 等待人工 {waiting} · 未开始 {pending}',
   'bulk.progress': '进度',

@@ -158,6 +158,7 @@ export function bulkProgress(t: Translator, job: BulkJobView): SafeHtml {
   >
     ${facts([
       [t('bulk.state'), html`<strong>${job.state}</strong>`],
+      ...(job.failureReason ? [[t('bulk.failureReason'), job.failureReason] as [string, string]] : []),
       [t('bulk.orders'), String(job.total ?? '')],
       [t('bulk.progress'), t('bulk.phases', { ...job.phases })],
       [t('bulk.byState'), counts(t, job.byState)],
