@@ -321,7 +321,8 @@ export function createBulkActivities(deps: ActivityDeps) {
     /**
      * Keeps the job's database copy in step with its workflow: its state, and who paused, resumed or stopped it;
      * and records the change's webhook event. Once per scheduled activity (its run and activity id): a retry
-     * writes nothing again and records the same event.
+     * writes nothing again and records the same event. A state the workflow decided before the one the books
+     * hold (its write overtaken by a later one) is not written and makes no event.
      */
     async recordBulkJobState({
       jobId,
@@ -332,14 +333,21 @@ export function createBulkActivities(deps: ActivityDeps) {
       state: BulkJobState;
       control?: BulkControlEntry;
     }): Promise<void> {
-      const { workflowExecution, activityId } = Context.current().info;
-      if (!workflowExecution)
-        throw new CancelflowError('internal', 'recordBulkJobState is scheduled by a bulk job workflow only');
+      const { workflowExecution, activityId, scheduledTimestampMs } = Context.current().info;
+      // The workflow's activities take the SDK's default ids, their sequence in the run: the version that keeps
+      // an older write, arriving last, from replacing a newer one (recordBulkJobChange).
+      const seq = Number(activityId);
+      if (!workflowExecution || !Number.isSafeInteger(seq))
+        throw new CancelflowError(
+          'internal',
+          'recordBulkJobState is scheduled by a bulk job workflow only, with its default activity ids',
+        );
       const change = await recordBulkJobChange(models, {
         jobId,
         state,
         ...(control ? { control } : {}),
         key: `${workflowExecution.runId}:${activityId}`,
+        version: { runId: workflowExecution.runId, seq, scheduledAt: new Date(scheduledTimestampMs) },
       });
       if (change) await recordBulkJobEvent(deps, jobId, change, control?.action);
     },

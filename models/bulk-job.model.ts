@@ -24,7 +24,8 @@ export const bulkJobSchema = new Schema(
     /** How many orders the selection found (known once selected). */
     total: { type: Number },
     control: {
-      type: [new Schema({ action: String, by: String, note: String, at: Date }, { _id: false })],
+      // `key`: the recording activity's (see stateChanges), so a retry adds its entry once.
+      type: [new Schema({ action: String, by: String, note: String, at: Date, key: String }, { _id: false })],
       default: [],
     },
     endedAt: { type: Date },
@@ -40,6 +41,11 @@ export const bulkJobSchema = new Schema(
       type: [new Schema({ key: String, from: String, to: String, at: Date }, { _id: false })],
       default: [],
     },
+    /**
+     * Where in its workflow the state now held was decided (models/bulk-jobs.ts `BulkStateVersion`): a write
+     * decided earlier that arrives later (two recording activities in flight at once) does not replace it.
+     */
+    stateVersion: { runId: String, seq: Number, scheduledAt: Date },
   },
   { timestamps: true },
 );

@@ -338,12 +338,15 @@ export async function bulkJobViewOf(models: Models, jobId: string): Promise<Bulk
     selection: job.selection as Record<string, unknown>,
     confirm: job.confirm,
     concurrency: job.concurrency,
-    control: job.control.map((entry) => ({
-      action: entry.action as 'pause' | 'resume' | 'stop',
-      by: entry.by ?? '',
-      ...(entry.note ? { note: entry.note } : {}),
-      at: entry.at?.toISOString() ?? '',
-    })),
+    // By when each was decided: an overtaken change's entry is kept after the change that overtook it.
+    control: [...job.control]
+      .sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0))
+      .map((entry) => ({
+        action: entry.action as 'pause' | 'resume' | 'stop',
+        by: entry.by ?? '',
+        ...(entry.note ? { note: entry.note } : {}),
+        at: entry.at?.toISOString() ?? '',
+      })),
     phases,
     byState,
     refunded: refunded
@@ -368,13 +371,47 @@ export interface BulkJobChange {
 }
 
 /**
+ * Where in its workflow a state was decided, from the recording activity's own info: its run, the activity's
+ * sequence number in that run (the SDK's default activity id, taken in the very synchronous step in which the
+ * workflow reads the state it sends: a higher one was decided later), and when Temporal scheduled it.
+ */
+export interface BulkStateVersion {
+  runId: string;
+  seq: number;
+  scheduledAt: Date;
+}
+
+/**
+ * Whether `incoming` was decided after `held`. Within a run, by sequence. Across runs (continue-as-new), by when
+ * each was scheduled: a run begins only after every recording activity of the one before it completed (the
+ * workflow awaits them, and its Updates, before it continues), so its writes were all scheduled later.
+ */
+export function decidedLater(
+  incoming: BulkStateVersion,
+  held: { runId?: string | null; seq?: number | null; scheduledAt?: Date | null } | null | undefined,
+): boolean {
+  if (!held?.runId || held.seq == null || !held.scheduledAt) return true;
+  if (incoming.runId === held.runId) return incoming.seq > held.seq;
+  return incoming.scheduledAt.getTime() >= held.scheduledAt.getTime();
+}
+
+/**
  * Records a change of a job's state (and the person's pause, resume or stop with it) once per `key`, the
  * recording activity's own: a retry finds its change recorded and writes nothing again, so neither the state a
  * later change wrote nor the change's place is touched. The change goes at the end of the job's list, guarded
  * by the length read: two changes recorded at once (a person's pause during a step) each get a place of their
- * own, in the order they were written. Answers the change, or undefined when the job is not in the books. (On
- * the embedded database the guarded write, naming more than the job's key, is a scan of the jobs: a few hundred
- * documents, once per change of a job's state.)
+ * own, in the order they were written. (On the embedded database the guarded write, naming more than the job's
+ * key, is a scan of the jobs: a few hundred documents, once per change of a job's state.)
+ *
+ * With a `version` (the workflow's writes), a change decided before the state the books hold is not written:
+ * two recording activities can be in flight at once (the workflow records `running` after a step while a
+ * person's pause records `paused`), and Temporal may run them in either order (a retry, another worker), so
+ * the older one arriving last would otherwise put back a state the workflow has left. Nor does one replace a
+ * final state: the workflow writes nothing after it. Such a change makes no event (the later one told of the
+ * state now held); the person's entry it carries is still kept, once.
+ *
+ * Answers the change, or undefined when there is none to tell of (the job is not in the books, or the change
+ * was overtaken).
  */
 export async function recordBulkJobChange(
   models: Models,
@@ -383,14 +420,19 @@ export async function recordBulkJobChange(
     state: BulkJobState;
     control?: BulkControlEntry;
     key: string;
+    version?: BulkStateVersion;
     /** With `failed`: why (kept on the job, shown in its view). */
     failureReason?: string;
   },
   now: Date = new Date(),
 ): Promise<BulkJobChange | undefined> {
-  const { jobId, state, key } = change;
+  const { jobId, state, key, version } = change;
+  const control = change.control ? { ...change.control, at: new Date(change.control.at), key } : undefined;
   for (;;) {
-    const job = await models.BulkJob.findOne({ jobId }, { state: 1, stateChanges: 1 }).lean();
+    const job = await models.BulkJob.findOne(
+      { jobId },
+      { state: 1, stateChanges: 1, stateVersion: 1 },
+    ).lean();
     if (!job) return undefined;
     const changes = job.stateChanges;
     const sequence = changes.findIndex((recorded) => recorded.key === key);
@@ -402,6 +444,12 @@ export async function recordBulkJobChange(
         to: earlier.to as BulkJobState,
         at: earlier.at ?? now,
       };
+    if (version && (BULK_FINAL_STATES.includes(job.state) || !decidedLater(version, job.stateVersion))) {
+      // Overtaken: keep the person's entry (once per key), not the state.
+      if (control)
+        await models.BulkJob.updateOne({ jobId, 'control.key': { $ne: key } }, { $push: { control } });
+      return undefined;
+    }
     const recorded = { key, from: job.state, to: state, at: now };
     const written = await models.BulkJob.updateOne(
       { jobId, [`stateChanges.${changes.length}`]: { $exists: false } },
@@ -410,15 +458,13 @@ export async function recordBulkJobChange(
           state,
           ...(BULK_FINAL_STATES.includes(state) ? { endedAt: now } : {}),
           ...(change.failureReason ? { failureReason: change.failureReason } : {}),
+          ...(version ? { stateVersion: version } : {}),
         },
-        $push: {
-          stateChanges: recorded,
-          ...(change.control ? { control: { ...change.control, at: new Date(change.control.at) } } : {}),
-        },
+        $push: { stateChanges: recorded, ...(control ? { control } : {}) },
       },
     );
     if (written.modifiedCount === 1)
       return { sequence: changes.length, from: recorded.from, to: recorded.to, at: recorded.at };
-    // Another change was written since the read: read again, and go after it.
+    // Another change was written since the read: read again, and go after it (or learn it overtook this one).
   }
 }

@@ -31,6 +31,8 @@ import {
 import { recordBulkJobChange } from '../models/bulk-jobs';
 import { recordBulkJobEvent } from '../activities/bulk-job-events';
 import { createBulkJobWatcher } from '../activities/bulk-job-watcher';
+import { createBulkActivities, type BulkActivities } from '../activities/bulk.activities';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { BULK_WORKFLOW_TYPE, bulkJobWorkflowId } from '../contracts/bulk-cancellation.contract';
 import { freePort } from '../scripts/servers';
 import { eventually } from './support/eventually';
@@ -690,6 +692,91 @@ describe('bulk jobs', () => {
       return accepted[0];
     }, 30_000);
     expect(event?.data).toMatchObject({ state: 'failed', failureReason: shown.failureReason });
+  }, 90_000);
+
+  test('a state the workflow decided earlier, written last, does not replace a later one (pause vs running)', async () => {
+    // Two recording activities in flight at once, run by Temporal in the other order: the step's `running`
+    // (activity 7) and a person's pause (activity 8) decided just after it; a retry or another worker lands the
+    // pause first. Each activity runs here with the info Temporal would give it.
+    jobs += 1;
+    const jobId = `hook-race-${jobs}`;
+    const workflowId = bulkJobWorkflowId(jobId);
+    await stack.models.BulkJob.create({
+      jobId,
+      workflowId,
+      requestedBy: 'clerk-1',
+      selection: { orderNumbers: ['SO-RACE-1'] },
+      reasonCode: 'out_of_stock',
+      confirm: ['awaiting_shipment'],
+      concurrency: 1,
+      state: 'selecting',
+    });
+    const activities = createBulkActivities(stack.deps);
+    const t0 = Date.now();
+    const record = (
+      runId: string,
+      activityId: number,
+      input: Parameters<BulkActivities['recordBulkJobState']>[0],
+    ) =>
+      new MockActivityEnvironment({
+        workflowExecution: { workflowId, runId },
+        activityId: String(activityId),
+        scheduledTimestampMs: t0 + (runId === 'run-2' ? 60_000 : 0) + activityId,
+      }).run(() => activities.recordBulkJobState(input));
+    const entry = (action: 'pause' | 'resume', activityId: number) => ({
+      action,
+      by: 'ops-1',
+      at: new Date(t0 + activityId).toISOString(),
+    });
+    const stateNow = async () => (await admin.getBulkCancellation(jobId)).state;
+
+    await record('run-1', 8, { jobId, state: 'paused', control: entry('pause', 8) });
+    await record('run-1', 7, { jobId, state: 'running' });
+    await record('run-1', 7, { jobId, state: 'running' }); // its retry
+    expect(await stateNow()).toBe('paused');
+
+    // A resume after it is written; a pause and a resume in flight at once, the resume landing first: running,
+    // and the overtaken pause is still in the job's record, once, in the order the people acted.
+    await record('run-1', 9, { jobId, state: 'running', control: entry('resume', 9) });
+    await record('run-1', 11, { jobId, state: 'running', control: entry('resume', 11) });
+    await record('run-1', 10, { jobId, state: 'paused', control: entry('pause', 10) });
+    await record('run-1', 10, { jobId, state: 'paused', control: entry('pause', 10) }); // its retry
+    expect(await stateNow()).toBe('running');
+    expect((await admin.getBulkCancellation(jobId)).control.map((item) => item.action)).toEqual([
+      'pause',
+      'resume',
+      'pause',
+      'resume',
+    ]);
+
+    // The run after continue-as-new starts its activities at 1 again: later all the same. Once final, a stray
+    // write of the run before (a zombie attempt) changes nothing.
+    await record('run-2', 1, { jobId, state: 'waiting' });
+    await record('run-2', 2, { jobId, state: 'completed' });
+    await record('run-1', 12, { jobId, state: 'running' });
+    expect(await stateNow()).toBe('completed');
+
+    const changes = (await stack.models.BulkJob.findOne({ jobId }).lean())?.stateChanges ?? [];
+    expect(changes.map((change) => [change.from, change.to])).toEqual([
+      ['selecting', 'paused'],
+      ['paused', 'running'],
+      ['running', 'running'],
+      ['running', 'waiting'],
+      ['waiting', 'completed'],
+    ]);
+    // Subscribers are told of each state the job held, in order, and never of the overtaken ones.
+    const events = await eventually(() => {
+      const accepted = acceptedJobEvents(all, allSecret, jobId);
+      expect(accepted).toHaveLength(changes.length);
+      return accepted;
+    }, 30_000);
+    expect(events.map((event) => [event.type, event.data.state])).toEqual([
+      ['bulk_job.paused', 'paused'],
+      ['bulk_job.resumed', 'running'],
+      ['bulk_job.resumed', 'running'],
+      ['bulk_job.state_changed', 'waiting'],
+      ['bulk_job.completed', 'completed'],
+    ]);
   }, 90_000);
 
   test('a change recorded again (an activity retried) keeps its place and makes no second event', async () => {
