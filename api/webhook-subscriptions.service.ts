@@ -34,7 +34,8 @@ export function subscriptionViewOf(subscription: StoredSubscription): WebhookSub
     url: subscription.url,
     eventTypes: subscription.eventTypes,
     active: subscription.active,
-    description: subscription.description ?? undefined,
+    // An empty one (cleared by a change) is none.
+    description: subscription.description || undefined,
     createdBy: subscription.createdBy,
     createdAt: subscription.createdAt.toISOString(),
     updatedAt: subscription.updatedAt.toISOString(),

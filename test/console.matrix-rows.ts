@@ -76,6 +76,8 @@ export const CONSOLE_ROWS = [
     request: () => ({ url: '/console/webhooks/whs_matrix_none?status=failed' }), answers: 404 },
   { method: 'POST', path: '/console/webhooks/:id/active', access: { roles: ['admin'] },
     request: () => ({ url: '/console/webhooks/whs_matrix_none/active', form: 'active=false' }), answers: 404 },
+  { method: 'POST', path: '/console/webhooks/:id/edit', access: { roles: ['admin'] },
+    request: () => ({ url: '/console/webhooks/whs_matrix_none/edit', form: 'url=https%3A%2F%2Fmatrix.example.com&eventTypes=bulk_job.failed' }), answers: 404 },
   { method: 'POST', path: '/console/webhooks/:id/remove', access: { roles: ['admin'] },
     request: () => ({ url: '/console/webhooks/whs_matrix_none/remove' }), answers: 404 },
   { method: 'POST', path: '/console/webhook-deliveries/:id/redelivery', access: { roles: ['admin'] },

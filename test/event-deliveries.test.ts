@@ -248,6 +248,19 @@ describe('subscriptions', () => {
     await expect(
       admin.updateWebhookSubscription(created.subscriptionId, { url: 'ftp://elsewhere' }),
     ).rejects.toMatchObject({ status: 400 });
+    const retyped = await admin.updateWebhookSubscription(created.subscriptionId, {
+      url: 'https://erp.example.com/v2/hooks',
+      eventTypes: ['bulk_job.failed'],
+    });
+    expect(retyped).toMatchObject({
+      url: 'https://erp.example.com/v2/hooks',
+      eventTypes: ['bulk_job.failed'],
+    });
+    await expect(
+      admin.updateWebhookSubscription(created.subscriptionId, {
+        eventTypes: ['bulk_job.exploded' as 'bulk_job.failed'],
+      }),
+    ).rejects.toMatchObject({ status: 400, body: { details: { field: 'eventTypes[0]' } } });
 
     await admin.removeWebhookSubscription(created.subscriptionId);
     await expect(admin.getWebhookSubscription(created.subscriptionId)).rejects.toMatchObject({ status: 404 });
@@ -866,7 +879,7 @@ describe('the CLI', () => {
     return { code, ...printed };
   }
 
-  test('webhooks add, list, deliveries, redeliver, remove', async () => {
+  test('webhooks add, list, edit, deliveries, redeliver, remove', async () => {
     const added = await cancelflow(
       'webhooks',
       'add',
@@ -912,6 +925,47 @@ describe('the CLI', () => {
     const unknown = await cancelflow('webhooks', 'redeliver', 'dlv_none');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('404');
+
+    // Changed: its URL and types, the description cleared; a bad URL or nothing named changes nothing.
+    const edited = await cancelflow(
+      'webhooks',
+      'edit',
+      subscriptionId,
+      '--url',
+      'https://wms.example.com/v2/hooks',
+      '--event',
+      'bulk_job.failed',
+      'bulk_job.completed',
+    );
+    expect(edited.code).toBe(0);
+    expect(edited.stdout).toContain('https://wms.example.com/v2/hooks');
+    expect(await admin.getWebhookSubscription(subscriptionId)).toMatchObject({
+      url: 'https://wms.example.com/v2/hooks',
+      eventTypes: ['bulk_job.failed', 'bulk_job.completed'],
+    });
+    const editedBadUrl = await cancelflow(
+      'webhooks',
+      'edit',
+      subscriptionId,
+      '--url',
+      'ftp://wms.example.com',
+    );
+    expect(editedBadUrl).toMatchObject({ code: 1 });
+    expect(editedBadUrl.stderr).toContain('400');
+    const editedUnknownType = await cancelflow(
+      'webhooks',
+      'edit',
+      subscriptionId,
+      '--event',
+      'bulk_job.exploded',
+    );
+    expect(editedUnknownType.code).not.toBe(0);
+    const editedNothing = await cancelflow('webhooks', 'edit', subscriptionId);
+    expect(editedNothing.code).not.toBe(0);
+    expect(editedNothing.stderr).toContain('name what to change');
+    expect((await admin.getWebhookSubscription(subscriptionId)).url).toBe('https://wms.example.com/v2/hooks');
+    await cancelflow('webhooks', 'edit', subscriptionId, '--description', '');
+    expect((await admin.getWebhookSubscription(subscriptionId)).description).toBeUndefined();
 
     const removed = await cancelflow('webhooks', 'remove', subscriptionId);
     expect(removed).toMatchObject({ code: 0 });

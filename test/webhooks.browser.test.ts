@@ -3,8 +3,10 @@
 // with their password (a session: every write carries the CSRF token htmx sends), subscribes a receiver that is
 // not listening yet to bulk jobs' completions and sees the secret once; a bulk job completes, its event's
 // delivery is parked after its retry window, the admin finds it under the failed ones with its attempts and
-// redelivers it once the receiver listens, and the receiver gets it signed with that secret. Pausing, resuming
-// and removing the subscription; a clerk gets no link and the 403 page. axe-core checks every page.
+// redelivers it once the receiver listens, and the receiver gets it signed with that secret. Changing its URL,
+// event types and description from its page (a URL that is not http(s) refused, the form kept as typed);
+// pausing, resuming and removing the subscription; a clerk gets no link and the 403 page. axe-core checks every
+// page.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type Browser, type Page } from 'playwright-core';
 import { createEventDispatcher, type EventDispatcher } from '../activities/event-dispatcher';
@@ -168,14 +170,44 @@ test('an admin subscribes, finds a parked delivery with its attempts and redeliv
   expect(Number(await delivered.getAttribute('data-attempts'))).toBeGreaterThanOrEqual(2);
   await expectAccessible(page, 'webhook-deliveries-redelivered');
 
+  // Changed from its page. A URL that is not http(s) is the API's 400: nothing changes, and the form comes
+  // back as typed with why.
+  const details = page.locator('#webhook-subscription');
+  await page.getByLabel('URL', { exact: true }).fill('ftp://127.0.0.1/hooks');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.waitForSelector('#webhook-subscription [data-error-status="400"]');
+  await expect(details.getByRole('alert').innerText()).resolves.toContain('url:');
+  expect(await page.getByLabel('URL', { exact: true }).inputValue()).toBe('ftp://127.0.0.1/hooks');
+  expect(await stack.models.WebhookSubscription.findOne({ subscriptionId }).lean()).toMatchObject({ url });
+  await expectAccessible(page, 'webhook-edit-refused');
+  // Another URL, one more type, another description: saved, shown in place, the secret kept.
+  const newUrl = `http://127.0.0.1:${port}/hooks/v2`;
+  await page.getByLabel('URL', { exact: true }).fill(newUrl);
+  await page.getByLabel('bulk_job.failed').check();
+  await page.getByLabel('Description').fill('ERP returns and failures');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(details.getByRole('status').innerText()).resolves.toContain('Saved');
+  await expect(details.getByRole('heading', { level: 1 }).innerText()).resolves.toContain(newUrl);
+  expect(await page.getByLabel('bulk_job.failed').isChecked()).toBe(true);
+  expect(await stack.models.WebhookSubscription.findOne({ subscriptionId }).lean()).toMatchObject({
+    url: newUrl,
+    eventTypes: ['bulk_job.completed', 'bulk_job.failed'],
+    description: 'ERP returns and failures',
+    secret,
+  });
+  await expectAccessible(page, 'webhook-edited');
+
   // Paused, resumed, removed from the list.
   await page.getByRole('link', { name: 'All subscriptions' }).click();
   await page.waitForURL(/\/console\/webhooks$/);
-  await page.getByRole('button', { name: `Pause ${url}` }).click();
+  await expect(page.locator(`tr[data-subscription="${subscriptionId}"]`).innerText()).resolves.toContain(
+    'bulk_job.completed, bulk_job.failed',
+  );
+  await page.getByRole('button', { name: `Pause ${newUrl}` }).click();
   await page.waitForSelector(`tr[data-subscription="${subscriptionId}"][data-active="false"]`);
-  await page.getByRole('button', { name: `Resume ${url}` }).click();
+  await page.getByRole('button', { name: `Resume ${newUrl}` }).click();
   await page.waitForSelector(`tr[data-subscription="${subscriptionId}"][data-active="true"]`);
-  await page.getByRole('button', { name: `Remove ${url}` }).click();
+  await page.getByRole('button', { name: `Remove ${newUrl}` }).click();
   await expect(page.getByRole('status').innerText()).resolves.toContain(`Subscription ${subscriptionId}`);
   expect(await page.locator(`tr[data-subscription="${subscriptionId}"]`).count()).toBe(0);
   expect(await stack.models.WebhookSubscription.countDocuments({ subscriptionId })).toBe(0);

@@ -1,5 +1,6 @@
 // Outbound webhooks in the console, for admins (issue #16): the subscriptions' page, adding one (its secret
-// shown this once), pausing, resuming and removing one, a subscription's deliveries, and redelivering one. Each
+// shown this once), pausing, resuming, changing (URL, event types, description) and removing one, a
+// subscription's deliveries, and redelivering one. Each
 // goes through the same service as the API's routes (api/webhook-subscriptions.service.ts), with the API's own
 // body schemas, as the signed-in person; the access is the API's (admins), so anyone else gets the 403 page.
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,14 +11,17 @@ import {
   updateWebhookSubscriptionBody,
   webhookSubscriptionIdParams,
 } from '../../client/contract';
-import { EVENT_DELIVERY_STATUSES } from '../../contracts/cancellation-events.contract';
+import { EVENT_DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES } from '../../contracts/cancellation-events.contract';
+import { isCancelflowError } from '../../lib/errors';
 import { callerOf, type ApiInstance } from '../auth/access';
 import { WEBHOOK_ADMINS, type WebhookSubscriptionService } from '../webhook-subscriptions.service';
 import { all, bodyOf, isHtmx, one, sendHtml, textField, type ConsoleKit, type Form } from './kit';
 import {
   deliveryRow,
+  subscriptionDetails,
   subscriptionPage,
   subscriptionsSection,
+  type SubscriptionDraft,
   webhooksPage,
   type SubscriptionsNews,
 } from './pages/webhooks';
@@ -97,6 +101,42 @@ export function registerWebhookConsoleRoutes<Logger extends FastifyBaseLogger>(
       const change = bodyOf(updateWebhookSubscriptionBody, { active: one(form.active) === 'true' });
       await subscriptions.update(request.params.id, change);
       return answerWithList(request, reply);
+    },
+  );
+
+  scope.post(
+    '/console/webhooks/:id/edit',
+    { config: { access: admins }, schema: { hide: true, params: webhookSubscriptionIdParams } },
+    async (request, reply) => {
+      const form = (request.body ?? {}) as Form;
+      const ticked = all(form.eventTypes);
+      const draft: SubscriptionDraft = {
+        url: one(form.url)?.trim() ?? '',
+        // None ticked: every type, as the form that adds one reads it.
+        eventTypes: ticked.length > 0 ? ticked : WEBHOOK_EVENT_TYPES,
+        // Empty clears it (the API's PATCH takes an empty description as "none").
+        description: one(form.description)?.trim() ?? '',
+      };
+      const { id } = request.params;
+      try {
+        // The API's PATCH body schema: an http(s) URL, known event types, at most 200 characters of description.
+        const saved = await subscriptions.update(id, bodyOf(updateWebhookSubscriptionBody, draft));
+        if (!isHtmx(request)) return reply.redirect(`/console/webhooks/${encodeURIComponent(id)}`, 303);
+        return sendHtml(
+          reply,
+          subscriptionDetails(kit.contextOf(request, reply).t, saved, { kind: 'saved' }),
+        );
+      } catch (error) {
+        // Refused: the form comes back with what was typed and why, rather than an error in place of the page.
+        if (!isHtmx(request) || !isCancelflowError(error) || error.code !== 'validation_failed') throw error;
+        const current = await subscriptions.get(id);
+        const news = { kind: 'refused', detail: error.message } as const;
+        return sendHtml(
+          reply,
+          subscriptionDetails(kit.contextOf(request, reply).t, current, news, draft),
+          400,
+        );
+      }
     },
   );
 

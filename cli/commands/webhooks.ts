@@ -1,5 +1,6 @@
 // Outbound webhooks (admins): `webhooks add <url>` subscribes an outside system to the events of cancellations
-// and bulk jobs and prints its signing secret, once; `webhooks list`, `webhooks remove <id>`; `webhooks deliveries <id>` shows
+// and bulk jobs and prints its signing secret, once; `webhooks list`, `webhooks edit <id>` (its URL, event types,
+// description), `webhooks remove <id>`; `webhooks deliveries <id>` shows
 // how each event went to it, attempts and all; `webhooks redeliver <deliveryId>` sends one again.
 import { Option, type Command } from 'commander';
 import type { EventDeliveryView } from '../../client/cancelflow-client';
@@ -9,7 +10,7 @@ import {
   type EventDeliveryStatus,
   type WebhookEventType,
 } from '../../contracts/cancellation-events.contract';
-import { withApi, type CliContext } from '../context';
+import { UsageError, withApi, type CliContext } from '../context';
 import { formatFields, formatTable, formatTime } from '../output';
 import { nonEmpty, positiveInteger } from './arguments';
 
@@ -84,6 +85,41 @@ export function registerWebhookCommands(program: Command, context: CliContext): 
           ),
         );
       }),
+    );
+
+  webhooks
+    .command('edit')
+    .description("change a subscription's URL, event types or description (the secret stays)")
+    .argument('<subscriptionId>')
+    .option('--url <url>', 'where events are posted from now on (http or https)', nonEmpty)
+    .addOption(
+      new Option('--event <type...>', 'the event types to send from now on').choices(WEBHOOK_EVENT_TYPES),
+    )
+    .option('--description <text>', 'what the subscriber is ("" clears it)')
+    .action(
+      (
+        subscriptionId: string,
+        options: { url?: string; event?: WebhookEventType[]; description?: string },
+        command: Command,
+      ) =>
+        withApi(context, command, async ({ client }) => {
+          if (options.url === undefined && options.event === undefined && options.description === undefined)
+            throw new UsageError('name what to change: --url, --event or --description');
+          const changed = await client.updateWebhookSubscription(subscriptionId, {
+            ...(options.url !== undefined ? { url: options.url } : {}),
+            ...(options.event ? { eventTypes: [...new Set(options.event)] } : {}),
+            ...(options.description !== undefined ? { description: options.description } : {}),
+          });
+          if (context.globals(command).json) return out.json(changed);
+          out.line(
+            formatFields([
+              ['Subscription', changed.subscriptionId],
+              ['URL', changed.url],
+              ['Events', changed.eventTypes],
+              ['Description', changed.description],
+            ]),
+          );
+        }),
     );
 
   webhooks

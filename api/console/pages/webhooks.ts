@@ -1,6 +1,7 @@
 // Outbound webhooks in the console, for admins (issue #16): the subscriptions with the form that adds one (its
 // signing secret shown once, as the API answers it), pausing, resuming and removing each; a subscription's page
-// with its deliveries, their attempts, a filter by status (the parked ones are `failed`), and redelivering one.
+// with the form that changes its URL, event types and description, its deliveries, their attempts, a filter by
+// status (the parked ones are `failed`), and redelivering one.
 import type { EventDeliveryView, WebhookSubscriptionView } from '../../../client/contract';
 import {
   BULK_JOB_EVENT_TYPES,
@@ -22,11 +23,25 @@ const eventTypesOf = (t: Translator, subscription: WebhookSubscriptionView) =>
     ? t('webhooks.allTypes')
     : subscription.eventTypes.join(', ');
 
-function eventTypeBoxes(t: Translator, legend: string, types: readonly string[]): SafeHtml {
+function eventTypeBoxes(
+  t: Translator,
+  legend: string,
+  types: readonly string[],
+  ticked: readonly string[] = [],
+): SafeHtml {
   return html`<fieldset>
     <legend>${legend}</legend>
     ${types.map(
-      (type) => html`<label><input type="checkbox" name="eventTypes" value="${type}" /> ${type}</label>`,
+      (type) =>
+        html`<label
+          ><input
+            type="checkbox"
+            name="eventTypes"
+            value="${type}"
+            ${ticked.includes(type) ? 'checked' : ''}
+          />
+          ${type}</label
+        >`,
     )}
   </fieldset>`;
 }
@@ -209,6 +224,73 @@ export function deliveryRow(t: Translator, delivery: EventDeliveryView): SafeHtm
   </tr>`;
 }
 
+/** What the edit form shows: the subscription's values, or the ones just refused, as they were typed. */
+export interface SubscriptionDraft {
+  url: string;
+  eventTypes: readonly string[];
+  description: string;
+}
+
+/** What the edit form's answer says above it: saved, or refused with the API's reason (the draft kept). */
+export type SubscriptionEditNews = { kind: 'saved' } | { kind: 'refused'; detail: string };
+
+/**
+ * A subscription's heading, facts and the form that changes its URL, event types and description: the part the
+ * form replaces, so the heading and facts show what was saved.
+ */
+export function subscriptionDetails(
+  t: Translator,
+  subscription: WebhookSubscriptionView,
+  news?: SubscriptionEditNews,
+  draft?: SubscriptionDraft,
+): SafeHtml {
+  const path = subscriptionPath(subscription.subscriptionId);
+  const shown: SubscriptionDraft = draft ?? {
+    url: subscription.url,
+    eventTypes: subscription.eventTypes,
+    description: subscription.description ?? '',
+  };
+  return html`<section id="webhook-subscription" aria-labelledby="webhook-subscription-title">
+    <h1 id="webhook-subscription-title">${t('webhooks.subscription', { url: subscription.url })}</h1>
+    ${
+      news?.kind === 'saved'
+        ? notice('ok', t('webhooks.saved'))
+        : news?.kind === 'refused'
+          ? html`<div data-error-status="400">${notice('error', t('webhooks.notSaved'), news.detail)}</div>`
+          : ''
+    }
+    ${facts([
+      [t('webhooks.id'), subscription.subscriptionId],
+      [t('webhooks.description'), subscription.description ?? ''],
+      [t('webhooks.eventTypes'), eventTypesOf(t, subscription)],
+      [t('webhooks.active'), subscription.active ? t('webhooks.yes') : t('webhooks.paused')],
+      [
+        t('webhooks.createdBy'),
+        `${subscription.createdBy} · ${formatMoment(t.language, subscription.createdAt)}`,
+      ],
+    ])}
+    <h2 id="webhook-edit-title">${t('webhooks.edit')}</h2>
+    <form
+      class="webhook-form"
+      method="post"
+      action="${path}/edit"
+      hx-post="${path}/edit"
+      hx-target="#webhook-subscription"
+      hx-swap="outerHTML"
+      aria-labelledby="webhook-edit-title"
+    >
+      <label for="webhook-edit-url">${t('webhooks.url')}</label>
+      <input id="webhook-edit-url" name="url" type="url" required value="${shown.url}" />
+      <p>${t('webhooks.eventTypesHint')}</p>
+      ${eventTypeBoxes(t, t('webhooks.cancellationEvents'), CANCELLATION_EVENT_TYPES, shown.eventTypes)}
+      ${eventTypeBoxes(t, t('webhooks.bulkJobEvents'), BULK_JOB_EVENT_TYPES, shown.eventTypes)}
+      <label for="webhook-edit-description">${t('webhooks.description')}</label>
+      <input id="webhook-edit-description" name="description" maxlength="200" value="${shown.description}" />
+      <div class="actions"><button class="primary" type="submit">${t('webhooks.save')}</button></div>
+    </form>
+  </section>`;
+}
+
 export function subscriptionPage(
   context: PageContext,
   subscription: WebhookSubscriptionView,
@@ -221,17 +303,7 @@ export function subscriptionPage(
     context,
     title,
     html`<p><a href="/console/webhooks">${t('webhooks.back')}</a></p>
-      <h1>${title}</h1>
-      ${facts([
-        [t('webhooks.id'), subscription.subscriptionId],
-        [t('webhooks.description'), subscription.description ?? ''],
-        [t('webhooks.eventTypes'), eventTypesOf(t, subscription)],
-        [t('webhooks.active'), subscription.active ? t('webhooks.yes') : t('webhooks.paused')],
-        [
-          t('webhooks.createdBy'),
-          `${subscription.createdBy} · ${formatMoment(t.language, subscription.createdAt)}`,
-        ],
-      ])}
+      ${subscriptionDetails(t, subscription)}
       <h2>${t('webhooks.deliveries')}</h2>
       <form class="filter" method="get" action="${subscriptionPath(subscription.subscriptionId)}">
         <label for="delivery-status">${t('webhooks.status')}</label>
