@@ -127,3 +127,24 @@ test('bulk dry-run, start, watch, show, report, and the refusals, with their exi
     stderr: expect.stringContaining('refused (409 conflict)'),
   });
 }, 180_000);
+
+test('a failed job says why in show and watch', async () => {
+  // As the worker's bulk job watcher records one whose workflow ended unfinished (activities/bulk-job-watcher.ts).
+  const jobId = 'bulk-cli-failed';
+  await stack.models.BulkJob.create({
+    jobId,
+    workflowId: `bulk-cancellation-${jobId}`,
+    requestedBy: 'clerk-1',
+    selection: { orderNumbers: ['SO-NONE'] },
+    reasonCode: 'out_of_stock',
+    confirm: ['awaiting_shipment'],
+    concurrency: 1,
+    state: 'failed',
+    failureReason: 'workflow terminated: the supplier list was wrong',
+    endedAt: new Date(),
+  });
+  const shown = await cli('ops-1', ['bulk', 'show', jobId]);
+  expect(shown.stdout).toMatch(/Failed because:\s+workflow terminated: the supplier list was wrong/);
+  const watched = await cli('ops-1', ['bulk', 'watch', jobId]);
+  expect(watched.stdout).toContain('failed: workflow terminated: the supplier list was wrong');
+}, 60_000);

@@ -95,6 +95,7 @@ function printJob(out: Output, job: BulkJobView): void {
     formatFields([
       ['Job', job.jobId],
       ['State', job.state],
+      ['Failed because', job.failureReason],
       ['Started by', job.requestedBy],
       ['Reason', job.reasonCode],
       ['Note', job.note],
@@ -254,6 +255,7 @@ export function registerBulkCommands(program: Command, context: CliContext): voi
             if (!json) {
               if (job.state === 'waiting')
                 out.line(`waits for people on ${job.phases.waiting} cancellations`);
+              if (job.failureReason) out.line(`failed: ${job.failureReason}`);
               for (const failure of job.failures)
                 out.line(`  ${failure.orderNumber}  ${failure.status}  ${failure.reason ?? ''}`.trimEnd());
             }
