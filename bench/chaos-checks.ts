@@ -412,13 +412,27 @@ export async function checkNotices(
       record.timeline.some((entry) => entry.state === 'assessingRisk') ? [] : [record.cancellationId],
     ),
   );
-  const keys = new Set(
-    entries.flatMap((entry) =>
-      entry.status === 'queued' && neverStarted.has(entry.deliveryWorkflowId ?? '')
-        ? []
-        : [entry.idempotencyKey],
+  // An approval request recorded by a task lost before it handed the request to a delivery, for a cancellation
+  // whose history never asked for an approval (withdrawn while it looked for approvers, or before its review).
+  const askedApproval = new Set(
+    (
+      await models.Cancellation.find(
+        { cancellationId: { $in: ids } },
+        { cancellationId: 1, timeline: 1 },
+      ).lean()
+    ).flatMap((record) =>
+      record.timeline.some((entry) => entry.state === 'awaitingApproval.waitingForDecision')
+        ? [record.cancellationId]
+        : [],
     ),
   );
+  const leftByLostTask = (entry: (typeof entries)[number]) =>
+    entry.status === 'queued' &&
+    (neverStarted.has(entry.deliveryWorkflowId ?? '') ||
+      (!entry.deliveryWorkflowId &&
+        entry.idempotencyKey.startsWith(`${entry.cancellationId}:approval:`) &&
+        !askedApproval.has(entry.cancellationId)));
+  const keys = new Set(entries.flatMap((entry) => (leftByLostTask(entry) ? [] : [entry.idempotencyKey])));
   const customerTold = new Set(
     entries.flatMap((entry) =>
       entry.idempotencyKey.startsWith(`${entry.cancellationId}:customer:received:`)
@@ -454,7 +468,7 @@ export async function checkNotices(
   const copies: string[] = [];
   const matched = new Set<string>();
   for (const entry of entries) {
-    if (entry.status === 'queued' && neverStarted.has(entry.deliveryWorkflowId ?? '')) {
+    if (leftByLostTask(entry)) {
       lostTask.push(entry.idempotencyKey);
       continue;
     }
