@@ -14,7 +14,7 @@
 //     idempotency key twice) over every order of the run.
 // It prints orders per second of the bulk job against single cancellations per second in the same run.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,16 @@ import { checkBooks } from '../generators/books-property/invariants';
 import { parseConfig } from '../lib/config';
 import { startWorkerProcess } from '../scripts/servers';
 import { cancelOne, placeBenchOrders } from './cancelling';
-import { elapsed, fixed, positiveInteger, progress, runSlots, sleep, UsageError } from './common';
+import {
+  commitMeasured,
+  elapsed,
+  fixed,
+  positiveInteger,
+  progress,
+  runSlots,
+  sleep,
+  UsageError,
+} from './common';
 import { startStack } from './stack';
 
 const usage = `usage: tsx bench/bulk.ts [--orders 2000] [--single 200] [--skus 20] [--out FILE] [--keep]
@@ -66,6 +75,7 @@ const PRICE = 4500;
 
 async function main(): Promise<number> {
   const options = readOptions();
+  const startedAt = new Date();
   const concurrency = parseConfig({}).BULK_CONCURRENCY;
   const dataDir = await mkdtemp(join(tmpdir(), 'cancelflow-bench-bulk-'));
   // Generated books beside the run's orders, as `npm start` loads them.
@@ -184,8 +194,13 @@ async function main(): Promise<number> {
     problems.push(...books);
     const incidents = stack.incidents.filter((incident) => !incident.includes('worker (pid'));
 
+    const { commit, dirty } = commitMeasured();
     lines.push(
       '## Bulk cancellation',
+      '',
+      `Commit ${commit}${dirty ? ' (with uncommitted changes in the tree)' : ''}, ${startedAt.toISOString()}; ` +
+        `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}. ` +
+        `\`npm run bench:bulk -- ${process.argv.slice(2).join(' ')}\` on the stack \`npm start\` runs (embedded database on file storage).`,
       '',
       '| orders in the job | BULK_CONCURRENCY | single cancellations/s (n, at once) | bulk job orders/s (completed in s) | ratio | worker SIGKILLed | refunds at the gateway | books |',
       '| ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
