@@ -1,6 +1,8 @@
 // Learning from cancellations (R22, R23, R29): each figure is one aggregation pipeline, run by the database,
 // over the cancellations' records, the stock ledger or the purchase orders. Only what a pipeline returns
 // (a row per group) crosses the wire; the names of the few products and people it names are read after, by key.
+// The API answers the cancellations' figures from daily rollups (./analytics-rollups.ts); these pipelines are
+// the reference they are tested against, and both turn groups into rows with the same functions below.
 //
 // The embedded mongo-java-server implements part of the aggregation language: every stage and operator used
 // here is one it implements the way MongoDB does ($dayOfWeek is not: it counts from Monday there, so weeks are
@@ -128,14 +130,14 @@ const OUTCOME_COUNTERS = {
   },
 };
 
-interface CountedGroup<Key> {
+export interface CountedGroup<Key> {
   _id: Key;
   cancellations: number;
   completed: number;
   running: number;
 }
 
-const outcomesOf = (group: CountedGroup<unknown>): OutcomeCounts => ({
+export const outcomesOf = (group: CountedGroup<unknown>): OutcomeCounts => ({
   cancellations: group.cancellations,
   completed: group.completed,
   stopped: group.cancellations - group.completed - group.running,
@@ -163,6 +165,9 @@ function everyValue<Value extends string>(
     .sort(([a, first], [b, second]) => second.cancellations - first.cancellations || a.localeCompare(b));
 }
 
+/** Orders group keys as the database's `$sort` does (by code point for the ASCII keys in use, not by locale). */
+export const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Cancellations grouped by `key`, with what became of them, most first. */
 async function countedBy<Key>(
   models: Models,
@@ -180,7 +185,10 @@ async function countedBy<Key>(
 
 /** R22: why customers and staff cancel. */
 export async function cancellationsByReason(models: Models, window: AnalyticsWindow): Promise<ReasonRow[]> {
-  const groups = await countedBy<ReasonCode>(models, window, '$reasonCode');
+  return reasonRows(await countedBy<ReasonCode>(models, window, '$reasonCode'));
+}
+
+export function reasonRows(groups: readonly CountedGroup<ReasonCode>[]): ReasonRow[] {
   const counted = new Map(groups.map((group) => [group._id, outcomesOf(group)]));
   return everyValue(REASON_CODES, counted).map(([reasonCode, counts]) => ({ reasonCode, ...counts }));
 }
@@ -239,7 +247,18 @@ export async function cancellationsOverTime(
       : granularity === 'week'
         ? { $subtract: [day, { $mod: [{ $add: [day, 3] }, 7] }] }
         : { $add: [{ $multiply: [{ $year: local }, 100] }, { $month: local }] };
-  const groups = await countedBy<number>(models, window, key);
+  return periodRows(periods, granularity, await countedBy<number>(models, window, key));
+}
+
+/**
+ * The rows of the periods from groups keyed as the pipeline keys them: the local day number for days and
+ * weeks (a week by its Monday's), year × 100 + month for months.
+ */
+export function periodRows(
+  periods: readonly string[],
+  granularity: AnalyticsGranularity,
+  groups: readonly CountedGroup<number>[],
+): PeriodRow[] {
   const byPeriod = new Map(
     groups.map((group) => {
       const start =
@@ -258,14 +277,7 @@ export async function cancellationsByProduct(
   window: AnalyticsWindow,
   limit: number,
 ): Promise<ProductRow[]> {
-  type Group = {
-    _id: string;
-    cancellations: number;
-    completed: number;
-    unitsCancelled: number;
-    amountMinor: number;
-  };
-  const groups = await aggregate<Group>(models.Cancellation, [
+  const groups = await aggregate<ProductGroup>(models.Cancellation, [
     requestedIn(window),
     // Only what the figure reads: $unwind copies the document once per SKU. The summary has merged the lines
     // per SKU already (a cancellation counts once per SKU), so one $group by its string key does the rest.
@@ -291,6 +303,20 @@ export async function cancellationsByProduct(
     { $sort: { cancellations: -1, unitsCancelled: -1, _id: 1 } },
     { $limit: limit },
   ]);
+  return productRows(models, groups);
+}
+
+/** A product's group: its key (SKU and currency, models/analytics-summary.ts) and what it adds up. */
+export interface ProductGroup {
+  _id: string;
+  cancellations: number;
+  completed: number;
+  unitsCancelled: number;
+  amountMinor: number;
+}
+
+/** The rows of the product groups (sorted and cut to the limit already), with the products' names. */
+export async function productRows(models: Models, groups: readonly ProductGroup[]): Promise<ProductRow[]> {
   const rows = groups.map((group) => ({ ...group, ...fromProductKey(group._id) }));
   const names = await productNames(
     models,
@@ -327,7 +353,33 @@ export async function cancellationsByCustomer(
     { $sort: { cancellations: -1, _id: 1 } },
     { $limit: limit },
   ]);
-  return groups.map((group) => ({ customerId: group._id, ...outcomesOf(group) }));
+  return groups.map(customerRow);
+}
+
+export const customerRow = (group: CountedGroup<string>): CustomerRow => ({
+  customerId: group._id,
+  ...outcomesOf(group),
+});
+
+/** One customer's cancellations in the window, as the repeat cancellers' pipeline groups them. */
+export interface CustomerGroup {
+  _id: string;
+  cancellations: number;
+  completed: number;
+  firstAt: Date;
+  lastAt: Date;
+  reasons: ReasonCode[];
+}
+
+export function repeatCancellerRow(customer: CustomerGroup): RepeatCancellerRow {
+  return {
+    customerId: customer._id,
+    cancellations: customer.cancellations,
+    completed: customer.completed,
+    firstAt: new Date(customer.firstAt).toISOString(),
+    lastAt: new Date(customer.lastAt).toISOString(),
+    reasons: [...customer.reasons].sort(),
+  };
 }
 
 /** R29: customers who cancel again and again (at least `minimum` times in the window), most first. */
@@ -336,17 +388,9 @@ export async function repeatCancellers(
   window: AnalyticsWindow,
   options: { minimum: number; limit: number },
 ): Promise<{ rows: RepeatCancellerRow[]; summary: RepeatCancellersSummary }> {
-  type Customer = {
-    _id: string;
-    cancellations: number;
-    completed: number;
-    firstAt: Date;
-    lastAt: Date;
-    reasons: ReasonCode[];
-  };
   const [answer] = await aggregate<{
     summary: { customers: number; repeatCustomers: number }[];
-    rows: Customer[];
+    rows: CustomerGroup[];
   }>(models.Cancellation, [
     requestedIn(window),
     {
@@ -381,14 +425,7 @@ export async function repeatCancellers(
   const [summary] = answer?.summary ?? [];
   return {
     summary: { customers: summary?.customers ?? 0, repeatCustomers: summary?.repeatCustomers ?? 0 },
-    rows: (answer?.rows ?? []).map((customer) => ({
-      customerId: customer._id,
-      cancellations: customer.cancellations,
-      completed: customer.completed,
-      firstAt: new Date(customer.firstAt).toISOString(),
-      lastAt: new Date(customer.lastAt).toISOString(),
-      reasons: [...customer.reasons].sort(),
-    })),
+    rows: (answer?.rows ?? []).map(repeatCancellerRow),
   };
 }
 
@@ -406,7 +443,7 @@ export async function cancellationsByDepartment(
   window: AnalyticsWindow,
 ): Promise<DepartmentRow[]> {
   const customers = customerRequester('');
-  const groups = await countedBy<{ department?: string; requester?: string }>(models, window, {
+  const groups = await countedBy<DepartmentKey>(models, window, {
     department: '$requesterDepartment',
     requester: {
       $cond: [
@@ -416,6 +453,21 @@ export async function cancellationsByDepartment(
       ],
     },
   });
+  return departmentRows(models, groups);
+}
+
+/** The department recorded with a cancellation, and who asked (all customers as one requester). */
+export interface DepartmentKey {
+  department?: string;
+  requester?: string;
+}
+
+/** The departments' rows from groups by department and requester: unrecorded ones from the books. */
+export async function departmentRows(
+  models: Models,
+  groups: readonly CountedGroup<DepartmentKey>[],
+): Promise<DepartmentRow[]> {
+  const customers = customerRequester('');
   const unrecorded = groups.flatMap((group) =>
     group._id.department === undefined && group._id.requester && group._id.requester !== customers
       ? [group._id.requester]
@@ -450,9 +502,12 @@ export async function cancellationsByDepartment(
 
 /** How cancellations were asked for: the console, the API as a person, a system's key. */
 export async function cancellationsByChannel(models: Models, window: AnalyticsWindow): Promise<ChannelRow[]> {
-  const groups = await countedBy<ChannelRow['channel']>(models, window, {
-    $ifNull: ['$channel', 'unrecorded'],
-  });
+  return channelRows(
+    await countedBy<ChannelRow['channel']>(models, window, { $ifNull: ['$channel', 'unrecorded'] }),
+  );
+}
+
+export function channelRows(groups: readonly CountedGroup<ChannelRow['channel']>[]): ChannelRow[] {
   const counted = new Map(groups.map((group) => [group._id, outcomesOf(group)]));
   return everyValue<ChannelRow['channel']>(REQUEST_CHANNELS, counted).map(([channel, counts]) => ({
     channel,
@@ -462,8 +517,7 @@ export async function cancellationsByChannel(models: Models, window: AnalyticsWi
 
 /** R20, R29: money given back, per currency (the order's, whatever currency each payment was in). */
 export async function refundsByCurrency(models: Models, window: AnalyticsWindow): Promise<RefundRow[]> {
-  type Group = { _id: string; cancellations: number; refundedMinor: number };
-  const groups = await aggregate<Group>(models.Cancellation, [
+  const groups = await aggregate<RefundGroup>(models.Cancellation, [
     { $match: { ...requestedIn(window).$match, refundedMinor: { $gt: 0 } } },
     {
       $group: {
@@ -474,25 +528,24 @@ export async function refundsByCurrency(models: Models, window: AnalyticsWindow)
     },
     { $sort: { _id: 1 } },
   ]);
-  return groups.map((group) => ({
-    currency: group._id,
-    cancellations: group.cancellations,
-    refundedMinor: group.refundedMinor,
-  }));
+  return groups.map(refundRow);
 }
+
+export interface RefundGroup {
+  _id: string;
+  cancellations: number;
+  refundedMinor: number;
+}
+
+export const refundRow = (group: RefundGroup): RefundRow => ({
+  currency: group._id,
+  cancellations: group.cancellations,
+  refundedMinor: group.refundedMinor,
+});
 
 /** R15: how long approvals took, per risk level, from the timeline: the time spent in the approval states. */
 export async function approvalTimes(models: Models, window: AnalyticsWindow): Promise<ApprovalRow[]> {
-  type Group = {
-    _id: RiskLevel | 'unknown';
-    approvals: number;
-    rejected: number;
-    escalations: number;
-    averageMs: number;
-    maxMs: number;
-    durations: number[];
-  };
-  const groups = await aggregate<Group>(models.Cancellation, [
+  const groups = await aggregate<ApprovalGroup>(models.Cancellation, [
     // Those that awaited approval (the summary's wait is there), and no longer do: an approval still under way
     // has not ended, its time is not known yet.
     {
@@ -515,6 +568,21 @@ export async function approvalTimes(models: Models, window: AnalyticsWindow): Pr
       },
     },
   ]);
+  return approvalRows(groups);
+}
+
+/** The ended approvals of one risk level: counts, the average and longest wait, and every wait (for medians). */
+export interface ApprovalGroup {
+  _id: RiskLevel | 'unknown';
+  approvals: number;
+  rejected: number;
+  escalations: number;
+  averageMs: number;
+  maxMs: number;
+  durations: number[];
+}
+
+export function approvalRows(groups: readonly ApprovalGroup[]): ApprovalRow[] {
   const order: readonly string[] = ['low', 'medium', 'high', 'unknown'];
   return groups
     .map((group) => {
@@ -541,8 +609,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 /** Where cancellations spend their time: each state's stays that ended (the next timeline entry came). */
 export async function stateTimes(models: Models, window: AnalyticsWindow): Promise<StateTimeRow[]> {
-  type Group = { _id: string; stays: number; totalMs: number; maxMs: number };
-  const groups = await aggregate<Group>(models.Cancellation, [
+  const groups = await aggregate<StateGroup>(models.Cancellation, [
     requestedIn(window),
     // Each record's stays per state, summed when it was written: a few entries, not its whole timeline.
     {
@@ -565,14 +632,23 @@ export async function stateTimes(models: Models, window: AnalyticsWindow): Promi
     },
     { $sort: { totalMs: -1, _id: 1 } },
   ]);
-  return groups.map((group) => ({
-    state: group._id,
-    stays: group.stays,
-    totalMs: group.totalMs,
-    averageMs: Math.round(group.totalMs / group.stays),
-    maxMs: group.maxMs,
-  }));
+  return groups.map(stateTimeRow);
 }
+
+export interface StateGroup {
+  _id: string;
+  stays: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+export const stateTimeRow = (group: StateGroup): StateTimeRow => ({
+  state: group._id,
+  stays: group.stays,
+  totalMs: group.totalMs,
+  averageMs: Math.round(group.totalMs / group.stays),
+  maxMs: group.maxMs,
+});
 
 // ---- The figures read from the stock ledger and the purchase orders (what happened in the window).
 
