@@ -12,6 +12,7 @@
 // This is the one home of these rules: the stays of each state, the approval wait, a cancellation's units per
 // SKU. models/analytics.ts groups what this computes; the bench's generator and the backfill call it too.
 import type { Models } from './index';
+import { nextRevision } from './revision';
 
 /** Bumped when what the summary holds changes: the backfill then recomputes every record's. */
 export const ANALYTICS_SUMMARY_VERSION = 2;
@@ -138,14 +139,23 @@ export function analyticsSummaryOf(record: SummarySource): AnalyticsSummary {
   };
 }
 
+/** The backfill's marker (models/analytics-rollup.model.ts): every record had this version's summary. */
+const SUMMARIES_STATE_ID = 'summaries';
+
 /**
  * The migration of records written before the summary existed, or with an older version of it: each gets
  * its summary computed from what it holds. Run by the API when it starts (api/main.ts), so `npm start` on an
- * existing database answers the figures as before; once every record is current it reads nothing but the
- * check. Each write is guarded by the revision read (`updatedAt`, the unique index with `cancellationId`) and
- * does not bump it: a record the flow wrote meanwhile already carries its own, newer summary.
+ * existing database answers the figures as before. Once a pass finds every record current it leaves a marker
+ * of the version, and later starts read only the marker instead of every record (issue #14): records are
+ * written with the summary of the code that writes them, so run the worker of a new version before its API.
+ *
+ * Each write is guarded by the revision read (`updatedAt`, the unique index with `cancellationId`): a record the
+ * flow wrote meanwhile already carries its own, newer summary. It moves the revision forward like any write,
+ * so the analytics' rollups (models/analytics-rollups.ts) compute that record's day again.
  */
 export async function backfillAnalyticsSummaries(models: Models, batchSize = 1_000): Promise<number> {
+  const marker = await models.AnalyticsState.findById(SUMMARIES_STATE_ID).lean();
+  if (marker?.v === ANALYTICS_SUMMARY_VERSION) return 0;
   let written = 0;
   for (;;) {
     const records = await models.Cancellation.find(
@@ -154,12 +164,14 @@ export async function backfillAnalyticsSummaries(models: Models, batchSize = 1_0
     )
       .limit(batchSize)
       .lean();
-    if (records.length === 0) return written;
+    if (records.length === 0) break;
     const result = await models.Cancellation.bulkWrite(
       records.map((record) => ({
         updateOne: {
           filter: { cancellationId: record.cancellationId, updatedAt: record.updatedAt },
-          update: { $set: { analytics: analyticsSummaryOf(record) } },
+          update: {
+            $set: { analytics: analyticsSummaryOf(record), updatedAt: nextRevision(record.updatedAt) },
+          },
           timestamps: false,
         },
       })),
@@ -169,4 +181,10 @@ export async function backfillAnalyticsSummaries(models: Models, batchSize = 1_0
     // Nothing matched: every record of the batch changed as it was read; the next start takes them up.
     if (result.matchedCount === 0) return written;
   }
+  await models.AnalyticsState.updateOne(
+    { _id: SUMMARIES_STATE_ID },
+    { $set: { v: ANALYTICS_SUMMARY_VERSION } },
+    { upsert: true },
+  );
+  return written;
 }

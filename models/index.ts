@@ -1,6 +1,7 @@
 // The books of cancelflow, bound to one mongoose connection (not mongoose's global one), so that the worker,
 // the API and each test can hold their own.
 import mongoose, { type ConnectOptions, type Connection } from 'mongoose';
+import { analyticsRollupModel, analyticsStateModel } from './analytics-rollup.model';
 import { cancellationModel } from './cancellation.model';
 import { accountModel, apiKeyModel, sessionModel } from './credentials.model';
 import { customerModel } from './customer.model';
@@ -49,6 +50,8 @@ export function createModels(db: Connection) {
     EventDelivery: eventDeliveryModel(db),
     BulkJob: bulkJobModel(db),
     BulkJobItem: bulkJobItemModel(db),
+    AnalyticsRollup: analyticsRollupModel(db),
+    AnalyticsState: analyticsStateModel(db),
   };
 }
 export type Models = ReturnType<typeof createModels>;
