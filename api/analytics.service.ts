@@ -1,5 +1,6 @@
 // The analytics' figures as the API answers them (R22, R23, R29): a query of client/contract.ts in, the
-// figure's answer out, computed by the aggregations of models/analytics.ts; and the same answer as CSV. The
+// figure's answer out, from the daily rollups of models/analytics-rollups.ts (the stock ledger's and purchase
+// orders' figures from the aggregations of models/analytics.ts); and the same answer as CSV. The
 // JSON routes (./analytics.routes.ts) and the console's page (./console/analytics.routes.ts) both use it.
 import type { z } from 'zod';
 import {
@@ -11,6 +12,16 @@ import {
 import { toCsv, type CsvValue } from '../lib/csv';
 import type { Models } from '../models';
 import {
+  normalisedOffset,
+  offsetMsOf,
+  resolveWindow,
+  restockedStock,
+  supplierReductions,
+  type ResolvedWindow,
+} from '../models/analytics';
+// The cancellations' figures from the daily rollups (issue #14); models/analytics.ts computes the same per
+// record, the reference the rollups are tested against.
+import {
   approvalTimes,
   cancellationsByChannel,
   cancellationsByCustomer,
@@ -18,16 +29,10 @@ import {
   cancellationsByProduct,
   cancellationsByReason,
   cancellationsOverTime,
-  normalisedOffset,
-  offsetMsOf,
   refundsByCurrency,
   repeatCancellers,
-  resolveWindow,
-  restockedStock,
   stateTimes,
-  supplierReductions,
-  type ResolvedWindow,
-} from '../models/analytics';
+} from '../models/analytics-rollups';
 
 export type AnalyticsCriteria<F extends AnalyticsFigure> = z.output<(typeof analyticsQueries)[F]>;
 

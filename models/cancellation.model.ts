@@ -90,6 +90,8 @@ cancellationSchema.index({ state: 1, createdAt: -1, cancellationId: -1 });
 cancellationSchema.index({ state: 1, outcome: 1, createdAt: 1 });
 /** The analytics of one reason (R22): its cancellations in a window (the others range on createdAt above). */
 cancellationSchema.index({ reasonCode: 1, createdAt: 1 });
+/** The analytics' rollups (models/analytics-rollups.ts): the records changed since their last refresh. */
+cancellationSchema.index({ updatedAt: 1 });
 /** What waits for an approver: the approvals they may decide (multikey on the list). */
 cancellationSchema.index({ 'approval.eligibleApprovers': 1, state: 1 });
 /** What waits for a delegate (R15): the steps that found them as someone's delegate. */
