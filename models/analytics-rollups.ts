@@ -1,32 +1,34 @@
-// The analytics' rollups (issue #14): each UTC day's cancellations aggregated once, per hour, reason and what a
-// figure groups by (channel, department, currency, product, customer, state, risk level), and stored as one
-// document per day (models/analytics-rollup.model.ts). A figure over a window then reads a document per day
-// (about 365 for a year) instead of every record of the window: the embedded mongo-java-server pays per document
-// and per accumulator, so the per-record pipelines (models/analytics.ts) cost 0.3–4.4 s at 100,000 records.
+// The analytics' rollups (issue #14): each UTC day's cancellations aggregated once, per reason and what a
+// figure groups by (channel, department, currency, product, customer, state, risk level), for the whole day and
+// per hour, and stored as one document per day (models/analytics-rollup.model.ts). A figure over a window then
+// reads a document per day (365 for a year) instead of every record of the window: the embedded
+// mongo-java-server pays per document and per accumulator, so the per-record pipelines (models/analytics.ts)
+// took 0.3–4.4 s at 100,000 records.
 //
 // The per-record pipelines stay the reference: test/analytics-rollups.test.ts checks that every figure here
 // equals theirs on generated records, after changes, and for windows that do not start on a whole hour.
 //
-// - Windows keep their meaning: hours that lie wholly inside the window are read from the rollups (a day's
-//   entries carry their hour, so a window starting at any whole-hour offset from UTC needs no records); the
-//   parts of an hour at its edges (an offset such as +05:30, a date-time window) are computed from the records
-//   of those minutes by the same code. The over-time figure groups by local day: with an offset that is not a
-//   whole number of hours a local day splits an hour, so that one takes the per-record path.
+// - Windows keep their meaning: the days wholly inside a window are read whole, the days it starts and ends in
+//   hour by hour (so a window of local days at any whole-hour offset from UTC needs no records); the parts of an
+//   hour at its edges (an offset such as +05:30, a date-time window) are computed from the records of those
+//   minutes by the same code. The over-time figure groups by local day: at an offset that is not a whole number
+//   of hours a local day splits an hour, so that one figure then takes the per-record path.
 // - Built on read: the days of a window that have no rollup of this version are computed from their records
 //   and stored; nothing is added to the cancellation's own writes.
 // - Kept current from the records changed since the last refresh (`updatedAt`, which every write of a record
 //   moves forward: models/revision.ts): the days those records were asked on are computed again. The
 //   watermark is the start of the last refresh, read back with a margin for writers' clocks and for writes that
-//   land after the moment they carry.
+//   land after the moment they carry. A figure sees every write made before it was asked for, except that
+//   figures asked for together (the console's page) share one refresh started up to a second before.
 // - Idempotent: a day is always computed whole from its records and replaces the stored one (its unique key
 //   is the day), never incremented; a computation from an older read never replaces a newer one (`sourceAt`),
 //   so two API instances, or two requests, building the same day store the same thing.
 // - Medians and distinct customers do not add up across days: the approvals section keeps every ended
-//   approval's wait (there are few), the customers section each customer's counts per hour, summed per customer
+//   approval's wait (there are few), the customers section each customer's counts per day, summed per customer
 //   over the window here.
 //
 // The stock ledger's and purchase orders' figures (restocked, suppliers) stay on their pipelines: other
-// collections, already within the goal at 100,000 (0.5–0.9 s).
+// collections, within the goal at 100,000 (0.5–0.9 s).
 import type {
   AnalyticsGranularity,
   AnalyticsWindow,
@@ -67,6 +69,7 @@ import {
   type StateGroup,
 } from './analytics';
 import { ANALYTICS_SUMMARY_VERSION, APPROVAL_STATE, type AnalyticsSummary } from './analytics-summary';
+import { byHour, ROLLUP_SECTION_NAMES, type RollupSectionName } from './analytics-rollup.model';
 import { customerRequester } from './cancellation-requests';
 import type { Models } from './index';
 
@@ -92,12 +95,11 @@ const JOIN_REFRESH_MS = 1_000;
 const WRITE_BATCH = 50;
 
 /**
- * One section of a day: entry i is the records of hour `h[i]` (0–23, UTC), reason `r[i]` and key `k[i]`,
- * with values `n[0][i]`, `n[1][i]`, … (what each column is: SECTIONS). Parallel arrays of plain values, as the
- * summaries are (models/analytics-summary.ts): what mongo-java-server stores and sends cheapest.
+ * One section of a day: entry i is the records of hour `h[i]` (0–23, UTC; the whole day when there is no `h`),
+ * reason `r[i]` and key `k[i]`, with values `n[0][i]`, `n[1][i]`, … (what each column is: SECTIONS).
  */
 export interface RollupSection {
-  h: number[];
+  h?: number[];
   r: string[];
   k: string[];
   n: number[][];
@@ -121,11 +123,12 @@ const SECTIONS = {
   states: ['sum', 'sum', 'max'],
   /** Key: the risk level. One entry per ended approval: rejected (0 or 1), escalations, the wait (ms). */
   approvals: 'list',
-} as const satisfies Record<string, readonly ('sum' | 'min' | 'max')[] | 'list'>;
-type SectionName = keyof typeof SECTIONS;
-const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
+} as const satisfies Record<RollupSectionName, readonly ('sum' | 'min' | 'max')[] | 'list'>;
+type SectionName = RollupSectionName;
+type StoredName = SectionName | ReturnType<typeof byHour<SectionName>>;
 
-type DayRollup = { _id: string; v: number; sourceAt: Date } & Record<SectionName, RollupSection>;
+/** A day as stored: each section as JSON text, whole and by hour (models/analytics-rollup.model.ts). */
+type DayRollup = { _id: string; v: number; sourceAt: Date } & Record<StoredName, string>;
 
 /** What a rollup reads of a record: the fields the per-record pipelines read. */
 interface RolledRecord {
@@ -166,7 +169,7 @@ const dayOf = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOSt
 // ---- Computing a day (or the edge of a window) from its records.
 
 class SectionBuilder {
-  readonly section: RollupSection;
+  readonly section: RollupSection & { h: number[] };
   private readonly at = new Map<string, number>();
 
   constructor(private readonly combine: (typeof SECTIONS)[SectionName]) {
@@ -214,7 +217,7 @@ function departmentKeyOf(record: RolledRecord): string {
 
 class DayBuilder {
   private readonly sections = Object.fromEntries(
-    SECTION_NAMES.map((name) => [name, new SectionBuilder(SECTIONS[name])]),
+    ROLLUP_SECTION_NAMES.map((name) => [name, new SectionBuilder(SECTIONS[name])]),
   ) as Record<SectionName, SectionBuilder>;
 
   constructor(readonly dayStart: number) {}
@@ -259,12 +262,29 @@ class DayBuilder {
   }
 
   rollup(sourceAt: Date): DayRollup {
-    const sections = Object.fromEntries(SECTION_NAMES.map((name) => [name, this.sections[name].section]));
+    const sections = ROLLUP_SECTION_NAMES.flatMap((name) => {
+      const hours = this.sections[name].section;
+      // The whole day: the hours' entries merged as records are.
+      const day = new SectionBuilder(SECTIONS[name]);
+      hours.h.forEach((_hour, i) => {
+        day.add(
+          0,
+          hours.r[i] ?? '',
+          hours.k[i] ?? '',
+          hours.n.map((column) => column[i] ?? 0),
+        );
+      });
+      const { h: _hours, ...whole } = day.section;
+      return [
+        [name, JSON.stringify(whole)],
+        [byHour(name), JSON.stringify(hours)],
+      ];
+    });
     return {
       _id: dayOf(this.dayStart),
       v: ROLLUP_VERSION,
       sourceAt,
-      ...(sections as Record<SectionName, RollupSection>),
+      ...(Object.fromEntries(sections) as Record<StoredName, string>),
     };
   }
 }
@@ -276,11 +296,9 @@ async function rollupsOfRecords(
   sourceAt: Date,
   reasonCode?: ReasonCode,
 ): Promise<Map<string, DayRollup>> {
-  const days = new Map<number, DayBuilder>();
-  for (const [from, to] of ranges) {
-    for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS)
-      days.set(day, new DayBuilder(day));
-  }
+  const rollups = new Map<string, DayRollup>();
+  let open: DayBuilder | undefined;
+  // In the order they were asked: each day is done, and its builder let go, once the next begins.
   const cursor = models.Cancellation.find(
     {
       $or: ranges.map(([from, to]) => ({ createdAt: { $gte: new Date(from), $lt: new Date(to) } })),
@@ -288,14 +306,27 @@ async function rollupsOfRecords(
     },
     RECORD_FIELDS,
   )
+    .sort({ createdAt: 1 })
     .lean<RolledRecord[]>()
     .batchSize(5_000)
     .cursor();
   for await (const record of cursor) {
     const day = Math.floor(new Date(record.createdAt).getTime() / DAY_MS) * DAY_MS;
-    days.get(day)?.add(record);
+    if (open && open.dayStart !== day) {
+      rollups.set(dayOf(open.dayStart), open.rollup(sourceAt));
+      open = undefined;
+    }
+    open ??= new DayBuilder(day);
+    open.add(record);
   }
-  return new Map([...days.values()].map((builder) => [dayOf(builder.dayStart), builder.rollup(sourceAt)]));
+  if (open) rollups.set(dayOf(open.dayStart), open.rollup(sourceAt));
+  // Days without records are stored too: empty, and built.
+  for (const [from, to] of ranges) {
+    for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
+      if (!rollups.has(dayOf(day))) rollups.set(dayOf(day), new DayBuilder(day).rollup(sourceAt));
+    }
+  }
+  return rollups;
 }
 
 /** The ranges of whole days, contiguous ones merged: one query for a year. */
@@ -347,42 +378,64 @@ async function buildDays(models: Models, days: readonly string[]): Promise<Map<s
 interface Refresh {
   startedAt: number;
   running: boolean;
-  done: Promise<void>;
+  done: Promise<Date>;
 }
 const refreshes = new WeakMap<Models, Refresh>();
 const buildsInFlight = new WeakMap<Models, Map<string, Promise<DayRollup>>>();
 
-/** Reads the records changed since the last refresh (less the margin) and computes their days again. */
-async function refreshOnce(models: Models, startedAt: Date): Promise<void> {
+/**
+ * Reads the records changed since the last refresh (less the margin) and computes their days again. Answers
+ * the first moment a record was asked: days before it hold nothing, and are neither stored nor read (a window
+ * from 1900 builds no days).
+ */
+async function refreshOnce(models: Models, startedAt: Date): Promise<Date> {
   const state = await models.AnalyticsState.findById(STATE_ID).lean();
-  if (!state?.watermark) {
+  if (!state?.watermark || !state.firstAt) {
     // The first refresh of this version: no rollup of it was built before (builds follow a refresh).
+    const [first] = await models.Cancellation.find({}, { _id: 0, createdAt: 1 })
+      .sort({ createdAt: 1 })
+      .limit(1)
+      .lean<{ createdAt: Date }[]>();
+    const firstAt = first ? new Date(first.createdAt) : startedAt;
     await models.AnalyticsState.updateOne(
       { _id: STATE_ID },
-      { $set: { v: ROLLUP_VERSION, watermark: startedAt } },
+      { $set: { v: ROLLUP_VERSION, watermark: startedAt, firstAt } },
       { upsert: true },
     );
-    return;
+    return firstAt;
   }
   const changed = await models.Cancellation.find(
     { updatedAt: { $gte: new Date(state.watermark.getTime() - CHANGE_MARGIN_MS) } },
     { _id: 0, createdAt: 1 },
   ).lean<{ createdAt: Date }[]>();
+  const asked = changed.map((record) => new Date(record.createdAt).getTime());
   // Every day with a change, built or not: a build of it may be under way from a read before the change.
-  const days = [...new Set(changed.map((record) => dayOf(new Date(record.createdAt).getTime())))];
+  const days = [...new Set(asked.map(dayOf))];
   if (days.length) await buildDays(models, days);
+  let firstAt = state.firstAt;
+  // Not Math.min(...asked): after a backfill every record has changed, too many arguments for a call.
+  const earliest = asked.reduce((min, at) => Math.min(min, at), Infinity);
+  if (earliest < firstAt.getTime()) {
+    firstAt = new Date(earliest);
+    await models.AnalyticsState.updateOne(
+      { _id: STATE_ID, firstAt: { $gt: firstAt } },
+      { $set: { firstAt } },
+    );
+  }
   // Forward only: a refresh that started later may have finished first.
   await models.AnalyticsState.updateOne(
     { _id: STATE_ID, watermark: { $lt: startedAt } },
     { $set: { watermark: startedAt } },
   );
+  return firstAt;
 }
 
-async function refresh(models: Models): Promise<void> {
+/** Refreshes the rollups, or joins the refresh that started a moment ago; the first moment a record was asked. */
+async function refresh(models: Models): Promise<Date> {
   const now = Date.now();
   const current = refreshes.get(models);
   if (current?.running && now - current.startedAt <= JOIN_REFRESH_MS) return current.done;
-  const next: Refresh = { startedAt: now, running: true, done: Promise.resolve() };
+  const next: Refresh = { startedAt: now, running: true, done: Promise.resolve(new Date(now)) };
   next.done = refreshOnce(models, new Date(now)).finally(() => {
     next.running = false;
   });
@@ -421,21 +474,27 @@ async function buildMissing(models: Models, days: readonly string[]): Promise<Da
 
 interface Part {
   dayStart: number;
-  section: RollupSection;
+  /** The section as stored (JSON text). */
+  text: string;
   /** The hours read from this part: whole hours of the window; an edge's records are all inside it. */
   from: number;
   to: number;
 }
 
-/** An entry of a section inside the window: the start of its hour (ms), its reason, key and values. */
+/** An entry of a section inside the window: the start of its hour (or day) in ms, its reason, key and values. */
 type Visit = (hourAt: number, r: string, k: string, column: (j: number) => number) => void;
 
-/** The section's entries over the window, from the rollups (built or refreshed first) and its edges' records. */
+/**
+ * The section's entries over the window, from the rollups (refreshed, and built where missing, first) and the
+ * records of its edges: the days inside the window whole, the days it starts or ends in (or every day, with
+ * `hours`) by hour.
+ */
 async function visitSection(
   models: Models,
   window: AnalyticsWindow,
   name: SectionName,
   visit: Visit,
+  options: { hours?: boolean } = {},
 ): Promise<void> {
   const from = window.from.getTime();
   const to = window.to.getTime();
@@ -450,22 +509,35 @@ async function visitSection(
         ];
   const parts: Part[] = [];
   if (fromHour < toHour) {
-    await refresh(models);
-    const days: string[] = [];
-    for (let day = Math.floor(fromHour / DAY_MS) * DAY_MS; day < toHour; day += DAY_MS) days.push(dayOf(day));
-    const stored = await models.AnalyticsRollup.find(
-      { _id: { $in: days }, v: ROLLUP_VERSION },
-      { [name]: 1 },
-    ).lean<(Pick<DayRollup, '_id'> & Partial<Record<SectionName, RollupSection>>)[]>();
-    const found = new Set(stored.map((rollup) => rollup._id));
+    const firstAt = (await refresh(models)).getTime();
+    const whole: string[] = [];
+    const split: string[] = [];
+    // Only days that can hold records: none before the first was asked, none yet after now (a record asked
+    // in a day to come is a change the refresh then finds, and builds).
+    const first = Math.max(Math.floor(fromHour / DAY_MS), Math.floor(firstAt / DAY_MS)) * DAY_MS;
+    const last = Math.min(toHour, Date.now() + CHANGE_MARGIN_MS);
+    for (let day = first; day < last; day += DAY_MS) {
+      const inside = day >= fromHour && day + DAY_MS <= toHour && !options.hours;
+      (inside ? whole : split).push(dayOf(day));
+    }
+    const hourly = byHour(name);
+    const read = async (days: string[], field: StoredName) =>
+      days.length === 0
+        ? []
+        : models.AnalyticsRollup.find({ _id: { $in: days }, v: ROLLUP_VERSION }, { [field]: 1 }).lean<
+            ({ _id: string } & Partial<Record<StoredName, string>>)[]
+          >();
+    const [wholeDays, splitDays] = await Promise.all([read(whole, name), read(split, hourly)]);
+    const found = new Set([...wholeDays, ...splitDays].map((rollup) => rollup._id));
     const built = await buildMissing(
       models,
-      days.filter((day) => !found.has(day)),
+      [...whole, ...split].filter((day) => !found.has(day)),
     );
-    for (const rollup of [...stored, ...built]) {
-      const section = rollup[name];
-      if (section)
-        parts.push({ dayStart: Date.parse(`${rollup._id}T00:00:00Z`), section, from: fromHour, to: toHour });
+    const wholeSet = new Set(whole);
+    for (const rollup of [...wholeDays, ...splitDays, ...built]) {
+      const text = rollup[wholeSet.has(rollup._id) ? name : hourly];
+      if (text)
+        parts.push({ dayStart: Date.parse(`${rollup._id}T00:00:00Z`), text, from: fromHour, to: toHour });
     }
   }
   if (edges.length) {
@@ -473,16 +545,16 @@ async function visitSection(
     for (const rollup of rollups.values()) {
       parts.push({
         dayStart: Date.parse(`${rollup._id}T00:00:00Z`),
-        section: rollup[name],
+        text: rollup[byHour(name)],
         from: -Infinity,
         to: Infinity,
       });
     }
   }
-  for (const { dayStart, section, from: partFrom, to: partTo } of parts) {
-    section.h.forEach((hour, i) => {
-      const hourAt = dayStart + hour * HOUR_MS;
-      const r = section.r[i] ?? '';
+  for (const { dayStart, text, from: partFrom, to: partTo } of parts) {
+    const section = JSON.parse(text) as RollupSection;
+    section.r.forEach((r, i) => {
+      const hourAt = dayStart + (section.h?.[i] ?? 0) * HOUR_MS;
       if (hourAt < partFrom || hourAt >= partTo || (window.reasonCode && r !== window.reasonCode)) return;
       visit(hourAt, r, section.k[i] ?? '', (j) => section.n[j]?.[i] ?? 0);
     });
@@ -533,22 +605,30 @@ export async function cancellationsOverTime(
   if (window.offsetMs % HOUR_MS !== 0) return perRecordOverTime(models, window, granularity);
   const periods = periodsOf(window, granularity);
   const sums = new Map<number, number[]>();
-  await visitSection(models, window, 'outcomes', (hourAt, _r, _k, column) => {
-    const local = hourAt + window.offsetMs;
-    const day = Math.floor(local / DAY_MS);
-    const date = new Date(local);
-    const key =
-      granularity === 'day'
-        ? day
-        : granularity === 'week'
-          ? day - ((day + 3) % 7)
-          : date.getUTCFullYear() * 100 + date.getUTCMonth() + 1;
-    const sum = sums.get(key) ?? [0, 0, 0];
-    sums.set(
-      key,
-      [0, 1, 2].map((j) => (sum[j] ?? 0) + column(j)),
-    );
-  });
+  // Days from midnight UTC can be read whole; other local days need the hours.
+  const hours = window.offsetMs !== 0;
+  await visitSection(
+    models,
+    window,
+    'outcomes',
+    (hourAt, _r, _k, column) => {
+      const local = hourAt + window.offsetMs;
+      const day = Math.floor(local / DAY_MS);
+      const date = new Date(local);
+      const key =
+        granularity === 'day'
+          ? day
+          : granularity === 'week'
+            ? day - ((day + 3) % 7)
+            : date.getUTCFullYear() * 100 + date.getUTCMonth() + 1;
+      const sum = sums.get(key) ?? [0, 0, 0];
+      sums.set(
+        key,
+        [0, 1, 2].map((j) => (sum[j] ?? 0) + column(j)),
+      );
+    },
+    { hours },
+  );
   return periodRows(
     periods,
     granularity,

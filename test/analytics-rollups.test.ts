@@ -1,8 +1,8 @@
 // The analytics' rollups (issue #14, models/analytics-rollups.ts) against the per-record pipelines they stand
 // in for (models/analytics.ts), figure by figure, on generated records (generators/cancellation-records.ts):
 // windows of whole UTC days, of days at +08:00 (whole hours), at +05:30 and of date-times (edges inside an
-// hour, read from the records), shorter than an hour, one reason; after records changed and were added once
-// their days had been rolled up; and two API instances building the same days at once.
+// hour, read from the records), shorter than an hour, one reason, decades wide; after records changed and
+// were added once their days had been rolled up; and two API instances building the same days at once.
 import { randomUUID } from 'node:crypto';
 import type { AnalyticsWindow } from '../contracts/analytics.contract';
 import { CancellationRecordsGenerator } from '../generators/cancellation-records';
@@ -95,6 +95,13 @@ test('every figure from the rollups equals the per-record one, over windows of e
   const days = await models.AnalyticsRollup.countDocuments({ v: ROLLUP_VERSION });
   expect(days).toBeGreaterThanOrEqual(330);
   expect(days).toBeLessThanOrEqual(366);
+  // A window from long before the first record to long after today builds only the days between them.
+  const wide = resolveWindow({ from: '1990-01-01', to: '2100-12-31', utcOffset: '+00:00' });
+  expect(await rollups.cancellationsByReason(models, wide)).toEqual(
+    await perRecord.cancellationsByReason(models, wide),
+  );
+  const sinceFirst = Math.ceil((Date.now() - Date.parse('2025-01-01')) / 86_400_000) + 1;
+  expect(await models.AnalyticsRollup.countDocuments()).toBeLessThanOrEqual(sinceFirst);
 }, 600_000);
 
 test('records that change or arrive after their day was rolled up are in the figures', async () => {
