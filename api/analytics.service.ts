@@ -1,6 +1,6 @@
 // The analytics' figures as the API answers them (R22, R23, R29): a query of client/contract.ts in, the
-// figure's answer out, from the daily rollups of models/analytics-rollups.ts (the stock ledger's and purchase
-// orders' figures from the aggregations of models/analytics.ts); and the same answer as CSV. The
+// figure's answer out, from the daily rollups of models/analytics-rollups.ts (the purchase orders' figure from
+// its aggregation in models/analytics.ts); and the same answer as CSV. The
 // JSON routes (./analytics.routes.ts) and the console's page (./console/analytics.routes.ts) both use it.
 import type { z } from 'zod';
 import {
@@ -15,12 +15,11 @@ import {
   normalisedOffset,
   offsetMsOf,
   resolveWindow,
-  restockedStock,
   supplierReductions,
   type ResolvedWindow,
 } from '../models/analytics';
-// The cancellations' figures from the daily rollups (issue #14); models/analytics.ts computes the same per
-// record, the reference the rollups are tested against.
+// The cancellations' and stock ledger's figures from the daily rollups (issue #14); models/analytics.ts
+// computes the same per record, the reference the rollups are tested against.
 import {
   approvalTimes,
   cancellationsByChannel,
@@ -31,6 +30,7 @@ import {
   cancellationsOverTime,
   refundsByCurrency,
   repeatCancellers,
+  restockedStock,
   stateTimes,
 } from '../models/analytics-rollups';
 

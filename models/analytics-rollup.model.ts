@@ -13,6 +13,7 @@ export const ROLLUP_SECTION_NAMES = [
   'customers',
   'states',
   'approvals',
+  'restocked',
 ] as const;
 export type RollupSectionName = (typeof ROLLUP_SECTION_NAMES)[number];
 /** A section per hour of the day, for the days a window starts or ends in, and for local days. */

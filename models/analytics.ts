@@ -658,8 +658,7 @@ export const stateTimeRow = (group: StateGroup): StateTimeRow => ({
  * the reason `cancellation <id>`; valued at the product's purchase cost.
  */
 export async function restockedStock(models: Models, window: AnalyticsWindow): Promise<RestockedRow[]> {
-  type Group = { _id: string; releasedUnits: number; returnedUnits: number };
-  const groups = await aggregate<Group>(models.StockMovement, [
+  const groups = await aggregate<RestockedGroup>(models.StockMovement, [
     {
       $match: {
         type: { $in: ['release', 'return'] },
@@ -679,6 +678,21 @@ export async function restockedStock(models: Models, window: AnalyticsWindow): P
       },
     },
   ]);
+  return restockedRows(models, groups);
+}
+
+/** A SKU's units back from cancellations: reservations released, parcels returned. */
+export interface RestockedGroup {
+  _id: string;
+  releasedUnits: number;
+  returnedUnits: number;
+}
+
+/** The rows of the SKUs' groups, valued at their purchase cost, most value first. */
+export async function restockedRows(
+  models: Models,
+  groups: readonly RestockedGroup[],
+): Promise<RestockedRow[]> {
   const products = await models.Product.find(
     { sku: { $in: groups.map((group) => group._id) } },
     { sku: 1, name: 1, unitCostMinor: 1, currency: 1 },

@@ -36,6 +36,7 @@ function figures(from: typeof perRecord | typeof rollups): Record<string, Comput
     refunds: (m, w) => from.refundsByCurrency(m, w),
     approvals: (m, w) => from.approvalTimes(m, w),
     'state-times': (m, w) => from.stateTimes(m, w),
+    restocked: (m, w) => from.restockedStock(m, w),
   };
 }
 const REFERENCE = figures(perRecord);
@@ -74,8 +75,9 @@ async function expectSameFigures(on: Models = models): Promise<void> {
 async function load(into: Models): Promise<void> {
   const generator = new CancellationRecordsGenerator(11, COUNT);
   await into.Product.collection.insertMany(generator.products());
-  const { cancellations } = generator.next(COUNT);
+  const { cancellations, stockMovements } = generator.next(COUNT);
   await into.Cancellation.collection.insertMany(cancellations);
+  await into.StockMovement.collection.insertMany(stockMovements);
   ids = cancellations.map((record) => String(record.cancellationId));
 }
 
@@ -136,6 +138,25 @@ test('records that change or arrive after their day was rolled up are in the fig
       },
     );
   }
+  // The stock ledger: some movements back from cancellations turn out rejected, one more is applied.
+  const movements = await models.StockMovement.find({ state: 'applied' }, { idempotencyKey: 1 })
+    .limit(40)
+    .lean();
+  for (const movement of movements.filter((_, index) => index % 4 === 0)) {
+    await models.StockMovement.updateOne(
+      { idempotencyKey: movement.idempotencyKey },
+      { $set: { state: 'rejected' } },
+    );
+  }
+  const [returned] = await models.StockMovement.find({ type: 'return', state: 'applied' }).limit(1).lean();
+  if (!returned) throw new Error('no return movement');
+  const { _id: _movementId, ...movementCopy } = returned;
+  await models.StockMovement.collection.insertOne({
+    ...movementCopy,
+    idempotencyKey: randomUUID(),
+    onHandDelta: 5,
+    updatedAt: new Date(),
+  });
   // A record asked on a day already rolled up, written now.
   const [template] = await models.Cancellation.find({ cancellationId: ids[7] }).lean();
   if (!template) throw new Error('no template');
