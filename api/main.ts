@@ -6,6 +6,7 @@ import { temporalDataConverter } from '../lib/payload-codec';
 import { loadPolicyFile } from '../lib/policy';
 import { startTracing } from '../lib/tracing';
 import { connectModels } from '../models';
+import { buildAnalyticsRollups } from '../models/analytics-rollups';
 import { backfillAnalyticsSummaries } from '../models/analytics-summary';
 import { apiSettingsFrom, buildApp } from './app';
 import { openTemporalConnection } from '../lib/temporal-connection';
@@ -22,6 +23,14 @@ async function main(): Promise<void> {
   // Records of an older version get the analytics' summary they lack (a no-op once every one has it, #14).
   const summarised = await backfillAnalyticsSummaries(models);
   if (summarised > 0) logger.info({ summarised }, 'analytics summaries computed for existing cancellations');
+  // In the background: figures read before it ends build (or join) the days they need themselves.
+  buildAnalyticsRollups(models)
+    .then((days) => {
+      if (days > 0) logger.info({ days }, 'analytics rollups built for the days without one');
+    })
+    .catch((error: unknown) =>
+      logger.warn({ error }, 'analytics rollups not built at start; figures build them'),
+    );
   const connection = await openTemporalConnection({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({
     connection,

@@ -12,6 +12,7 @@ import { createLogger } from '../lib/logger';
 import { loadPolicyFile } from '../lib/policy';
 import { startTracing } from '../lib/tracing';
 import { connectModels } from '../models';
+import { buildAnalyticsRollups } from '../models/analytics-rollups';
 import { backfillAnalyticsSummaries } from '../models/analytics-summary';
 import {
   startCarrierSimulator,
@@ -288,6 +289,8 @@ async function main(): Promise<void> {
   await loadBooks(models, generatedBooks);
   // Records of an older version get the analytics' summary they lack (a no-op once every one has it, #14).
   await backfillAnalyticsSummaries(models);
+  // In the background, as api/main.ts does; a failure here costs nothing but time: figures build what they need.
+  buildAnalyticsRollups(models).catch(() => undefined);
   done();
 
   done = step('starting the worker in a process of its own (bundling workflow code)');
