@@ -78,7 +78,7 @@ import { customerRequester } from './cancellation-requests';
 import type { Models } from './index';
 
 /** Bumped when what a rollup holds changes; a new summary (its version) makes new rollups too. */
-const ROLLUPS_VERSION = 2;
+const ROLLUPS_VERSION = 3;
 export const ROLLUP_VERSION = ROLLUPS_VERSION * 1_000 + ANALYTICS_SUMMARY_VERSION;
 /** The rollups' state document, one per version: instances of two versions side by side keep their own. */
 const STATE_ID = `rollups-${ROLLUP_VERSION}`;
@@ -121,7 +121,7 @@ const SECTIONS = {
   refunds: ['sum', 'sum'],
   /** Key: the product key. Cancellations, completed, units and amount of the completed. */
   products: ['sum', 'sum', 'sum', 'sum'],
-  /** Key: the customer. Cancellations, completed, running, first and last asked (ms). */
+  /** Key: the customer. Cancellations, completed, running, first and last asked (ms into the day). */
   customers: ['sum', 'sum', 'sum', 'min', 'max'],
   /** Key: the state. Stays, their total and longest (ms). */
   states: ['sum', 'sum', 'max'],
@@ -264,7 +264,8 @@ class DayBuilder {
     const refunded = record.refundedMinor;
     if (typeof refunded === 'number' && refunded > 0)
       s.refunds.add(h, r, record.currency ?? '', [1, refunded]);
-    s.customers.add(h, r, record.customerId ?? '', [...outcome, at, at]);
+    // When in the day (ms), shorter to store than the instant.
+    s.customers.add(h, r, record.customerId ?? '', [...outcome, at - this.dayStart, at - this.dayStart]);
     const summary = record.analytics;
     const products = summary?.products;
     products?.keys.forEach((key, i) => {
@@ -305,8 +306,8 @@ class DayBuilder {
       });
       const { h: _hours, ...whole } = day.section;
       return [
-        [name, JSON.stringify(whole)],
-        [byHour(name), JSON.stringify(hours)],
+        [name, encode(whole)],
+        [byHour(name), encode(hours)],
       ];
     });
     return {
@@ -316,6 +317,30 @@ class DayBuilder {
       ...(Object.fromEntries(sections) as Record<StoredName, string>),
     };
   }
+}
+
+/**
+ * A section as stored: its reasons as numbers into a list of the day's (a few), the rest as it is. What costs
+ * in reading a year is the text the embedded database sends and JSON.parse reads, mostly the customers' and
+ * products' entries (a quarter of their text was the reason's name).
+ */
+interface StoredSection {
+  h?: number[];
+  r: number[];
+  reasons: string[];
+  k: string[];
+  n: number[][];
+}
+
+function encode(section: RollupSection): string {
+  const reasons: string[] = [];
+  const index = new Map<string, number>();
+  const r = section.r.map((reason) => {
+    let at = index.get(reason);
+    if (at === undefined) index.set(reason, (at = reasons.push(reason) - 1));
+    return at;
+  });
+  return JSON.stringify({ ...section, r, reasons } satisfies StoredSection);
 }
 
 /** The records asked for in the ranges (`[from, to)`, ms), of one reason if given, day by day. */
@@ -532,7 +557,7 @@ interface Part {
 }
 
 /** An entry of a section inside the window: the start of its hour (or day) in ms, its reason, key and values. */
-type Visit = (hourAt: number, r: string, k: string, column: (j: number) => number) => void;
+type Visit = (hourAt: number, r: string, k: string, column: (j: number) => number, dayStart: number) => void;
 
 /**
  * The section's entries over the window, from the rollups (refreshed, and built where missing, first) and the
@@ -602,11 +627,13 @@ async function visitSection(
     }
   }
   for (const { dayStart, text, from: partFrom, to: partTo } of parts) {
-    const section = JSON.parse(text) as RollupSection;
-    section.r.forEach((r, i) => {
-      const hourAt = dayStart + (section.h?.[i] ?? 0) * HOUR_MS;
+    const section = JSON.parse(text) as StoredSection;
+    const { h, k, n, reasons } = section;
+    section.r.forEach((at, i) => {
+      const r = reasons[at] ?? '';
+      const hourAt = dayStart + (h?.[i] ?? 0) * HOUR_MS;
       if (hourAt < partFrom || hourAt >= partTo || (window.reasonCode && r !== window.reasonCode)) return;
-      visit(hourAt, r, section.k[i] ?? '', (j) => section.n[j]?.[i] ?? 0);
+      visit(hourAt, r, k[i] ?? '', (j) => n[j]?.[i] ?? 0, dayStart);
     });
   }
 }
@@ -725,24 +752,28 @@ export async function repeatCancellers(
   window: AnalyticsWindow,
   options: { minimum: number; limit: number },
 ): Promise<{ rows: RepeatCancellerRow[]; summary: RepeatCancellersSummary }> {
-  const customers = new Map<string, CustomerGroup>();
-  await visitSection(models, window, 'customers', (_hourAt, r, k, column) => {
+  // Instants as numbers while summing: tens of thousands of customers over a year, Dates only for the rows.
+  type Customer = Omit<CustomerGroup, 'firstAt' | 'lastAt'> & { firstAt: number; lastAt: number };
+  const customers = new Map<string, Customer>();
+  await visitSection(models, window, 'customers', (_hourAt, r, k, column, dayStart) => {
+    const firstAt = dayStart + column(3);
+    const lastAt = dayStart + column(4);
     const before = customers.get(k);
     if (!before) {
       customers.set(k, {
         _id: k,
         cancellations: column(0),
         completed: column(1),
-        firstAt: new Date(column(3)),
-        lastAt: new Date(column(4)),
+        firstAt,
+        lastAt,
         reasons: [r as ReasonCode],
       });
       return;
     }
     before.cancellations += column(0);
     before.completed += column(1);
-    if (column(3) < before.firstAt.getTime()) before.firstAt = new Date(column(3));
-    if (column(4) > before.lastAt.getTime()) before.lastAt = new Date(column(4));
+    before.firstAt = Math.min(before.firstAt, firstAt);
+    before.lastAt = Math.max(before.lastAt, lastAt);
     if (!before.reasons.includes(r as ReasonCode)) before.reasons.push(r as ReasonCode);
   });
   const repeat = [...customers.values()].filter((customer) => customer.cancellations >= options.minimum);
@@ -751,7 +782,13 @@ export async function repeatCancellers(
     rows: repeat
       .sort((a, b) => b.cancellations - a.cancellations || byKey(a._id, b._id))
       .slice(0, options.limit)
-      .map(repeatCancellerRow),
+      .map((customer) =>
+        repeatCancellerRow({
+          ...customer,
+          firstAt: new Date(customer.firstAt),
+          lastAt: new Date(customer.lastAt),
+        }),
+      ),
   };
 }
 
