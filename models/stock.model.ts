@@ -71,6 +71,8 @@ export const stockMovementSchema = new Schema(
 stockMovementSchema.index({ sku: 1, warehouse: 1, createdAt: 1 });
 // The analytics' restocked stock (R29): the release and return movements applied in a window.
 stockMovementSchema.index({ type: 1, state: 1, createdAt: 1 });
+/** The analytics' rollups (models/analytics-rollups.ts): the movements changed since their last refresh. */
+stockMovementSchema.index({ updatedAt: 1 });
 // A movement changes state only from the state it was read in: by key and state, which this index serves (#13).
 stockMovementSchema.index({ idempotencyKey: 1, state: 1 }, { unique: true });
 
