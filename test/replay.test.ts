@@ -48,6 +48,34 @@ test.each(Object.values(PATCHES))(
   },
 );
 
+describe('a local activity resolved on a heartbeat workflow task (PATCHES.decidedAtStart)', () => {
+  // Found by `npm run chaos`: the worker recorded the local activity's marker in one workflow task and the
+  // commands made on its result, the provider-heartbeats marker first, in the next (test/fixtures/README.md).
+  const fixture = (file: string) =>
+    JSON.parse(readFileSync(join(__dirname, 'fixtures', file), 'utf8')) as Parameters<
+      typeof Worker.runReplayHistory
+    >[1];
+  const replay = (file: string) =>
+    Worker.runReplayHistory(
+      {
+        workflowBundle: { codePath: testEnvironment().workflowBundlePath },
+        dataConverter: TEST_DATA_CONVERTER,
+      },
+      fixture(file),
+      file,
+    );
+
+  test('a run that asked for provider-heartbeats there, as runs did before, cannot be replayed', async () => {
+    await expect(replay('heartbeat-split.before-patches-decided-at-start.json')).rejects.toThrow(
+      /Non-deprecated patch marker encountered for change provider-heartbeats/,
+    );
+  });
+
+  test('the same run, its patches decided in its first workflow task, replays', async () => {
+    await replay('heartbeat-split.json');
+  });
+});
+
 test('a deliberately incompatible change is caught', async () => {
   const incompatible = await bundle('incompatible.workflows');
   await expect(

@@ -24,7 +24,7 @@ import type {
   FoundApprovers,
 } from '../contracts/effects.contract';
 import { customerHearsOf } from '../rules/notices.rules';
-import { PATCHES } from './patches';
+import { PATCHES, type UsesPatch } from './patches';
 
 /**
  * What an activity threw. An activity's failure arrives as an ActivityFailure whose cause is it; a local
@@ -61,7 +61,8 @@ const booksAsActivities = proxyActivities<CancellationActivities>(booksOptions);
 // one marker event in history instead of six (its three, and the workflow task its result wakes).
 const localBooks = proxyLocalActivities<CancellationActivities>(booksOptions);
 /** Which of the two this run uses, decided at each call (old histories replay with activities). */
-const books = (): CancellationActivities => (patched(PATCHES.leanHistory) ? localBooks : booksAsActivities);
+const books = (uses: UsesPatch): CancellationActivities =>
+  uses(PATCHES.leanHistory) ? localBooks : booksAsActivities;
 
 // Calls to providers (payment gateway, SMTP, SMS): slower, and retried with a longer backoff.
 const providersOptions: ActivityOptions = {
@@ -80,8 +81,8 @@ const providersHeartbeating = proxyActivities<CancellationActivities>({
   heartbeatTimeout: '20 seconds',
 });
 /** Which of the two this run uses, decided at each call (old histories replay without the heartbeat timeout). */
-const providers = (): CancellationActivities =>
-  patched(PATCHES.providerHeartbeats) ? providersHeartbeating : providersSilent;
+const providers = (uses: UsesPatch): CancellationActivities =>
+  uses(PATCHES.providerHeartbeats) ? providersHeartbeating : providersSilent;
 
 // Telling people (approvers, finance, ops): a few tries, then the cancellation goes on without it. Its
 // message is in the outbox and the message centre records; a person's silence is handled by deadlines.
@@ -146,12 +147,15 @@ export interface EffectRunner {
  */
 export function createEffectRunner(
   emit: (event: CancellationEvent) => void,
-  { beforeSlowStep = () => Promise.resolve() }: { beforeSlowStep?: () => Promise<void> } = {},
+  {
+    beforeSlowStep = () => Promise.resolve(),
+    uses = patched,
+  }: { beforeSlowStep?: () => Promise<void>; uses?: UsesPatch } = {},
 ): EffectRunner {
   const sending: Promise<undefined>[] = [];
   /** Starts a notice; `tell` never throws, so nothing sent in the background can fail the workflow. */
   function notice(what: string, send: () => Promise<void>): Promise<undefined> {
-    if (!patched(PATCHES.leanHistory) && !patched(PATCHES.noticesInBackground)) return tell(what, send);
+    if (!uses(PATCHES.leanHistory) && !uses(PATCHES.noticesInBackground)) return tell(what, send);
     sending.push(tell(what, send));
     return Promise.resolve(undefined);
   }
@@ -213,22 +217,22 @@ export function createEffectRunner(
 
   const handlers: EffectHandlers = {
     async loadPolicy(params) {
-      return { type: 'POLICY_LOADED', policy: await books().loadPolicy(params) };
+      return { type: 'POLICY_LOADED', policy: await books(uses).loadPolicy(params) };
     },
     async reviewOrder(params) {
-      const result = await books().reviewOrder(params);
+      const result = await books(uses).reviewOrder(params);
       return result.ok
         ? { type: 'ORDER_REVIEWED', review: result.review }
         : { type: 'ORDER_REFUSED', reason: result.reason };
     },
     async assessRisk(params) {
-      return { type: 'RISK_ASSESSED', risk: await books().assessRisk(params) };
+      return { type: 'RISK_ASSESSED', risk: await books(uses).assessRisk(params) };
     },
     async findApprovers(params) {
       // R15: the activity answers the approvers and the delegations in force then. Histories recorded before
       // delegation hold its older answer, a plain list, and replay with no delegates: the result is recorded
       // data, the commands are the same, so no patch is needed.
-      const found: FoundApprovers | string[] = await books().findApprovers(params);
+      const found: FoundApprovers | string[] = await books(uses).findApprovers(params);
       return Array.isArray(found)
         ? { type: 'APPROVERS_FOUND', approvers: found }
         : { type: 'APPROVERS_FOUND', approvers: found.approvers, delegations: found.delegations };
@@ -243,19 +247,19 @@ export function createEffectRunner(
     },
     requestApproval(params) {
       return notice('ask the approvers', async () => {
-        if (patched(PATCHES.leanHistory)) return localNotices.recordAndDeliverApprovalRequest(params);
-        if (!patched(PATCHES.approvalMailDelivery)) return notices.requestApproval(params);
+        if (uses(PATCHES.leanHistory)) return localNotices.recordAndDeliverApprovalRequest(params);
+        if (!uses(PATCHES.approvalMailDelivery)) return notices.requestApproval(params);
         const keys = await notices.queueApprovalRequest(params);
         if (keys.length > 0) await notices.startDeliveryWorkflows(keys);
       });
     },
     async releaseStock(params) {
-      await books().releaseReservedStock(params);
+      await books(uses).releaseReservedStock(params);
       return { type: 'STOCK_RELEASED' };
     },
     async requestRecall(params) {
       await beforeSlowStep();
-      return { type: 'RECALL_ANSWERED', recalls: await providers().requestRecall(params) };
+      return { type: 'RECALL_ANSWERED', recalls: await providers(uses).requestRecall(params) };
     },
     startDeadline(params) {
       runDeadline(params);
@@ -266,20 +270,20 @@ export function createEffectRunner(
       return Promise.resolve(undefined);
     },
     async returnStock(params) {
-      await books().returnShippedStock(params);
+      await books(uses).returnShippedStock(params);
       return { type: 'STOCK_RETURNED' };
     },
     async arrangeRedelivery(params) {
-      await books().arrangeRedelivery(params);
+      await books(uses).arrangeRedelivery(params);
       return { type: 'REDELIVERY_ARRANGED' };
     },
     async reducePurchaseOrders(params) {
-      return { type: 'PURCHASE_ORDERS_ADJUSTED', purchasing: await books().reducePurchaseOrders(params) };
+      return { type: 'PURCHASE_ORDERS_ADJUSTED', purchasing: await books(uses).reducePurchaseOrders(params) };
     },
     async refundPayment(params) {
       await beforeSlowStep();
       try {
-        const refund = await providers().refundPayment(params);
+        const refund = await providers(uses).refundPayment(params);
         if (refund.refundedMinor < params.amountMinor) {
           // The payments had less left than the review found (refunded elsewhere meanwhile): finance decides.
           const reason = `only ${refund.refundedMinor} of ${params.amountMinor} could be refunded through the gateway`;
@@ -290,26 +294,26 @@ export function createEffectRunner(
         const reason = failedWith(error, [FAILURE.refundRefused, FAILURE.refundExceedsCapture]);
         if (!reason) throw error;
         // What did go back before the refusal (an order paid in several payments) is on the books.
-        const refundedMinor = await books().refundedForCancellation({
+        const refundedMinor = await books(uses).refundedForCancellation({
           cancellationId: params.cancellationId,
         });
         return { type: 'REFUND_FAILED', reason, refundedMinor };
       }
     },
     async findStaff(params) {
-      return { type: 'STAFF_FOUND', role: params.role, people: await books().findStaff(params) };
+      return { type: 'STAFF_FOUND', role: params.role, people: await books(uses).findStaff(params) };
     },
     requestSettlement(params) {
       return notice('ask finance to settle', () => notices.requestSettlement(params));
     },
     async recordManualSettlement(params) {
-      return { type: 'SETTLEMENT_RECORDED', refundedMinor: await books().recordManualSettlement(params) };
+      return { type: 'SETTLEMENT_RECORDED', refundedMinor: await books(uses).recordManualSettlement(params) };
     },
     reportAttention(params) {
       return notice('tell ops', () => notices.reportAttention(params));
     },
     async closeOrder(params) {
-      await books().markOrderCancelled(params);
+      await books(uses).markOrderCancelled(params);
       return { type: 'ORDER_CLOSED' };
     },
     notify(params) {
@@ -331,14 +335,14 @@ export function createEffectRunner(
           tellCustomer && customerId && customerHearsOf(moment)
             ? { ...about, customerId, moment }
             : undefined;
-        if (patched(PATCHES.leanHistory)) {
+        if (uses(PATCHES.leanHistory)) {
           await localNotices.recordAndDeliverNotices({
             departments: about,
             ...(customerNotice ? { customer: customerNotice } : {}),
           });
           return;
         }
-        if (patched(PATCHES.noticesDeliveredByWorkflows)) {
+        if (uses(PATCHES.noticesDeliveredByWorkflows)) {
           // Recorded independently: a customer message that cannot be made does not silence the departments.
           const queued = await Promise.allSettled([
             notices.queueDepartmentNotifications(about),
@@ -359,17 +363,17 @@ export function createEffectRunner(
       });
     },
     async notifyCustomer(params) {
-      if (patched(PATCHES.leanHistory)) {
+      if (uses(PATCHES.leanHistory)) {
         // Recorded and handed to delivery in one step, retried until Temporal takes it: a Temporal that cannot
         // start a workflow cannot run this one either, so there is nothing better to do meanwhile.
         return { type: 'CUSTOMER_NOTIFIED', results: await localBooks.recordAndDeliverCompletion(params) };
       }
-      if (!patched(PATCHES.customerCompletionDelivery)) {
+      if (!uses(PATCHES.customerCompletionDelivery)) {
         return { type: 'CUSTOMER_NOTIFIED', results: await providersSilent.notifyCustomer(params) };
       }
       // Recording is our own database (a message that cannot be made comes back as skipped); starting the
       // deliveries gets a few tries, and failing that the view says so: the cancellation is complete anyway.
-      const { keys, results } = await books().queueCustomerCompletion(params);
+      const { keys, results } = await books(uses).queueCustomerCompletion(params);
       if (keys.length === 0) return { type: 'CUSTOMER_NOTIFIED', results };
       try {
         await notices.startDeliveryWorkflows(keys);
@@ -416,7 +420,7 @@ export function createEffectRunner(
 
 /** Keeps the database copy of the cancellation in step with the workflow, a step at a time (older runs). */
 export const recordProgress: CancellationActivities['recordCancellationState'] = (progress) =>
-  books().recordCancellationState(progress);
+  books(patched).recordCancellationState(progress);
 
 /** The same for the steps taken since the workflow last waited, in one call (PATCHES.recordStepsTogether). */
 export const recordSteps: CancellationActivities['recordCancellationSteps'] = (steps) =>

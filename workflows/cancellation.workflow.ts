@@ -27,7 +27,7 @@ import {
 import { timelineNote } from './cancellation.context';
 import { cancellationMachine, stateName, type CancellationContext } from './cancellation.machine';
 import { type CancellationEvent, type EffectParams } from '../contracts/effects.contract';
-import { PATCHES } from './patches';
+import { PATCHES, type UsesPatch } from './patches';
 import type { CancellationProgress } from '../activities/record.activities';
 import { refusalOf, registerPersonActions, type PersonAction, type PersonEvent } from './person-actions';
 import { searchAttributeKeys } from '../contracts/search-attributes';
@@ -104,13 +104,16 @@ export type CancellationWorkflowInput = CancellationInput & {
 };
 
 export async function cancellationWorkflow(input: CancellationWorkflowInput): Promise<CancellationView> {
+  // Before anything else, in the run's first workflow task (PATCHES.decidedAtStart says why).
+  const decidedAtStart = patched(PATCHES.decidedAtStart);
+  const uses: UsesPatch = (patch) => decidedAtStart || patched(patch);
   const { continued, historyLimit, ...request } = input;
   let [snapshot, actions] = continued
     ? [cancellationMachine.resolveState({ value: continued.value, context: continued.context }), []]
     : initialTransition(cancellationMachine, {
         ...request,
         // Cancellations started before the order was read again after an approval keep going without it.
-        recheckAfterApproval: patched(PATCHES.leanHistory) || patched(PATCHES.recheckAfterApproval),
+        recheckAfterApproval: uses(PATCHES.leanHistory) || uses(PATCHES.recheckAfterApproval),
       });
   let step = continued?.step ?? 0;
   const inbox: CancellationEvent[] = [...(continued?.inbox ?? [])];
@@ -121,6 +124,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   // A call to a provider may take a while: the UI shows the state it is made in.
   const effects = createEffectRunner((event) => inbox.push(event), {
     beforeSlowStep: () => beforeWaiting(),
+    uses,
   });
   /** The view now, with the deadline of the approval clock if one runs. */
   const currentView = () => toView(snapshot, effects.runningClock());
@@ -205,7 +209,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
     shownInSearch = shown;
   };
   const showWhenWaiting = () => {
-    if (patched(PATCHES.leanHistory)) showInSearch();
+    if (uses(PATCHES.leanHistory)) showInSearch();
   };
 
   /** Steps taken but not yet in the database copy (PATCHES.recordStepsTogether), oldest first. */
@@ -227,7 +231,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
   /** `note`: what the timeline says of the step beyond its state (who decided, on whose behalf). */
   const record = async (note?: string) => {
     const view = currentView();
-    if (!patched(PATCHES.leanHistory)) {
+    if (!uses(PATCHES.leanHistory)) {
       upsertSearchAttributes([
         { key: searchAttributeKeys.state, value: view.state },
         ...(view.risk ? [{ key: searchAttributeKeys.risk, value: view.risk.level }] : []),
@@ -240,7 +244,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       final: snapshot.status === 'done',
       ...(note !== undefined ? { note } : {}),
     };
-    if (patched(PATCHES.recordStepsTogether)) unrecorded.push(progress);
+    if (uses(PATCHES.recordStepsTogether)) unrecorded.push(progress);
     else await recordProgress(progress);
   };
 
@@ -297,7 +301,7 @@ export async function cancellationWorkflow(input: CancellationWorkflowInput): Pr
       // A person waits for the answer, which leaves with the workflow task; the local activities of the steps
       // that follow would hold that task (seconds under load, past the API's deadline). A timer ends the task
       // here, and the steps run in the next.
-      if (fromPeople.has(event) && patched(PATCHES.answerPeopleFirst)) await sleep(1);
+      if (fromPeople.has(event) && uses(PATCHES.answerPeopleFirst)) await sleep(1);
       await record(timelineNote(event));
     }
   }

@@ -80,6 +80,32 @@ export const PATCHES = {
    * schedule them without a heartbeat timeout.
    */
   providerHeartbeats: 'provider-heartbeats',
+  /**
+   * Every patch above is decided once, in a run's first workflow task: a run that records this marker takes
+   * each new way without asking `patched()` again (and records none of their markers); a run without it asks
+   * each where it always did.
+   *
+   * Why. `patched()` replaying a history answers from the markers of the workflow task being replayed. A run's
+   * steps are local activities, and when they outlast 80 % of the task timeout the worker heartbeats the task:
+   * it completes it with what is done and goes on in a new one. `npm run chaos` found a run whose local
+   * activity resolved on such a heartbeat task: the worker recorded the activity's marker in one task, and the
+   * commands the workflow made on its result (the provider-heartbeats marker first) in the next. Replayed, the
+   * result arrives with the first task, `patched('provider-heartbeats')` cannot see the marker yet and answers
+   * false, and the run fails on non-determinism for good (TMPRL1100, "Non-deprecated patch marker
+   * encountered"). A patch asked for the first time right after a local activity can always meet this; one
+   * decided in the first task, before any local activity, cannot. A patch added after this one gets a marker of
+   * its own, asked for in the first task too, not `UsesPatch` (which answers true for every run that recorded
+   * this one, open runs from before the new patch included). Histories recorded before this replay asking as
+   * they did.
+   */
+  decidedAtStart: 'patches-decided-at-start',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
+
+/**
+ * Whether this run takes a patch's new way: `patched(patch)` for runs from before PATCHES.decidedAtStart, true
+ * for runs that decided it at their start. The cancellation workflow makes it in its first workflow task and
+ * hands it to everything that branches on a patch.
+ */
+export type UsesPatch = (patch: PatchId) => boolean;
